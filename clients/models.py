@@ -1,0 +1,138 @@
+"""Client accounts: the backed-up machines or users at the bottom of the tree.
+
+Clients are plain rows with a foreign key to their customer, not MPTT nodes:
+inserting a node rewrites lft/rght of every node to its right, which at 100k
+clients per reseller would make each new client a tree-wide rewrite.
+"""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from hierarchy.models import Node
+
+
+class ClientQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The one way in for reads: clients of customers in the user's subtree."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        from hierarchy.models import reseller_of
+
+        root = reseller_of(user)
+        if root is None:
+            return self.none()
+        return self.within(root)
+
+    def within(self, node):
+        return self.filter(
+            customer__tree_id=node.tree_id,
+            customer__lft__gte=node.lft,
+            customer__rght__lte=node.rght,
+        )
+
+
+class Client(models.Model):
+    class Plan(models.TextChoices):
+        TRIAL = "trial", "Trial"
+        PAID = "paid", "Paid"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACTIVE = "active", "Active"
+        DISABLED = "disabled", "Disabled"
+
+    class BackupStatus(models.TextChoices):
+        SUCCESS = "success", "Success"
+        WARNING = "warning", "Warning"
+        FAILED = "failed", "Failed"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(
+        Node,
+        on_delete=models.PROTECT,
+        related_name="clients",
+        limit_choices_to={"kind": Node.Kind.CUSTOMER},
+    )
+    # Stored normalised (trimmed, lower-cased), so the unique index is case-insensitive.
+    securecloud_id = models.CharField("SecureCloud ID", max_length=254, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    # A Django password hash, or "" while an auto-authorized client has not connected yet.
+    password = models.CharField(max_length=256, blank=True)
+
+    plan = models.CharField(max_length=10, choices=Plan.choices, default=Plan.TRIAL)
+    trial_ends_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+
+    used_bytes = models.BigIntegerField("Storage used", default=0)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    last_backup_at = models.DateTimeField(null=True, blank=True)
+    last_backup_status = models.CharField(
+        max_length=10, choices=BackupStatus.choices, blank=True
+    )
+    agent_version = models.CharField(max_length=100, blank=True)
+    hostname = models.CharField(max_length=255, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer", "securecloud_id"], name="client_customer_id_idx"),
+            models.Index(fields=["email"], name="client_email_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(plan="paid", trial_ends_at__isnull=True)
+                | models.Q(plan="trial", trial_ends_at__isnull=False),
+                name="client_trial_has_end",
+                violation_error_message="A trial client needs a trial end; a paid one has none.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.securecloud_id
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password)
+
+    @property
+    def is_paid(self) -> bool:
+        return self.plan == self.Plan.PAID
+
+    @property
+    def is_disabled(self) -> bool:
+        return self.status == self.Status.DISABLED
+
+    def trial_expired(self, now=None) -> bool:
+        if self.plan != self.Plan.TRIAL or self.trial_ends_at is None:
+            return False
+        return self.trial_ends_at <= (now or timezone.now())
+
+    @property
+    def trial_days_left(self) -> int | None:
+        if self.plan != self.Plan.TRIAL or self.trial_ends_at is None:
+            return None
+        remaining = self.trial_ends_at - timezone.now()
+        return max(0, remaining.days + (1 if remaining.seconds else 0))
+
+
+class AgentToken(models.Model):
+    """A bearer token of one agent connection, stored only as its SHA-256 digest."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="agent_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "created_at"], name="token_client_created_idx")]
+
+    def __str__(self) -> str:
+        return f"token of {self.client_id} from {self.created_at:%Y-%m-%d %H:%M}"

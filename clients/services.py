@@ -1,0 +1,231 @@
+"""Writes to client accounts: the only path that the console, the Django admin, the
+imports and the agent API use. Each takes the acting user (or agent) and the
+request's origin as keyword arguments for the audit log.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from clients.models import Client
+from clients.validators import normalise_securecloud_id, validate_client_password
+from hierarchy.models import Node
+
+MAX_TRIAL_EXTENSION_DAYS = 3650
+ID_TAKEN = "This SecureCloud ID is already taken. Choose another (an email address is safest)."
+PASSWORD_REQUIRED = "Since Auto-Authorization is turned off, you must enter a password."
+
+
+def securecloud_id_taken(securecloud_id: str, exclude_pk=None) -> bool:
+    """Across every customer of every reseller (IDs are stored normalised)."""
+    qs = Client.objects.filter(securecloud_id=securecloud_id)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.exists()
+
+
+def _clean_email(email: str) -> str:
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError({"email": "Enter a valid email address."}) from None
+    return email
+
+
+def _clean_display_name(name: str) -> str:
+    name = (name or "").strip()
+    if len(name) > 200:
+        raise ValidationError({"name": "A name has at most 200 characters."})
+    if any(ord(ch) < 32 for ch in name):
+        raise ValidationError({"name": "A name cannot contain control characters."})
+    return name
+
+
+def revoke_agent_tokens(client: Client) -> None:
+    """Every agent token of this client stops working (disable, delete, password reset)."""
+    client.agent_tokens.all().delete()
+
+
+def clean_new_client(
+    customer: Node,
+    *,
+    securecloud_id: str,
+    password: str | None = None,
+    name: str = "",
+    email: str = "",
+    check_taken: bool = True,
+) -> dict:
+    """Validate a new client's fields; the console, the admin and the imports share it.
+
+    Returns the cleaned values (normalised SecureCloud ID) or raises a ValidationError
+    keyed by field.
+    """
+    if not customer.is_customer:
+        raise ValidationError({"customer": "Clients belong to a customer."})
+    errors: dict[str, list[str]] = {}
+    try:
+        securecloud_id = normalise_securecloud_id(securecloud_id)
+    except ValidationError as exc:
+        errors["securecloud_id"] = exc.messages
+    try:
+        name = _clean_display_name(name)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        email = _clean_email(email)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if password:
+        try:
+            validate_client_password(password)
+        except ValidationError as exc:
+            errors["password"] = exc.messages
+    elif not customer.auto_add_clients:
+        errors["password"] = [PASSWORD_REQUIRED]
+    if check_taken and "securecloud_id" not in errors and securecloud_id_taken(securecloud_id):
+        errors["securecloud_id"] = [ID_TAKEN]
+    if errors:
+        raise ValidationError(errors)
+    return {"securecloud_id": securecloud_id, "name": name, "email": email}
+
+
+def create_client(
+    customer: Node,
+    *,
+    securecloud_id: str,
+    password: str | None = None,
+    name: str = "",
+    email: str = "",
+    acting_user=None,
+    origin: str = "",
+    status: str = Client.Status.PENDING,
+) -> Client:
+    """A new Trial client under `customer`.
+
+    A password is required when the customer's auto-authorization is off; when it is
+    on, the agent sets the password at its first connect.
+    """
+    cleaned = clean_new_client(
+        customer, securecloud_id=securecloud_id, password=password, name=name, email=email
+    )
+    now = timezone.now()
+    client = Client(
+        customer=customer,
+        **cleaned,
+        password=make_password(password) if password else "",
+        plan=Client.Plan.TRIAL,
+        trial_ends_at=now + timedelta(days=customer.trial_days),
+        status=status,
+    )
+    try:
+        with transaction.atomic():
+            client.save()
+    except IntegrityError as exc:
+        # Lost a race with another writer of the same ID.
+        raise ValidationError({"securecloud_id": [ID_TAKEN]}) from exc
+    return client
+
+
+def update_client(
+    client: Client, *, name: str, email: str, acting_user=None, origin: str = ""
+) -> Client:
+    name = _clean_display_name(name)
+    email = _clean_email(email)
+    client.name, client.email = name, email
+    client.save(update_fields=["name", "email", "updated_at"])
+    return client
+
+
+def switch_to_paid(client: Client, *, acting_user=None, origin: str = "") -> Client:
+    """Trial → Paid. Paid clients never expire."""
+    with transaction.atomic():
+        client = Client.objects.select_for_update().get(pk=client.pk)
+        if client.plan == Client.Plan.PAID:
+            return client
+        client.plan = Client.Plan.PAID
+        client.trial_ends_at = None
+        client.save(update_fields=["plan", "trial_ends_at", "updated_at"])
+    return client
+
+
+def extend_trial(client: Client, days: int, *, acting_user=None, origin: str = "") -> Client:
+    """Push a trial's end back by `days` (from now if it has already ended)."""
+    if not isinstance(days, int) or not 1 <= days <= MAX_TRIAL_EXTENSION_DAYS:
+        raise ValidationError(
+            {"days": f"Enter a number of days from 1 to {MAX_TRIAL_EXTENSION_DAYS}."}
+        )
+    with transaction.atomic():
+        client = Client.objects.select_for_update().get(pk=client.pk)
+        if client.plan != Client.Plan.TRIAL:
+            raise ValidationError("Only a trial client's trial can be extended.", code="paid")
+        start = max(client.trial_ends_at, timezone.now())
+        client.trial_ends_at = start + timedelta(days=days)
+        client.save(update_fields=["trial_ends_at", "updated_at"])
+    return client
+
+
+def set_client_password(client: Client, password: str, *, acting_user=None, origin: str = ""):
+    """Reset a client's password; its agents must connect again with the new one."""
+    try:
+        validate_client_password(password or "")
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    with transaction.atomic():
+        client.password = make_password(password)
+        client.save(update_fields=["password", "updated_at"])
+        revoke_agent_tokens(client)
+    return client
+
+
+def disable_client(client: Client, *, acting_user=None, origin: str = "") -> Client:
+    with transaction.atomic():
+        client.status = Client.Status.DISABLED
+        client.save(update_fields=["status", "updated_at"])
+        revoke_agent_tokens(client)
+    return client
+
+
+def enable_client(client: Client, *, acting_user=None, origin: str = "") -> Client:
+    """Back to active if it has ever connected, else pending."""
+    with transaction.atomic():
+        client.status = (
+            Client.Status.ACTIVE if client.last_seen_at else Client.Status.PENDING
+        )
+        client.save(update_fields=["status", "updated_at"])
+    return client
+
+
+def move_client(client: Client, customer: Node, *, acting_user=None, origin: str = "") -> Client:
+    """Move a client to another customer; the storage it uses moves with it."""
+    if not customer.is_customer:
+        raise ValidationError({"customer": "Clients belong to a customer."})
+    if client.customer_id == customer.pk:
+        return client
+    with transaction.atomic():
+        client = Client.objects.select_for_update().get(pk=client.pk)
+        old_customer_id = client.customer_id
+        client.customer = customer
+        client.save(update_fields=["customer", "updated_at"])
+        _shift_used_bytes(old_customer_id, -client.used_bytes)
+        _shift_used_bytes(customer.pk, client.used_bytes)
+    return client
+
+
+def delete_client(client: Client, *, acting_user=None, origin: str = "") -> None:
+    with transaction.atomic():
+        client = Client.objects.select_for_update().get(pk=client.pk)
+        revoke_agent_tokens(client)
+        _shift_used_bytes(client.customer_id, -client.used_bytes)
+        client.delete()
+
+
+def _shift_used_bytes(customer_id: int, delta: int) -> None:
+    if delta:
+        Node.objects.filter(pk=customer_id).update(used_bytes=F("used_bytes") + delta)

@@ -1,0 +1,41 @@
+"""One access helper per object type: the only way a view reaches an object.
+
+Each looks the object up by its opaque code among what the user may see, and answers
+404 for anything else, so another reseller's object is indistinguishable from none.
+"""
+
+from django.shortcuts import get_object_or_404
+
+from clients.models import Client
+from hierarchy.models import Membership, Node
+
+
+def get_node_for_user(user, code) -> Node:
+    return get_object_or_404(Node.objects.visible_to(user), code=code)
+
+
+def get_reseller_for_user(user, code) -> Node:
+    return get_object_or_404(Node.objects.visible_to(user).resellers(), code=code)
+
+
+def get_customer_for_user(user, code) -> Node:
+    return get_object_or_404(
+        Node.objects.visible_to(user).customers().select_related("parent"), code=code
+    )
+
+
+def get_client_for_user(user, code) -> Client:
+    return get_object_or_404(
+        Client.objects.visible_to(user).select_related("customer", "customer__parent"),
+        code=code,
+    )
+
+
+def get_membership_for_user(user, pk) -> Membership:
+    """An admin login of a reseller the user may see (its own reseller or below)."""
+    return get_object_or_404(
+        Membership.objects.filter(reseller__in=Node.objects.visible_to(user)).select_related(
+            "user", "reseller"
+        ),
+        pk=pk,
+    )

@@ -1,0 +1,67 @@
+"""Bootstrap a reseller's first admin, like createsuperuser does for the Django admin."""
+
+import getpass
+import os
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from hierarchy import services
+from hierarchy.models import Node
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a login that administers a reseller. Creates the top-level reseller when no "
+        "reseller has that name. With --noinput the password comes from "
+        "RESELLER_ADMIN_PASSWORD."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reseller", required=True, help="Reseller name")
+        parser.add_argument("--username", required=True)
+        parser.add_argument("--email", default="")
+        parser.add_argument("--noinput", "--no-input", action="store_true", dest="noinput")
+
+    def handle(self, *args, reseller, username, email, noinput, **options):
+        password = self._password(noinput)
+        origin = "command create_reseller_admin"
+        try:
+            with transaction.atomic():
+                node = Node.objects.resellers().filter(name__iexact=reseller.strip()).first()
+                created = node is None
+                if created:
+                    node = services.create_reseller(None, name=reseller, origin=origin)
+                user = services.add_reseller_admin(
+                    node, username=username, email=email, password=password, origin=origin
+                )
+        except ValidationError as exc:
+            raise CommandError("; ".join(_flatten(exc))) from None
+        if created:
+            self.stdout.write(f"Created top-level reseller {node.name}.")
+        self.stdout.write(
+            self.style.SUCCESS(f"Created admin {user.username} for reseller {node.name}.")
+        )
+
+    def _password(self, noinput: bool) -> str:
+        if noinput:
+            password = os.environ.get("RESELLER_ADMIN_PASSWORD", "")
+            if not password:
+                raise CommandError("With --noinput, set RESELLER_ADMIN_PASSWORD.")
+            return password
+        while True:
+            password = getpass.getpass("Password: ")
+            if password != getpass.getpass("Password (again): "):
+                self.stderr.write("Error: the two passwords differ.")
+                continue
+            if not password:
+                self.stderr.write("Error: enter a password.")
+                continue
+            return password
+
+
+def _flatten(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [f"{field}: {msg}" for field, msgs in exc.message_dict.items() for msg in msgs]
+    return exc.messages

@@ -1,0 +1,194 @@
+"""The organisation tree: resellers (any depth) and their customers.
+
+Each top-level reseller is its own MPTT tree (its own tree_id), so writes in one
+reseller's tree never shift another's rows. Clients are not tree nodes (see
+clients.models): they point at their customer with a plain foreign key.
+"""
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from mptt.managers import TreeManager
+from mptt.models import MPTTModel, TreeForeignKey
+from mptt.querysets import TreeQuerySet
+
+GB = 10**9
+TB = 10**12
+DEFAULT_USAGE_SPACE = 10 * GB
+DEFAULT_TRIAL_DAYS = 30
+USAGE_SPACE_CHOICES = [
+    (10 * GB, "10 GB"),
+    (25 * GB, "25 GB"),
+    (50 * GB, "50 GB"),
+    (100 * GB, "100 GB"),
+    (250 * GB, "250 GB"),
+    (500 * GB, "500 GB"),
+    (1 * TB, "1 TB"),
+    (2 * TB, "2 TB"),
+    (5 * TB, "5 TB"),
+    (10 * TB, "10 TB"),
+    (None, "Unlimited"),
+]
+
+
+def new_registration_key() -> str:
+    # 24 random bytes = 192 bits, URL-safe.
+    return secrets.token_urlsafe(24)
+
+
+class NodeQuerySet(TreeQuerySet):
+    def resellers(self):
+        return self.filter(kind=Node.Kind.RESELLER)
+
+    def customers(self):
+        return self.filter(kind=Node.Kind.CUSTOMER)
+
+    def visible_to(self, user):
+        """The one way in for reads: the nodes of the user's reseller subtree."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        root = reseller_of(user)
+        if root is None:
+            return self.none()
+        return self.within(root)
+
+    def within(self, node):
+        """`node` and everything below it (read from its current lft/rght)."""
+        return self.filter(tree_id=node.tree_id, lft__gte=node.lft, rght__lte=node.rght)
+
+
+class Node(MPTTModel):
+    class Kind(models.TextChoices):
+        RESELLER = "reseller", "Reseller"
+        CUSTOMER = "customer", "Customer"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    parent = TreeForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    # Customer settings (blank on resellers).
+    contact_name = models.CharField("Contact name", max_length=200, blank=True)
+    contact_email = models.EmailField("Contact email", blank=True)
+    usage_space_bytes = models.BigIntegerField(
+        "Usage space", null=True, blank=True, default=DEFAULT_USAGE_SPACE,
+        help_text="Bytes; empty means unlimited.",
+    )
+    auto_add_clients = models.BooleanField(
+        "Automatically add clients when they connect to the server", default=False
+    )
+    email_reports = models.BooleanField("Enable Email Reports", default=False)
+    trial_days = models.PositiveIntegerField("Trial length (days)", default=DEFAULT_TRIAL_DAYS)
+    registration_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Sum of the clients' storage, kept by the services that change it so that listings
+    # need no aggregate over every client.
+    used_bytes = models.BigIntegerField("Storage used", default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TreeManager.from_queryset(NodeQuerySet)()
+
+    class Meta:
+        indexes = [
+            # django-mptt adds this index at runtime only; declared here so migrations carry it.
+            models.Index(fields=["tree_id", "lft"], name="node_tree_lft_idx"),
+            models.Index(fields=["parent", "kind", "name"], name="node_parent_kind_name_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                condition=Q(kind="reseller"),
+                name="unique_reseller_name_ci",
+                violation_error_message="A reseller with this name already exists.",
+            ),
+            models.UniqueConstraint(
+                Lower("name"),
+                "parent",
+                condition=Q(kind="customer"),
+                name="unique_customer_name_per_reseller_ci",
+                violation_error_message="This reseller already has a customer with this name.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="reseller") | Q(parent__isnull=False),
+                name="customer_has_parent",
+                violation_error_message="A customer must sit under a reseller.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["reseller", "customer"]), name="node_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_reseller(self) -> bool:
+        return self.kind == self.Kind.RESELLER
+
+    @property
+    def is_customer(self) -> bool:
+        return self.kind == self.Kind.CUSTOMER
+
+    @property
+    def usage_space_label(self) -> str:
+        from hierarchy.validators import format_bytes
+
+        if self.usage_space_bytes is None:
+            return "Unlimited"
+        return format_bytes(self.usage_space_bytes)
+
+    @property
+    def over_quota(self) -> bool:
+        return self.usage_space_bytes is not None and self.used_bytes > self.usage_space_bytes
+
+
+class Reseller(Node):
+    """Resellers only (a proxy, for the Django admin and readable code)."""
+
+    class Meta:
+        proxy = True
+
+
+class Customer(Node):
+    """Customers only (a proxy, for the Django admin and readable code)."""
+
+    class Meta:
+        proxy = True
+
+
+class Membership(models.Model):
+    """Links a login to the reseller node it administers (and so its whole subtree)."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    reseller = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ADMIN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.reseller} ({self.get_role_display()})"
+
+
+def reseller_of(user):
+    """The reseller node a console user administers, or None (cached on the user object)."""
+    if not user.is_authenticated:
+        return None
+    if not hasattr(user, "_securecloud_reseller"):
+        membership = (
+            Membership.objects.select_related("reseller").filter(user_id=user.pk).first()
+        )
+        user._securecloud_reseller = membership.reseller if membership else None
+    return user._securecloud_reseller

@@ -1,0 +1,352 @@
+"""Writes to the organisation tree. Console views, admin actions, commands and the API
+all come through here: each function validates, runs in one transaction, and takes
+the acting user and the request's origin (for the audit log) as keyword arguments.
+
+Tree writes are serialised per tree: django-mptt computes lft/rght from values it
+read earlier and locks nothing, so each write takes the tree's lock first and then
+re-reads the nodes it builds on.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+
+from hierarchy.models import (
+    DEFAULT_TRIAL_DAYS,
+    DEFAULT_USAGE_SPACE,
+    Membership,
+    Node,
+    new_registration_key,
+)
+
+# Namespace of our PostgreSQL advisory locks: (namespace, tree_id); tree_id 0 = new roots.
+_TREE_LOCK_NAMESPACE = 7411
+_NEW_ROOT_LOCK = 0
+MAX_NAME_LENGTH = 200
+MAX_TRIAL_DAYS = 3650
+
+
+def lock_tree(tree_id: int) -> None:
+    """Serialise writes to one tree until the surrounding transaction ends.
+
+    On SQLite the IMMEDIATE transaction mode (settings) already holds the database's
+    single write lock from BEGIN, so there is nothing more to take.
+    """
+    assert connection.in_atomic_block, "lock_tree() needs a transaction"
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [_TREE_LOCK_NAMESPACE, tree_id]
+            )
+
+
+def lock_new_roots() -> None:
+    """New roots take tree_id = max + 1: two at once would share a tree."""
+    lock_tree(_NEW_ROOT_LOCK)
+
+
+def _clean_name(name: str, field: str = "name") -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({field: "Enter a name."}, code="required")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValidationError(
+            {field: f"A name has at most {MAX_NAME_LENGTH} characters."}, code="max_length"
+        )
+    if any(ord(ch) < 32 for ch in name):
+        raise ValidationError({field: "A name cannot contain control characters."})
+    return name
+
+
+def _reload_reseller(parent: Node) -> Node:
+    """Re-read a parent inside the tree lock (its lft/rght may have moved)."""
+    parent = Node.objects.get(pk=parent.pk)
+    if not parent.is_reseller:
+        raise ValidationError("Only a reseller can hold resellers and customers.", code="parent")
+    return parent
+
+
+def reseller_name_taken(name: str, exclude_pk=None) -> bool:
+    qs = Node.objects.resellers().filter(name__iexact=name)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.exists()
+
+
+def customer_name_taken(parent: Node, name: str, exclude_pk=None) -> bool:
+    qs = Node.objects.customers().filter(parent=parent, name__iexact=name)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.exists()
+
+
+def _save_unique(node: Node, message: dict) -> None:
+    """Save, turning a lost race on a unique constraint into a validation error."""
+    try:
+        with transaction.atomic():
+            node.save()
+    except IntegrityError as exc:
+        raise ValidationError(message, code="unique") from exc
+
+
+def create_reseller(parent: Node | None, *, name: str, acting_user=None, origin: str = "") -> Node:
+    """A top-level reseller (parent None) or a sub-reseller under `parent`."""
+    name = _clean_name(name)
+    taken = {"name": "A reseller with this name already exists."}
+    with transaction.atomic():
+        if parent is None:
+            lock_new_roots()
+        else:
+            lock_tree(parent.tree_id)
+            parent = _reload_reseller(parent)
+        if reseller_name_taken(name):
+            raise ValidationError(taken, code="unique")
+        node = Node(kind=Node.Kind.RESELLER, name=name, parent=parent)
+        _save_unique(node, taken)
+    return node
+
+
+def clean_customer_fields(
+    *,
+    name: str,
+    contact_email: str,
+    contact_name: str = "",
+    usage_space_bytes: int | None = DEFAULT_USAGE_SPACE,
+    auto_add_clients: bool = False,
+    email_reports: bool = False,
+    trial_days: int = DEFAULT_TRIAL_DAYS,
+) -> dict:
+    """Validate a customer's settings; the form, the import and the admin share it."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict = {}
+    try:
+        cleaned["name"] = _clean_name(name)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    contact_email = (contact_email or "").strip()
+    if not contact_email:
+        errors["contact_email"] = ["Enter the customer's contact email."]
+    else:
+        try:
+            validate_email(contact_email)
+        except ValidationError:
+            errors["contact_email"] = ["Enter a valid email address."]
+    contact_name = (contact_name or "").strip()
+    if len(contact_name) > MAX_NAME_LENGTH:
+        errors["contact_name"] = [f"A name has at most {MAX_NAME_LENGTH} characters."]
+    if usage_space_bytes is not None and usage_space_bytes <= 0:
+        errors["usage_space_bytes"] = ["Usage space must be more than zero."]
+    if not isinstance(trial_days, int) or not 1 <= trial_days <= MAX_TRIAL_DAYS:
+        errors["trial_days"] = [f"Enter a trial length from 1 to {MAX_TRIAL_DAYS} days."]
+    if errors:
+        raise ValidationError(errors)
+    cleaned.update(
+        contact_email=contact_email,
+        contact_name=contact_name,
+        usage_space_bytes=usage_space_bytes,
+        auto_add_clients=bool(auto_add_clients),
+        email_reports=bool(email_reports),
+        trial_days=trial_days,
+    )
+    return cleaned
+
+
+def create_customer(parent: Node, *, acting_user=None, origin: str = "", **fields) -> Node:
+    cleaned = clean_customer_fields(**fields)
+    taken = {"name": "This reseller already has a customer with this name."}
+    with transaction.atomic():
+        lock_tree(parent.tree_id)
+        parent = _reload_reseller(parent)
+        if customer_name_taken(parent, cleaned["name"]):
+            raise ValidationError(taken, code="unique")
+        customer = Node(
+            kind=Node.Kind.CUSTOMER,
+            parent=parent,
+            registration_key=new_registration_key(),
+            **cleaned,
+        )
+        _save_unique(customer, taken)
+    return customer
+
+
+def _require_customer(node: Node) -> None:
+    if not node.is_customer:
+        raise ValidationError("This is not a customer.", code="not_customer")
+
+
+def update_customer(customer: Node, *, acting_user=None, origin: str = "", **changes) -> Node:
+    """Edit a customer's settings (not its place in the tree: see move_customer)."""
+    _require_customer(customer)
+    current = {
+        "name": customer.name,
+        "contact_email": customer.contact_email,
+        "contact_name": customer.contact_name,
+        "usage_space_bytes": customer.usage_space_bytes,
+        "auto_add_clients": customer.auto_add_clients,
+        "email_reports": customer.email_reports,
+        "trial_days": customer.trial_days,
+    }
+    unknown = set(changes) - set(current)
+    if unknown:
+        raise TypeError(f"update_customer() got unknown fields: {sorted(unknown)}")
+    cleaned = clean_customer_fields(**{**current, **changes})
+    changed = [field for field, value in cleaned.items() if current[field] != value]
+    if not changed:
+        return customer
+    with transaction.atomic():
+        if "name" in changed and customer_name_taken(
+            customer.parent, cleaned["name"], exclude_pk=customer.pk
+        ):
+            raise ValidationError(
+                {"name": "This reseller already has a customer with this name."}, code="unique"
+            )
+        for field in changed:
+            setattr(customer, field, cleaned[field])
+        try:
+            with transaction.atomic():
+                customer.save(update_fields=[*changed, "updated_at"])
+        except IntegrityError as exc:
+            raise ValidationError(
+                {"name": "This reseller already has a customer with this name."}, code="unique"
+            ) from exc
+    return customer
+
+
+def set_auto_authorization(
+    customer: Node, enabled: bool, *, acting_user=None, origin: str = ""
+) -> Node:
+    """Turn "Automatically add clients when they connect to the server" on or off.
+
+    Turning it off does not touch existing clients: they keep their passwords.
+    """
+    _require_customer(customer)
+    with transaction.atomic():
+        customer.auto_add_clients = bool(enabled)
+        customer.save(update_fields=["auto_add_clients", "updated_at"])
+    return customer
+
+
+def regenerate_registration_key(customer: Node, *, acting_user=None, origin: str = "") -> Node:
+    """A new key; the old one stops working at once."""
+    _require_customer(customer)
+    with transaction.atomic():
+        customer.registration_key = new_registration_key()
+        customer.save(update_fields=["registration_key", "updated_at"])
+    return customer
+
+
+def move_customer(customer: Node, new_parent: Node, *, acting_user=None, origin: str = "") -> Node:
+    """Move a customer (with its clients, which follow the foreign key) under another reseller."""
+    _require_customer(customer)
+    with transaction.atomic():
+        for tree_id in sorted({customer.tree_id, new_parent.tree_id}):
+            lock_tree(tree_id)
+        customer = Node.objects.get(pk=customer.pk)
+        new_parent = _reload_reseller(new_parent)
+        if customer.parent_id == new_parent.pk:
+            return customer
+        if customer_name_taken(new_parent, customer.name):
+            raise ValidationError(
+                {"parent": f"{new_parent.name} already has a customer named {customer.name}."},
+                code="unique",
+            )
+        customer.move_to(new_parent, "last-child")
+    return Node.objects.get(pk=customer.pk)
+
+
+def delete_customer(customer: Node, *, acting_user=None, origin: str = "") -> None:
+    """Delete a customer that has no clients (clients must be moved or deleted first)."""
+    _require_customer(customer)
+    with transaction.atomic():
+        lock_tree(customer.tree_id)
+        customer = Node.objects.get(pk=customer.pk)
+        count = customer.clients.count()
+        if count:
+            raise ValidationError(
+                f"{customer.name} still has {count} client{'s' if count != 1 else ''}: "
+                "move them to another customer or delete them first.",
+                code="has_clients",
+            )
+        customer.delete()
+
+
+def add_reseller_admin(
+    reseller: Node,
+    *,
+    username: str,
+    email: str = "",
+    password: str | None,
+    acting_user=None,
+    origin: str = "",
+):
+    """Create a login that administers `reseller` and its whole subtree.
+
+    With password None the login gets an unusable password (to be set by a reset email).
+    """
+    if not reseller.is_reseller:
+        raise ValidationError("Admins belong to a reseller.", code="not_reseller")
+    user_model = get_user_model()
+    username = (username or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not username:
+        errors["username"] = ["Enter a username."]
+    elif user_model.objects.filter(username__iexact=username).exists():
+        errors["username"] = ["This username is taken."]
+    else:
+        try:
+            user_model.username_validator(username)
+        except ValidationError as exc:
+            errors["username"] = exc.messages
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = ["Enter a valid email address."]
+    if password is not None and not errors:
+        try:
+            validate_password(password, user_model(username=username, email=email))
+        except ValidationError as exc:
+            errors["password"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        user = user_model(username=username, email=email)
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError as exc:
+            raise ValidationError({"username": "This username is taken."}) from exc
+        Membership.objects.create(user=user, reseller=reseller, role=Membership.Role.ADMIN)
+    return user
+
+
+def remove_reseller_admin(membership: Membership, *, acting_user=None, origin: str = "") -> None:
+    """Remove an admin login (the user itself goes, as it exists only for this reseller)."""
+    if acting_user is not None and membership.user_id == acting_user.pk:
+        raise ValidationError("You cannot remove your own login.", code="self")
+    with transaction.atomic():
+        membership.user.delete()
+
+
+def rename_reseller(reseller: Node, name: str, *, acting_user=None, origin: str = "") -> Node:
+    if not reseller.is_reseller:
+        raise ValidationError("This is not a reseller.", code="not_reseller")
+    name = _clean_name(name)
+    taken = {"name": "A reseller with this name already exists."}
+    with transaction.atomic():
+        if reseller_name_taken(name, exclude_pk=reseller.pk):
+            raise ValidationError(taken, code="unique")
+        reseller.name = name
+        try:
+            with transaction.atomic():
+                reseller.save(update_fields=["name", "updated_at"])
+        except IntegrityError as exc:
+            raise ValidationError(taken, code="unique") from exc
+    return reseller

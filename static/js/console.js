@@ -1,0 +1,2 @@
+// SecureCloud Console behaviour. Loaded from our own origin (no inline scripts: CSP).
+"use strict";
