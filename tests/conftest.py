@@ -20,9 +20,14 @@ PASSWORD = "Correct-Horse-42"
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
+def test_settings(settings):
     # Argon2 is deliberately slow; tests that measure it ask for it explicitly.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Production serves hashed file names from collectstatic's manifest; tests have none.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture
