@@ -74,6 +74,9 @@ class Client(models.Model):
     last_backup_status = models.CharField(
         max_length=10, choices=BackupStatus.choices, blank=True
     )
+    # The last backup that finished with "success": silence is a failure, so the console
+    # and the reports flag clients whose last success is too old (or missing).
+    last_success_at = models.DateTimeField(null=True, blank=True)
     agent_version = models.CharField(max_length=100, blank=True)
     hostname = models.CharField(max_length=255, blank=True)
 

@@ -9,5 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("clients.api_urls")),
+    path("", include("clients.urls")),
     path("", include("hierarchy.urls")),
 ]

@@ -1,0 +1,3 @@
+"""Console pages of client accounts."""
+
+urlpatterns: list = []
