@@ -28,6 +28,7 @@ def test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.STATIC_ROOT = None  # whitenoise serves through the finders instead
 
 
 @pytest.fixture
