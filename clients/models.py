@@ -139,3 +139,48 @@ class AgentToken(models.Model):
 
     def __str__(self) -> str:
         return f"token of {self.client_id} from {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class BackupReport(models.Model):
+    """One backup run as the agent reported it; kept even when it went over quota."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="backup_reports")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Client.BackupStatus.choices)
+    # The client's total stored size after this backup.
+    used_bytes = models.BigIntegerField()
+    files = models.BigIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    # The customer was over its usage space once this report was counted.
+    over_quota = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["client", "finished_at"], name="report_client_finished_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} backup of {self.client_id} at {self.finished_at:%Y-%m-%d %H:%M}"
+
+
+class AuthFailure(models.Model):
+    """One failed agent connect, counted per SecureCloud ID and per client address.
+
+    The rate limit counts these rows, so every server process sees the same numbers;
+    rows older than the window are pruned as new failures are written.
+    """
+
+    # "id:<normalised securecloud id>" or "ip:<address>"
+    key = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["key", "created_at"], name="authfailure_key_created_idx"),
+            models.Index(fields=["created_at"], name="authfailure_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.created_at:%Y-%m-%d %H:%M:%S}"
