@@ -90,6 +90,12 @@ class ResellerAdmin(TreeIndentMixin, ServiceAdminMixin, admin.ModelAdmin):
         obj.delete()
 
 
+CUSTOMER_SETTINGS = [
+    "name", "contact_name", "contact_email", "usage_space_bytes", "auto_add_clients",
+    "email_reports", "trial_days",
+]
+
+
 class CustomerForm(forms.ModelForm):
     usage_space_bytes = forms.TypedChoiceField(
         label="Usage space", choices=[("" if v is None else v, label) for v, label in
@@ -99,10 +105,7 @@ class CustomerForm(forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = [
-            "name", "parent", "contact_name", "contact_email", "usage_space_bytes",
-            "auto_add_clients", "email_reports", "trial_days",
-        ]
+        fields = ["parent", *CUSTOMER_SETTINGS]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,12 +123,15 @@ class CustomerForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        fields = {k: cleaned.get(k) for k in self.Meta.fields if k != "parent"}
+        fields = {k: cleaned.get(k) for k in CUSTOMER_SETTINGS}
         try:
             services.clean_customer_fields(**fields)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 self.add_error(field if field in self.fields else None, errors)
+        parent, name = cleaned.get("parent"), (cleaned.get("name") or "").strip()
+        if parent and name and services.customer_name_taken(parent, name, self.instance.pk):
+            self.add_error("name", "This reseller already has a customer with this name.")
         return cleaned
 
 
@@ -138,14 +144,15 @@ class CustomerAdmin(TreeIndentMixin, ServiceAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "contact_email", "contact_name"]
     list_select_related = ["parent"]
     readonly_fields = ["registration_key", "used_bytes", "created_at", "updated_at"]
+    fields = ["parent", *CUSTOMER_SETTINGS, *readonly_fields]
     actions = ["enable_auto_authorization", "disable_auto_authorization"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(kind=Node.Kind.CUSTOMER)
 
     def save_model(self, request, obj, form, change):
-        data = dict(form.cleaned_data)
-        parent = data.pop("parent")
+        data = {field: form.cleaned_data[field] for field in CUSTOMER_SETTINGS}
+        parent = form.cleaned_data["parent"]
         if not change:
             created = self._run(request, services.create_customer, parent, **data)
             if created:
