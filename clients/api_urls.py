@@ -1,3 +1,12 @@
-"""The agent protocol (JSON over HTTP), under /api/v1/."""
+"""The agent protocol (JSON over HTTP), under /api/v1/. No trailing slashes."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from clients import api
+
+urlpatterns = [
+    path("agent/connect", api.connect, name="api-agent-connect"),
+    path("agent/backups", api.backups, name="api-agent-backups"),
+    path("agent/status", api.status, name="api-agent-status"),
+    path("openapi.json", api.openapi, name="api-openapi"),
+]

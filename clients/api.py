@@ -1,0 +1,101 @@
+"""The agent protocol's HTTP layer: JSON in, JSON out, never the session.
+
+Each view checks the method (405), the body size (413), parses JSON (400) and hands
+the values to clients.agent_services, whose AgentError becomes `{"error": code}`.
+"""
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from clients import agent_services, ratelimit
+from clients.agent_services import AgentError, invalid_request
+from clients.openapi import openapi_document
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def error_response(exc: AgentError) -> JsonResponse:
+    response = JsonResponse(exc.body(), status=exc.status)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
+
+
+def agent_endpoint(*methods: str) -> Callable:
+    """JSON errors for every refusal: 405 with Allow, 413, and AgentError from the rules."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if request.method not in methods:
+                response = error_response(AgentError(405, "method_not_allowed"))
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                return view(request, *args, **kwargs)
+            except AgentError as exc:
+                return error_response(exc)
+
+        # Agents have no session and no CSRF cookie; they prove themselves per request.
+        return csrf_exempt(wrapper)
+
+    return decorator
+
+
+def read_json(request: HttpRequest) -> Any:
+    """The request body as JSON; 413 over 64 KiB, 400 when it is not JSON."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES:
+        raise AgentError(413, "payload_too_large")
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise AgentError(413, "payload_too_large") from None
+    if len(body) > MAX_BODY_BYTES:
+        raise AgentError(413, "payload_too_large")
+    try:
+        return json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise invalid_request({"body": "Send a JSON object (UTF-8)."}) from None
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+@agent_endpoint("POST")
+def connect(request: HttpRequest) -> JsonResponse:
+    data = read_json(request)
+    result = agent_services.connect(data, ip=ratelimit.client_ip(request))
+    return JsonResponse(result.body, status=201 if result.created else 200)
+
+
+@agent_endpoint("POST")
+def backups(request: HttpRequest) -> JsonResponse:
+    try:
+        data = read_json(request)
+    except AgentError as exc:
+        if exc.status != 400:
+            raise
+        data = exc  # the token is checked first; then this 400 is the answer
+    body = agent_services.record_backup(request.headers.get("Authorization", ""), data)
+    return JsonResponse(body, status=201)
+
+
+@agent_endpoint("GET")
+def status(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(agent_services.status(request.headers.get("Authorization", "")))
+
+
+@agent_endpoint("GET")
+def openapi(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(openapi_document())

@@ -1,0 +1,337 @@
+"""The OpenAPI 3 description of the agent protocol, served at /api/v1/openapi.json."""
+
+from copy import deepcopy
+from typing import Any
+
+from clients.agent_services import (
+    BACKUP_STATUSES,
+    MAX_AGENT_VERSION_LENGTH,
+    MAX_HOSTNAME_LENGTH,
+    MAX_MESSAGE_LENGTH,
+    MAX_PASSWORD_FIELD_LENGTH,
+    MAX_REGISTRATION_KEY_LENGTH,
+    MAX_SIZE,
+)
+
+ERROR_CODES = [
+    "invalid_request",
+    "invalid_credentials",
+    "invalid_token",
+    "authorization_required",
+    "client_disabled",
+    "trial_expired",
+    "method_not_allowed",
+    "payload_too_large",
+    "rate_limited",
+]
+
+_TIMESTAMP = {
+    "type": "string",
+    "format": "date-time",
+    "description": "ISO 8601 with a UTC offset, e.g. 2025-01-31T23:00:00+00:00.",
+}
+_SIZE = {"type": "integer", "format": "int64", "minimum": 0, "maximum": MAX_SIZE}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str, headers: dict | None = None) -> dict:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _error(description: str, codes: list[str], *, headers: dict | None = None) -> dict:
+    schema = {
+        "allOf": [_ref("Error"), {"type": "object", "properties": {"error": {"enum": codes}}}]
+    }
+    return _json(schema, description, headers)
+
+
+_ALLOW = {"Allow": {"description": "The methods this path accepts.", "schema": {"type": "string"}}}
+_COMMON_ERRORS = {
+    "405": _error("Method not allowed.", ["method_not_allowed"], headers=_ALLOW),
+}
+_BODY_ERRORS = {
+    "400": _error(
+        "The body is not a JSON object of the documented fields; `fields` says which.",
+        ["invalid_request"],
+    ),
+    "413": _error("The body is larger than 64 KiB.", ["payload_too_large"]),
+}
+_TOKEN_ERRORS = {
+    "401": _error("Missing, unknown or revoked agent token.", ["invalid_token"]),
+    "403": _error(
+        "The client is disabled or its trial is over.", ["client_disabled", "trial_expired"]
+    ),
+}
+
+_DOCUMENT: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {
+        "title": "SecureCloud agent protocol",
+        "version": "1",
+        "description": (
+            "What a backup agent speaks to the SecureCloud server. An agent connects "
+            "with its SecureCloud ID and password (and, the first time, its customer's "
+            "registration key), receives a bearer token, then reports backups and asks "
+            "for its status with that token. Timestamps are ISO 8601 with a UTC offset; "
+            'sizes are bytes. Every error is a JSON object `{"error": CODE}`. Ten failed '
+            "connects per SecureCloud ID, or thirty per client address, within 15 "
+            "minutes, refuse every connect of that ID or address (429) until the window "
+            "has passed."
+        ),
+    },
+    "servers": [{"url": "/api/v1"}],
+    "paths": {
+        "/agent/connect": {
+            "post": {
+                "operationId": "connect",
+                "summary": "Prove the client's credentials and receive an agent token.",
+                "description": (
+                    "Decided in this order: validate the request, rate limit, "
+                    "credentials, client state. A known client with a password needs "
+                    "that password (200). A known client without a password yet needs "
+                    "its customer's registration key; with auto-authorization on, this "
+                    "connect sets the password (200). An unknown SecureCloud ID with the "
+                    "registration key of a customer with auto-authorization on creates a "
+                    "trial client (201). Every credential failure gets the same 401."
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("ConnectRequest")}},
+                },
+                "responses": {
+                    "200": _json(_ref("ConnectResponse"), "Connected; a new token."),
+                    "201": _json(_ref("ConnectResponse"), "Client created; a new token."),
+                    **_BODY_ERRORS,
+                    "401": _error(
+                        "Wrong password, wrong or missing registration key, or an unknown "
+                        "SecureCloud ID without a valid key (one answer for all).",
+                        ["invalid_credentials"],
+                    ),
+                    "403": _error(
+                        "Auto-authorization is off for this customer, or the client is "
+                        "disabled, or its trial is over.",
+                        ["authorization_required", "client_disabled", "trial_expired"],
+                    ),
+                    **_COMMON_ERRORS,
+                    "429": _error(
+                        "Too many failed connects for this SecureCloud ID or address.",
+                        ["rate_limited"],
+                        headers={
+                            "Retry-After": {
+                                "description": "Seconds until connects are accepted again.",
+                                "required": True,
+                                "schema": {"type": "integer", "minimum": 1},
+                            }
+                        },
+                    ),
+                },
+            }
+        },
+        "/agent/backups": {
+            "post": {
+                "operationId": "reportBackup",
+                "summary": "Report a finished backup run.",
+                "description": (
+                    "Stores a backup report, updates the client's last backup and storage "
+                    "used, and moves the customer's storage used by the difference. A report "
+                    "that takes the customer over its usage space is stored and flagged."
+                ),
+                "security": [{"agentToken": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("BackupReport")}},
+                },
+                "responses": {
+                    "201": _json(_ref("BackupResponse"), "Report stored."),
+                    **_BODY_ERRORS,
+                    **_TOKEN_ERRORS,
+                    **_COMMON_ERRORS,
+                },
+            }
+        },
+        "/agent/status": {
+            "get": {
+                "operationId": "status",
+                "summary": "Heartbeat: the client's plan, state and storage.",
+                "security": [{"agentToken": []}],
+                "responses": {
+                    "200": _json(_ref("ClientSummary"), "The client's summary."),
+                    **_TOKEN_ERRORS,
+                    **_COMMON_ERRORS,
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document.",
+                "responses": {
+                    "200": _json({"type": "object"}, "The OpenAPI document."),
+                    **_COMMON_ERRORS,
+                },
+            }
+        },
+    },
+    "components": {
+        "securitySchemes": {
+            "agentToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The token from the last connect (a client keeps its 5 newest).",
+            }
+        },
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {
+                    "error": {"type": "string", "enum": ERROR_CODES},
+                    "fields": {
+                        "type": "object",
+                        "description": "For invalid_request: a message per bad field.",
+                        "additionalProperties": {"type": "string"},
+                    },
+                },
+            },
+            "ConnectRequest": {
+                "type": "object",
+                "required": ["securecloud_id", "password"],
+                "properties": {
+                    "securecloud_id": {
+                        "type": "string",
+                        "minLength": 3,
+                        "maxLength": 254,
+                        "pattern": r"^\s*[A-Za-z0-9._\-@+]{3,254}\s*$",
+                        "description": "An email address, or letters, digits and . _ - @ +; "
+                        "case-insensitive.",
+                    },
+                    "password": {
+                        "type": "string",
+                        "minLength": 8,
+                        "maxLength": MAX_PASSWORD_FIELD_LENGTH,
+                    },
+                    "registration_key": {
+                        "type": "string",
+                        "nullable": True,
+                        "maxLength": MAX_REGISTRATION_KEY_LENGTH,
+                        "description": "The customer's registration key, needed by the "
+                        "first connect of a client that has no password yet.",
+                    },
+                    "hostname": {
+                        "type": "string",
+                        "nullable": True,
+                        "maxLength": MAX_HOSTNAME_LENGTH,
+                    },
+                    "agent_version": {
+                        "type": "string",
+                        "nullable": True,
+                        "maxLength": MAX_AGENT_VERSION_LENGTH,
+                    },
+                },
+            },
+            "ClientSummary": {
+                "type": "object",
+                "required": ["client", "customer", "reseller", "quota_bytes", "used_bytes"],
+                "properties": {
+                    "client": {
+                        "type": "object",
+                        "required": ["securecloud_id", "plan", "status", "trial_ends_at"],
+                        "properties": {
+                            "securecloud_id": {"type": "string"},
+                            "plan": {"type": "string", "enum": ["trial", "paid"]},
+                            "status": {
+                                "type": "string",
+                                "enum": ["pending", "active", "disabled"],
+                            },
+                            "trial_ends_at": {
+                                **_TIMESTAMP,
+                                "nullable": True,
+                                "description": "Null when paid.",
+                            },
+                        },
+                    },
+                    "customer": {
+                        "type": "object",
+                        "required": ["name"],
+                        "properties": {"name": {"type": "string"}},
+                    },
+                    "reseller": {
+                        "type": "object",
+                        "required": ["name"],
+                        "properties": {"name": {"type": "string"}},
+                    },
+                    "quota_bytes": {
+                        **_SIZE,
+                        "nullable": True,
+                        "description": "The customer's usage space; null when unlimited.",
+                    },
+                    "used_bytes": {**_SIZE, "description": "The client's storage used."},
+                },
+            },
+            "ConnectResponse": {
+                "allOf": [
+                    _ref("ClientSummary"),
+                    {
+                        "type": "object",
+                        "required": ["token"],
+                        "properties": {
+                            "token": {
+                                "type": "string",
+                                "description": "Send as `Authorization: Bearer <token>`.",
+                            }
+                        },
+                    },
+                ]
+            },
+            "BackupReport": {
+                "type": "object",
+                "required": ["started_at", "finished_at", "status", "used_bytes"],
+                "properties": {
+                    "started_at": _TIMESTAMP,
+                    "finished_at": {
+                        **_TIMESTAMP,
+                        "description": "Not before started_at, not more than a day ahead.",
+                    },
+                    "status": {"type": "string", "enum": BACKUP_STATUSES},
+                    "used_bytes": {
+                        **_SIZE,
+                        "description": "The client's total stored size after this backup.",
+                    },
+                    "files": {**_SIZE, "nullable": True},
+                    "message": {
+                        "type": "string",
+                        "nullable": True,
+                        "maxLength": MAX_MESSAGE_LENGTH,
+                    },
+                },
+            },
+            "BackupResponse": {
+                "type": "object",
+                "required": ["quota_bytes", "used_bytes", "customer_used_bytes", "over_quota"],
+                "properties": {
+                    "quota_bytes": {**_SIZE, "nullable": True},
+                    "used_bytes": _SIZE,
+                    "customer_used_bytes": {
+                        "type": "integer",
+                        "format": "int64",
+                        "description": "Sum of the storage used by the customer's clients.",
+                    },
+                    "over_quota": {"type": "boolean"},
+                },
+            },
+        },
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    return deepcopy(_DOCUMENT)
