@@ -1,0 +1,18 @@
+from django.conf import settings
+
+
+def client_ip(request) -> str:
+    """The client's address: the connection's own, unless TRUSTED_PROXY_COUNT proxies
+    stand in front, in which case it is the entry those proxies appended to
+    X-Forwarded-For (counted from the right, as each proxy appends the address it saw).
+    Anything a client writes into the header itself sits further left and is ignored.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) < proxies:
+        return remote
+    return forwarded[-proxies]
