@@ -1,0 +1,195 @@
+"""Bad input is a JSON 4xx, never a 500: validation, methods, sizes."""
+
+import json
+
+import pytest
+
+from clients.models import BackupReport
+from tests.agent.conftest import BACKUPS, CONNECT, STATUS
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def token(agent, client_a1):
+    return agent.token("a1@acme.example", "client-pass-1")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not json",
+        b"[1, 2]",
+        b'"a string"',
+        b"null",
+        b"\xff\xfe\x00",
+        b"[" * 50000,
+        b'{"securecloud_id": NaN}',
+    ],
+)
+def test_connect_body_that_is_not_a_json_object(agent, body):
+    response = agent.post(CONNECT, body)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert "body" in response.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({}, "securecloud_id"),
+        ({"securecloud_id": "a1@acme.example"}, "password"),
+        ({"securecloud_id": 12345, "password": "long-enough"}, "securecloud_id"),
+        ({"securecloud_id": "a b c", "password": "long-enough"}, "securecloud_id"),
+        ({"securecloud_id": "x" * 300, "password": "long-enough"}, "securecloud_id"),
+        ({"securecloud_id": "\u212aelvin", "password": "long-enough"}, "securecloud_id"),
+        ({"securecloud_id": "a1@acme.example", "password": ["x"]}, "password"),
+        ({"securecloud_id": "a1@acme.example", "password": "p" * 129}, "password"),
+        ({"securecloud_id": "a1@acme.example", "password": "bad\ud800surrogate"}, "password"),
+        (
+            {"securecloud_id": "a1@acme.example", "password": "long-enough", "hostname": "a\x00b"},
+            "hostname",
+        ),
+        (
+            {"securecloud_id": "a1@acme.example", "password": "long-enough", "hostname": 7},
+            "hostname",
+        ),
+        (
+            {
+                "securecloud_id": "a1@acme.example",
+                "password": "long-enough",
+                "registration_key": "k" * 500,
+            },
+            "registration_key",
+        ),
+        (
+            {
+                "securecloud_id": "a1@acme.example",
+                "password": "long-enough",
+                "agent_version": "v" * 101,
+            },
+            "agent_version",
+        ),
+    ],
+)
+def test_connect_invalid_fields(agent, client_a1, body, field):
+    response = agent.post(CONNECT, json.dumps(body))
+    assert response.status_code == 400
+    payload = response.json()
+    assert payload["error"] == "invalid_request"
+    assert field in payload["fields"]
+    assert isinstance(payload["fields"][field], str)
+
+
+GOOD = {
+    "started_at": "2025-01-01T01:00:00+00:00",
+    "finished_at": "2025-01-01T01:30:00+00:00",
+    "status": "success",
+    "used_bytes": 1000,
+}
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"started_at": None}, "started_at"),
+        ({"started_at": "2025-01-01T01:00:00"}, "started_at"),  # no offset
+        ({"started_at": "2025-01-01"}, "started_at"),
+        ({"started_at": "yesterday"}, "started_at"),
+        ({"started_at": 1735693200}, "started_at"),
+        ({"started_at": "0001-01-01T00:00:00+14:00"}, "started_at"),  # out of range in UTC
+        ({"finished_at": "2025-01-01T00:59:59+00:00"}, "finished_at"),  # before start
+        ({"finished_at": "2999-01-01T00:00:00+00:00"}, "finished_at"),  # the future
+        ({"status": "ok"}, "status"),
+        ({"status": ["success"]}, "status"),
+        ({"status": None}, "status"),
+        ({"used_bytes": -1}, "used_bytes"),
+        ({"used_bytes": 1.5}, "used_bytes"),
+        ({"used_bytes": "1000"}, "used_bytes"),
+        ({"used_bytes": True}, "used_bytes"),
+        ({"used_bytes": 2**63}, "used_bytes"),
+        ({"used_bytes": None}, "used_bytes"),
+        ({"files": -5}, "files"),
+        ({"message": "x" * 4001}, "message"),
+        ({"message": "nul\x00byte"}, "message"),
+        ({"message": {"text": "hi"}}, "message"),
+    ],
+)
+def test_backup_invalid_fields(agent, token, changes, field):
+    body = {**GOOD, **changes}
+    body = {k: v for k, v in body.items() if v is not None or k == field}
+    response = agent.post(BACKUPS, json.dumps(body), token=token)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert field in response.json()["fields"]
+    assert not BackupReport.objects.exists()
+
+
+def test_backup_accepts_z_offsets_multiline_messages_and_nulls(agent, token):
+    body = {
+        **GOOD,
+        "started_at": "2025-01-01T01:00:00Z",
+        "files": None,
+        "message": "line 1\nline 2\ttab",
+    }
+    assert agent.post(BACKUPS, body, token=token).status_code == 201
+
+
+def test_backup_bad_json_with_valid_token_is_400(agent, token):
+    response = agent.post(BACKUPS, b"{oops", token=token)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_backup_bad_json_without_token_is_401(agent, client_a1):
+    assert agent.post(BACKUPS, b"{oops").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "method, path, allow",
+    [
+        ("get", CONNECT, "POST"),
+        ("put", CONNECT, "POST"),
+        ("delete", BACKUPS, "POST"),
+        ("get", BACKUPS, "POST"),
+        ("post", STATUS, "GET"),
+        ("patch", STATUS, "GET"),
+        ("post", "/api/v1/openapi.json", "GET"),
+    ],
+)
+def test_wrong_method_is_405_with_allow(client, db, method, path, allow):
+    response = getattr(client, method)(path)
+    assert response.status_code == 405
+    assert response["Allow"] == allow
+    assert response.json() == {"error": "method_not_allowed"}
+
+
+def test_trailing_slash_is_not_an_endpoint(client, db):
+    assert client.post(CONNECT + "/", content_type="application/json").status_code == 404
+
+
+def test_body_over_64_kib_is_413(agent, client_a1, token):
+    big = json.dumps({"securecloud_id": "a1@acme.example", "password": "x" * (64 * 1024)})
+    response = agent.post(CONNECT, big)
+    assert response.status_code == 413
+    assert response.json() == {"error": "payload_too_large"}
+    assert agent.post(BACKUPS, big, token=token).status_code == 413
+
+
+def test_declared_length_over_64_kib_is_413_without_reading(agent, client_a1):
+    response = agent.post(CONNECT, b"{}", CONTENT_LENGTH=str(10**9))
+    assert response.status_code == 413
+    assert response.json() == {"error": "payload_too_large"}
+
+
+def test_exactly_64_kib_is_read(agent, client_a1):
+    base = json.dumps({"securecloud_id": "a1@acme.example", "password": "client-pass-1"})
+    padded = base[:-1] + " " * (64 * 1024 - len(base)) + "}"
+    assert len(padded) == 64 * 1024
+    assert agent.post(CONNECT, padded).status_code == 200
+
+
+def test_unknown_fields_are_ignored(agent, client_a1):
+    body = {"securecloud_id": "a1@acme.example", "password": "client-pass-1", "extra": [1]}
+    assert agent.post(CONNECT, body).status_code == 200
