@@ -1,3 +1,22 @@
 """Console pages of client accounts."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from clients import views
+
+urlpatterns = [
+    path("customers/<uuid:code>/clients/new/", views.client_add, name="client-add"),
+    path("clients/<uuid:code>/", views.client_pane, name="client-pane"),
+    path("clients/<uuid:code>/edit/", views.client_edit, name="client-edit"),
+    path("clients/<uuid:code>/paid/", views.client_switch_to_paid, name="client-switch-to-paid"),
+    path(
+        "clients/<uuid:code>/extend-trial/", views.client_extend_trial, name="client-extend-trial"
+    ),
+    path(
+        "clients/<uuid:code>/password/", views.client_reset_password, name="client-reset-password"
+    ),
+    path("clients/<uuid:code>/disable/", views.client_disable, name="client-disable"),
+    path("clients/<uuid:code>/enable/", views.client_enable, name="client-enable"),
+    path("clients/<uuid:code>/move/", views.client_move, name="client-move"),
+    path("clients/<uuid:code>/delete/", views.client_delete, name="client-delete"),
+]

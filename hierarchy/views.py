@@ -1,14 +1,659 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+"""Console pages of the organisation tree: the hierarchy tree (left pane), the reseller
+and customer panes (right pane), their forms and actions.
 
-from hierarchy.models import reseller_of
+Every view is a thin function: access helper, form, one service call, then render or
+redirect. No page loads more than one page of customers or clients, so the number of
+queries and the size of each page stay the same whatever the size of the tenant.
+"""
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clients.models import Client
+from hierarchy import services
+from hierarchy.access import (
+    get_customer_for_user,
+    get_membership_for_user,
+    get_node_for_user,
+    get_reseller_for_user,
+)
+from hierarchy.forms import AdminForm, CustomerForm, CustomerSortForm, ResellerForm
+from hierarchy.models import Node, reseller_of
+
+TREE_PAGE_SIZE = 50
+TABLE_PAGE_SIZE = 25
+SEARCH_LIMIT = 20
+STALE_AFTER = timedelta(hours=24)
+ONE_TIME_PASSWORD_KEY = "console_new_admin"
+
+
+def origin_of(request) -> str:
+    """What the audit log records as the origin of a console change."""
+    return f"console {request.META.get('REMOTE_ADDR', '')}".strip()
+
+
+def page_number(request, name: str = "page") -> int:
+    try:
+        return max(1, int(request.GET.get(name, 1)))
+    except (TypeError, ValueError):
+        return 1
+
+
+def paginate(request, queryset, per_page: int = TABLE_PAGE_SIZE):
+    """One page (a bad or too-high ?page= gives the nearest valid one, never an error)."""
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+# --- The hierarchy tree --------------------------------------------------------------
+
+
+@dataclass
+class TreeItem:
+    """One treeitem of the left pane: a reseller, a customer or a client."""
+
+    kind: str
+    obj: object
+    expandable: bool
+    children: list["TreeItem"] | None = None  # None: not loaded yet (htmx loads it)
+    more_page: int | None = None  # the next page of children, when there is one
+    selected: bool = False
+    level: int = 1
+
+    @property
+    def url(self) -> str:
+        return pane_url(self.obj)
+
+    @property
+    def children_url(self) -> str:
+        return reverse("tree-children", args=[self.obj.code])
+
+    @property
+    def expanded(self) -> bool:
+        return self.children is not None
+
+
+def pane_url(obj) -> str:
+    if isinstance(obj, Client):
+        return reverse("client-pane", args=[obj.code])
+    if obj.is_customer:
+        return reverse("customer-pane", args=[obj.code])
+    return reverse("reseller-pane", args=[obj.code])
+
+
+def _node_item(node: Node, level: int) -> TreeItem:
+    if node.is_reseller:
+        expandable = node.rght - node.lft > 1
+    else:
+        expandable = getattr(node, "has_clients", True)
+    return TreeItem(kind=node.kind, obj=node, expandable=expandable, level=level)
+
+
+def tree_children(parent: Node, page: int = 1, *, pinned=None) -> tuple[list[TreeItem], int | None]:
+    """One page of a node's children (one query), and the next page number if any.
+
+    `pinned` (the node or client on the selected path) is added when it is not on the
+    page, so that the selected item is always shown.
+    """
+    start = (page - 1) * TREE_PAGE_SIZE
+    level = parent.level + 2
+    if parent.is_reseller:
+        rows = list(
+            Node.objects.filter(parent=parent)
+            .annotate(has_clients=Exists(Client.objects.filter(customer=OuterRef("pk"))))
+            .order_by("-kind", "name", "pk")[start : start + TREE_PAGE_SIZE + 1]
+        )
+        make = lambda row: _node_item(row, level)  # noqa: E731
+    else:
+        rows = list(
+            Client.objects.filter(customer=parent)
+            .only(
+                "code", "customer_id", "securecloud_id", "name", "plan", "status", "trial_ends_at"
+            )
+            .order_by("securecloud_id")[start : start + TREE_PAGE_SIZE + 1]
+        )
+        make = lambda row: TreeItem(kind="client", obj=row, expandable=False, level=level)  # noqa: E731
+    more = page + 1 if len(rows) > TREE_PAGE_SIZE else None
+    items = [make(row) for row in rows[:TREE_PAGE_SIZE]]
+    if pinned is not None and all(item.obj.pk != pinned.pk for item in items):
+        items.append(make(pinned))
+    return items, more
+
+
+def console_path(user, node: Node) -> list[Node]:
+    """The nodes from the user's top reseller down to `node` (one query)."""
+    root = reseller_of(user)
+    query = Node.objects.filter(tree_id=node.tree_id, lft__lte=node.lft, rght__gte=node.rght)
+    if root is not None:
+        query = query.filter(lft__gte=root.lft)
+    return list(query.order_by("lft"))
+
+
+def build_tree(path: list[Node], client: Client | None = None) -> TreeItem:
+    """The tree with every node on `path` expanded (one query per level)."""
+    selected = client or path[-1]
+    root = _node_item(path[0], 1)
+    item = root
+    for depth, node in enumerate(path):
+        pinned = path[depth + 1] if depth + 1 < len(path) else client
+        children, more = tree_children(node, pinned=pinned)
+        item.children, item.more_page = children, more
+        item.expandable = bool(children)
+        if pinned is None:
+            break
+        item = next(child for child in children if child.obj.pk == pinned.pk)
+        if isinstance(pinned, Node):
+            item.obj = pinned
+    for candidate in _walk(root):
+        candidate.selected = candidate.obj.pk == selected.pk and type(candidate.obj) is type(
+            selected
+        )
+    return root
+
+
+def _walk(item: TreeItem):
+    yield item
+    for child in item.children or ():
+        yield from _walk(child)
+
+
+def render_console(
+    request,
+    template: str,
+    *,
+    node: Node,
+    client: Client | None = None,
+    status: int = 200,
+    **context,
+):
+    """A console page: the tree expanded down to `node` (or `client`), the breadcrumb,
+    and the right pane of `template`."""
+    path = console_path(request.user, node)
+    context.update(
+        tree=build_tree(path, client),
+        breadcrumb=[*path, client] if client else path,
+        node=node,
+        client=client,
+        site_url=settings.SITE_URL,
+    )
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required
+@require_GET
+def tree_expand(request, code):
+    """Children of a node, for the tree: the `children` partial for htmx, else its pane."""
+    node = get_node_for_user(request.user, code)
+    page = page_number(request)
+    if not request.htmx:
+        url = pane_url(node)
+        return redirect(f"{url}?page={page}" if page > 1 else url)
+    items, more = tree_children(node, page)
+    response = render(
+        request,
+        "console/tree.html#children",
+        {
+            "items": items,
+            "parent": TreeItem(
+                kind=node.kind, obj=node, expandable=True, children=items, more_page=more
+            ),
+        },
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- Console home and the reseller pane ----------------------------------------------
+
+
+@login_required
+@require_GET
 def console_home(request):
     reseller = reseller_of(request.user)
     if reseller is None:
         if request.user.is_superuser:
             return redirect("admin:index")
         return render(request, "console/no_reseller.html", status=403)
-    return render(request, "console/home.html", {"reseller": reseller})
+    return _reseller_pane(request, reseller)
+
+
+@login_required
+@require_GET
+def reseller_pane(request, code):
+    return _reseller_pane(request, get_reseller_for_user(request.user, code))
+
+
+def _customer_table(request, reseller: Node):
+    sort_form = CustomerSortForm(request.GET)
+    sort = sort_form.cleaned_data["sort"] if sort_form.is_valid() else ""
+    sort = sort or "name"
+    customers = Node.objects.customers().filter(parent=reseller)
+    client_count = Subquery(
+        Client.objects.filter(customer=OuterRef("pk"))
+        .order_by()
+        .values("customer")
+        .annotate(n=Count("pk"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+    order = CustomerSortForm.SORTS[sort]
+    if order.lstrip("-") == "client_count":
+        customers = customers.annotate(client_count=Coalesce(client_count, Value(0)))
+    field_name = order.lstrip("-")
+    expression = (
+        F(field_name).desc(nulls_first=True)
+        if order.startswith("-")
+        else F(field_name).asc(nulls_last=True)
+    )
+    page = paginate(request, customers.order_by(expression, "name", "pk"))
+    if order.lstrip("-") != "client_count":
+        # Count the clients of this page's customers only.
+        counts = dict(
+            Client.objects.filter(customer__in=[c.pk for c in page.object_list])
+            .order_by()
+            .values_list("customer")
+            .annotate(n=Count("pk"))
+        )
+        for customer in page.object_list:
+            customer.client_count = counts.get(customer.pk, 0)
+    return page, sort
+
+
+def backup_health(reseller: Node) -> dict:
+    """Counts over the whole subtree, in one query."""
+    now = timezone.now()
+    clients = Client.objects.within(reseller).order_by().values("customer__tree_id")
+    failed = clients.filter(last_backup_status=Client.BackupStatus.FAILED)
+    stale = clients.filter(stale_clients_q(now))
+    over = (
+        Node.objects.within(reseller)
+        .customers()
+        .filter(over_quota_q())
+        .order_by()
+        .values("tree_id")
+    )
+
+    def count(queryset):
+        return Coalesce(
+            Subquery(queryset.annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
+            Value(0),
+        )
+
+    row = (
+        Node.objects.filter(pk=reseller.pk)
+        .annotate(failed=count(failed), stale=count(stale), over=count(over))
+        .values("failed", "stale", "over")
+        .get()
+    )
+    return row
+
+
+def stale_clients_q(now) -> Q:
+    """No successful backup in 24 hours (clients younger than that are not yet late)."""
+    cutoff = now - STALE_AFTER
+    return ~Q(status=Client.Status.DISABLED) & (
+        Q(last_success_at__lt=cutoff) | Q(last_success_at__isnull=True, created_at__lt=cutoff)
+    )
+
+
+def over_quota_q() -> Q:
+    return Q(usage_space_bytes__isnull=False, used_bytes__gt=F("usage_space_bytes"))
+
+
+def _reseller_pane(request, reseller: Node, admin_form=None, status=200):
+    page, sort = _customer_table(request, reseller)
+    new_admin = request.session.pop(ONE_TIME_PASSWORD_KEY, None)
+    admins = list(reseller.memberships.select_related("user").order_by("user__username"))
+    return render_console(
+        request,
+        "hierarchy/reseller.html",
+        node=reseller,
+        reseller=reseller,
+        page=page,
+        sort=sort,
+        admins=admins,
+        admin_form=admin_form or AdminForm(),
+        new_admin=new_admin,
+        health=backup_health(reseller),
+        status=status,
+    )
+
+
+HEALTH_LISTS = {
+    "failed": "Clients whose last backup failed",
+    "stale": "Clients with no successful backup in 24 hours",
+    "over-quota": "Customers over their usage space",
+}
+
+
+@login_required
+@require_GET
+def health_list(request, code, kind):
+    reseller = get_reseller_for_user(request.user, code)
+    if kind not in HEALTH_LISTS:
+        raise Http404("No such list.")
+    if kind == "over-quota":
+        rows = (
+            Node.objects.within(reseller)
+            .customers()
+            .filter(over_quota_q())
+            .select_related("parent")
+            .order_by("name", "pk")
+        )
+    else:
+        rows = Client.objects.within(reseller).select_related("customer").order_by("securecloud_id")
+        if kind == "failed":
+            rows = rows.filter(last_backup_status=Client.BackupStatus.FAILED)
+        else:
+            rows = rows.filter(stale_clients_q(timezone.now()))
+    return render_console(
+        request,
+        "hierarchy/health.html",
+        node=reseller,
+        reseller=reseller,
+        kind=kind,
+        title=HEALTH_LISTS[kind],
+        page=paginate(request, rows),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_add(request, code):
+    reseller = get_reseller_for_user(request.user, code)
+    form = CustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.create_customer(
+                reseller, acting_user=request.user, origin=origin_of(request), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Customer {customer.name} added.")
+            return redirect("customer-welcome", code=customer.code)
+    return render_console(
+        request,
+        "hierarchy/customer_form.html",
+        node=reseller,
+        form=form,
+        title="Add New Customer",
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def subreseller_add(request, code):
+    reseller = get_reseller_for_user(request.user, code)
+    form = ResellerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sub = services.create_reseller(
+                reseller,
+                name=form.cleaned_data["name"],
+                acting_user=request.user,
+                origin=origin_of(request),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Sub-reseller {sub.name} added.")
+            return redirect("reseller-pane", code=sub.code)
+    return render_console(
+        request,
+        "hierarchy/reseller_form.html",
+        node=reseller,
+        form=form,
+        title="Add Sub-Reseller",
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reseller_edit(request, code):
+    reseller = get_reseller_for_user(request.user, code)
+    form = ResellerForm(request.POST or None, initial={"name": reseller.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.rename_reseller(
+                reseller,
+                form.cleaned_data["name"],
+                acting_user=request.user,
+                origin=origin_of(request),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Reseller renamed to {reseller.name}.")
+            return redirect("reseller-pane", code=reseller.code)
+    return render_console(
+        request,
+        "hierarchy/reseller_form.html",
+        node=reseller,
+        form=form,
+        title=f"Edit {reseller.name}",
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_POST
+def admin_add(request, code):
+    reseller = get_reseller_for_user(request.user, code)
+    form = AdminForm(request.POST)
+    if form.is_valid():
+        password = secrets.token_urlsafe(12)
+        try:
+            user = services.add_reseller_admin(
+                reseller,
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=password,
+                acting_user=request.user,
+                origin=origin_of(request),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            # Shown once, on the next page, then gone from the session.
+            request.session[ONE_TIME_PASSWORD_KEY] = {
+                "username": user.username,
+                "password": password,
+            }
+            messages.success(request, f"Admin {user.username} added.")
+            return redirect(reverse("reseller-pane", args=[reseller.code]) + "#admins")
+    return _reseller_pane(request, reseller, admin_form=form, status=400)
+
+
+@login_required
+@require_POST
+def admin_remove(request, pk):
+    membership = get_membership_for_user(request.user, pk)
+    reseller = membership.reseller
+    try:
+        services.remove_reseller_admin(
+            membership, acting_user=request.user, origin=origin_of(request)
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Admin {membership.user.username} removed.")
+    return redirect(reverse("reseller-pane", args=[reseller.code]) + "#admins")
+
+
+# --- The customer pane ---------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def customer_pane(request, code):
+    customer = get_customer_for_user(request.user, code)
+    page = paginate(request, Client.objects.filter(customer=customer).order_by("securecloud_id"))
+    return render_console(
+        request,
+        "hierarchy/customer.html",
+        node=customer,
+        customer=customer,
+        page=page,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_welcome(request, code):
+    """Seed step 4: Send or Don't Send the automated email to the new customer."""
+    customer = get_customer_for_user(request.user, code)
+    if request.method == "POST":
+        if request.POST.get("action") == "send":
+            sent = services.send_welcome_email(
+                customer, acting_user=request.user, origin=origin_of(request)
+            )
+            if sent:
+                messages.success(request, f"Welcome email sent to {customer.contact_email}.")
+            else:
+                messages.warning(
+                    request, "No welcome email sent: the customer has no contact email."
+                )
+        else:
+            messages.info(request, "No welcome email sent.")
+        return redirect("customer-pane", code=customer.code)
+    return render_console(request, "hierarchy/welcome.html", node=customer, customer=customer)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_edit(request, code):
+    customer = get_customer_for_user(request.user, code)
+    form = CustomerForm(request.POST or None, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_customer(
+                customer, acting_user=request.user, origin=origin_of(request), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Customer {customer.name} saved.")
+            return redirect("customer-pane", code=customer.code)
+    return render_console(
+        request,
+        "hierarchy/customer_form.html",
+        node=customer,
+        customer=customer,
+        form=form,
+        title=f"Edit {customer.name}",
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_POST
+def customer_auto_authorization(request, code):
+    """The key icon: toggle auto-authorization at once, then say what changed."""
+    customer = get_customer_for_user(request.user, code)
+    enabled = not customer.auto_add_clients
+    services.set_auto_authorization(
+        customer, enabled, acting_user=request.user, origin=origin_of(request)
+    )
+    if enabled:
+        messages.success(
+            request,
+            f"Auto-authorization is now on for {customer.name}: new clients are added "
+            "when they connect with the registration key.",
+        )
+    else:
+        messages.success(
+            request,
+            f"Auto-authorization is now off for {customer.name}: new clients need a password.",
+        )
+    return redirect("customer-pane", code=customer.code)
+
+
+@login_required
+@require_POST
+def customer_regenerate_key(request, code):
+    customer = get_customer_for_user(request.user, code)
+    services.regenerate_registration_key(
+        customer, acting_user=request.user, origin=origin_of(request)
+    )
+    messages.success(request, "New registration key made; the old one no longer works.")
+    return redirect("customer-pane", code=customer.code)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_delete(request, code):
+    customer = get_customer_for_user(request.user, code)
+    has_clients = Client.objects.filter(customer=customer).exists()
+    if request.method == "POST":
+        try:
+            services.delete_customer(customer, acting_user=request.user, origin=origin_of(request))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("customer-pane", code=customer.code)
+        messages.success(request, f"Customer {customer.name} deleted.")
+        return redirect("reseller-pane", code=customer.parent.code)
+    return render_console(
+        request,
+        "hierarchy/customer_delete.html",
+        node=customer,
+        customer=customer,
+        has_clients=has_clients,
+    )
+
+
+# --- Search --------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def search(request):
+    """Customers and clients by name, SecureCloud ID or email, within the user's subtree."""
+    root = reseller_of(request.user)
+    if root is None:
+        if request.user.is_superuser:
+            return redirect("admin:index")
+        raise Http404("No reseller.")
+    query = (request.GET.get("q") or "").strip()[:100]
+    customers = clients = []
+    if query:
+        customers = list(
+            Node.objects.visible_to(request.user)
+            .filter(Q(name__icontains=query) | Q(contact_email__icontains=query))
+            .select_related("parent")
+            .order_by("name", "pk")[:SEARCH_LIMIT]
+        )
+        clients = list(
+            Client.objects.visible_to(request.user)
+            .filter(
+                Q(securecloud_id__icontains=query)
+                | Q(name__icontains=query)
+                | Q(email__icontains=query)
+            )
+            .select_related("customer")
+            .order_by("securecloud_id")[:SEARCH_LIMIT]
+        )
+    context = {"q": query, "customers": customers, "clients": clients, "limit": SEARCH_LIMIT}
+    if request.htmx:
+        response = render(request, "console/search.html#results", context)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+    return render_console(request, "console/search.html", node=root, **context)

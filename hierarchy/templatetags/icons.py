@@ -42,6 +42,13 @@ ICONS = (
     "clipboard",
     "people",
     "box-arrow-right",
+    "info-circle",  # the legend
+    "arrows-move",  # move a client
+    "clock-history",  # no successful backup lately
+    "person-plus",  # add an admin
+    "person-dash",  # remove an admin
+    "calendar-plus",  # extend a trial
+    "diagram-3",  # sub-reseller
 )
 
 _PATHS_RE = re.compile(r"<svg[^>]*>(.*)</svg>", re.S)

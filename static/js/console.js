@@ -1,2 +1,168 @@
 // SecureCloud Console behaviour. Loaded from our own origin (no inline scripts: CSP).
+// Everything here enhances pages that also work without JavaScript.
 "use strict";
+
+(function () {
+  // --- The hierarchy tree: WAI-ARIA tree pattern -------------------------------------
+  function visibleItems(tree) {
+    return Array.from(tree.querySelectorAll('[role="treeitem"]')).filter(
+      (item) => !item.closest('[role="group"][hidden]')
+    );
+  }
+
+  function groupOf(item) {
+    const id = item.getAttribute("aria-owns");
+    return id ? document.getElementById(id) : null;
+  }
+
+  function parentItem(item) {
+    const group = item.closest('[role="group"]');
+    return group ? document.querySelector('[aria-owns="' + group.id + '"]') : null;
+  }
+
+  function focusItem(item) {
+    if (!item) return;
+    const tree = item.closest('[role="tree"]');
+    tree.querySelectorAll('[role="treeitem"][tabindex="0"]').forEach((other) => {
+      other.setAttribute("tabindex", "-1");
+    });
+    item.setAttribute("tabindex", "0");
+    item.focus();
+  }
+
+  function expand(item) {
+    const group = groupOf(item);
+    if (!group || item.getAttribute("aria-expanded") !== "false") return;
+    item.setAttribute("aria-expanded", "true");
+    group.hidden = false;
+    const url = item.dataset.childrenUrl;
+    if (url && window.htmx) {
+      item.removeAttribute("data-children-url");
+      group.classList.add("is-loading");
+      window.htmx
+        .ajax("GET", url, { target: group, swap: "innerHTML" })
+        .finally(() => group.classList.remove("is-loading"));
+    } else if (url) {
+      window.location.assign(item.href);
+    }
+  }
+
+  function collapse(item) {
+    const group = groupOf(item);
+    if (!group || item.getAttribute("aria-expanded") !== "true") return;
+    item.setAttribute("aria-expanded", "false");
+    group.hidden = true;
+  }
+
+  function toggle(item) {
+    if (item.getAttribute("aria-expanded") === "true") collapse(item);
+    else expand(item);
+  }
+
+  document.addEventListener("keydown", (event) => {
+    const item = event.target.closest && event.target.closest('[role="treeitem"]');
+    if (!item || event.altKey || event.ctrlKey || event.metaKey) return;
+    const tree = item.closest('[role="tree"]');
+    const items = visibleItems(tree);
+    const index = items.indexOf(item);
+    const expanded = item.getAttribute("aria-expanded");
+    let handled = true;
+    switch (event.key) {
+      case "ArrowDown":
+        focusItem(items[index + 1]);
+        break;
+      case "ArrowUp":
+        focusItem(items[index - 1]);
+        break;
+      case "Home":
+        focusItem(items[0]);
+        break;
+      case "End":
+        focusItem(items[items.length - 1]);
+        break;
+      case "ArrowRight":
+        if (expanded === "false") expand(item);
+        else if (expanded === "true") focusItem(groupOf(item).querySelector('[role="treeitem"]'));
+        break;
+      case "ArrowLeft":
+        if (expanded === "true") collapse(item);
+        else focusItem(parentItem(item));
+        break;
+      default:
+        handled = false; // Enter follows the link (or loads "Show more") natively
+    }
+    if (handled) event.preventDefault();
+  });
+
+  document.addEventListener("click", (event) => {
+    const toggler = event.target.closest(".tree-toggle");
+    if (toggler) {
+      const item = toggler.parentElement.querySelector('[role="treeitem"]');
+      if (item) {
+        toggle(item);
+        focusItem(item);
+      }
+    }
+  });
+
+  function initTrees(root) {
+    root.querySelectorAll('[role="tree"]').forEach((tree) => {
+      if (!tree.querySelector('[role="treeitem"][tabindex="0"]')) {
+        const first = tree.querySelector('[role="treeitem"]');
+        if (first) first.setAttribute("tabindex", "0");
+      }
+      const selected = tree.querySelector('[aria-selected="true"]');
+      if (selected && selected.scrollIntoView) selected.scrollIntoView({ block: "nearest" });
+    });
+  }
+
+  // After "Show more" replaces itself with the next page, keep focus in the tree.
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const target = event.detail && event.detail.target;
+    if (target && target.classList && target.classList.contains("tree-group")) return;
+    const tree = document.getElementById("tree");
+    if (tree && !tree.querySelector('[role="treeitem"][tabindex="0"]')) initTrees(document);
+  });
+
+  // --- Copy buttons: <button data-copy-target="element-id"> ----------------------------
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-copy-target]");
+    if (!button) return;
+    const source = document.getElementById(button.dataset.copyTarget);
+    if (!source) return;
+    const text = source.textContent.trim();
+    const done = () => {
+      const label = button.lastChild;
+      const before = label.textContent;
+      label.textContent = " Copied";
+      setTimeout(() => (label.textContent = before), 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, () => selectText(source));
+    } else {
+      selectText(source);
+    }
+  });
+
+  function selectText(element) {
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  // --- Confirmations: <form data-confirm="Question?"> ----------------------------------
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", () => initTrees(document));
+  } else {
+    initTrees(document);
+  }
+})();

@@ -1,0 +1,139 @@
+"""Console forms for client accounts. Each takes the customer (or the admin's subtree) it
+works in; the rules live in clients.services, which the forms and views call."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from clients import services
+from clients.services import MAX_TRIAL_EXTENSION_DAYS, PASSWORD_REQUIRED
+from hierarchy.forms import save_helper
+from hierarchy.models import Node
+
+PASSWORDS_DIFFER = "The two passwords do not match."
+
+
+class PasswordPairMixin:
+    """A password and its confirmation, which must match."""
+
+    def clean(self):
+        cleaned = super().clean()
+        password, password2 = cleaned.get("password"), cleaned.get("password2")
+        if (password or password2) and password != password2:
+            self.add_error("password2", PASSWORDS_DIFFER)
+        return cleaned
+
+
+class NewClientForm(PasswordPairMixin, forms.Form):
+    securecloud_id = forms.CharField(
+        label="SecureCloud ID",
+        max_length=254,
+        help_text="Use the client's email address, so that it is unique. The client enters "
+        "this ID when installing SecureCloud on their machine.",
+    )
+    name = forms.CharField(label="Name", max_length=200, required=False)
+    email = forms.EmailField(label="Email", required=False)
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+    )
+    password2 = forms.CharField(
+        label="Password (again)",
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+    )
+
+    def __init__(self, *args, customer: Node, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        self.password_required = not customer.auto_add_clients
+        for field in ("password", "password2"):
+            self.fields[field].widget.attrs["autocomplete"] = "new-password"
+        if self.password_required:
+            self.fields["password"].help_text = PASSWORD_REQUIRED
+        else:
+            self.fields[
+                "password"
+            ].help_text = (
+                "Optional: with auto-authorization on, the client sets it at its first connect."
+            )
+        self.helper = save_helper(self)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            cleaned.update(
+                services.clean_new_client(
+                    self.customer,
+                    securecloud_id=cleaned.get("securecloud_id", ""),
+                    password=cleaned.get("password") or None,
+                    name=cleaned.get("name", ""),
+                    email=cleaned.get("email", ""),
+                )
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
+        return cleaned
+
+
+class EditClientForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=200, required=False)
+    email = forms.EmailField(label="Email", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = save_helper(self)
+
+
+class ExtendTrialForm(forms.Form):
+    days = forms.IntegerField(
+        label="Extend trial by (days)", min_value=1, max_value=MAX_TRIAL_EXTENSION_DAYS, initial=30
+    )
+
+
+class ResetPasswordForm(PasswordPairMixin, forms.Form):
+    password = forms.CharField(
+        label="New password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="New password (again)",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class MoveClientForm(forms.Form):
+    """Move to another customer: the choices are the customers of the admin's subtree."""
+
+    customer = forms.ModelChoiceField(
+        label="Move to customer",
+        queryset=Node.objects.none(),
+        to_field_name="code",
+        empty_label=None,
+    )
+
+    def __init__(self, *args, customers, current: Node, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = customers.exclude(pk=current.pk).order_by("name")
+
+
+class DeleteClientForm(forms.Form):
+    securecloud_id = forms.CharField(label="Type the SecureCloud ID to confirm", max_length=254)
+
+    def __init__(self, *args, client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+
+    def clean_securecloud_id(self):
+        typed = self.cleaned_data["securecloud_id"].strip().lower()
+        if typed != self.client.securecloud_id:
+            raise ValidationError("This is not the client's SecureCloud ID.", code="mismatch")
+        return typed

@@ -1,0 +1,255 @@
+"""Console pages of client accounts: Add New Client, the client pane and its actions.
+
+Thin views: access helper, form, one service call, then render or redirect."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clients import services
+from clients.forms import (
+    DeleteClientForm,
+    EditClientForm,
+    ExtendTrialForm,
+    MoveClientForm,
+    NewClientForm,
+    ResetPasswordForm,
+)
+from hierarchy.access import get_client_for_user, get_customer_for_user
+from hierarchy.models import Node
+from hierarchy.views import origin_of, render_console
+
+MOVE_CHOICES_LIMIT = 50
+
+
+def _client_page(request, client, template: str, *, status: int = 200, **context):
+    return render_console(
+        request,
+        template,
+        node=client.customer,
+        client=client,
+        status=status,
+        customer=client.customer,
+        **context,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def client_add(request, code):
+    customer = get_customer_for_user(request.user, code)
+    form = NewClientForm(request.POST or None, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            client = services.create_client(
+                customer,
+                securecloud_id=data["securecloud_id"],
+                password=data["password"] or None,
+                name=data["name"],
+                email=data["email"],
+                acting_user=request.user,
+                origin=origin_of(request),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Client {client.securecloud_id} added as Trial.")
+            return redirect("client-pane", code=client.code)
+    return render_console(
+        request,
+        "clients/client_form.html",
+        node=customer,
+        customer=customer,
+        form=form,
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_GET
+def client_pane(request, code):
+    client = get_client_for_user(request.user, code)
+    return _client_page(
+        request,
+        client,
+        "clients/client.html",
+        extend_form=ExtendTrialForm(),
+        password_form=ResetPasswordForm(),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def client_edit(request, code):
+    client = get_client_for_user(request.user, code)
+    form = EditClientForm(
+        request.POST or None, initial={"name": client.name, "email": client.email}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_client(
+                client, **form.cleaned_data, acting_user=request.user, origin=origin_of(request)
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Client {client.securecloud_id} saved.")
+            return redirect("client-pane", code=client.code)
+    return _client_page(
+        request,
+        client,
+        "clients/client_edit.html",
+        form=form,
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def client_switch_to_paid(request, code):
+    """Seed step 12: Trial → Paid, after a confirmation (the GET page without JS)."""
+    client = get_client_for_user(request.user, code)
+    if request.method == "POST":
+        if client.is_paid:
+            messages.info(request, f"{client.securecloud_id} is already Paid.")
+        else:
+            services.switch_to_paid(client, acting_user=request.user, origin=origin_of(request))
+            messages.success(request, f"{client.securecloud_id} switched from Trial to Paid.")
+        return redirect("client-pane", code=client.code)
+    return _client_page(request, client, "clients/confirm_paid.html")
+
+
+@login_required
+@require_POST
+def client_extend_trial(request, code):
+    client = get_client_for_user(request.user, code)
+    form = ExtendTrialForm(request.POST)
+    if form.is_valid():
+        try:
+            client = services.extend_trial(
+                client,
+                form.cleaned_data["days"],
+                acting_user=request.user,
+                origin=origin_of(request),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                f"Trial of {client.securecloud_id} extended to {client.trial_ends_at:%Y-%m-%d}.",
+            )
+            return redirect("client-pane", code=client.code)
+    return _client_page(
+        request,
+        client,
+        "clients/client.html",
+        status=400,
+        extend_form=form,
+        password_form=ResetPasswordForm(),
+    )
+
+
+@login_required
+@require_POST
+def client_reset_password(request, code):
+    client = get_client_for_user(request.user, code)
+    form = ResetPasswordForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_client_password(
+                client,
+                form.cleaned_data["password"],
+                acting_user=request.user,
+                origin=origin_of(request),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                f"Password of {client.securecloud_id} reset: its agents must connect again "
+                "with the new one.",
+            )
+            return redirect("client-pane", code=client.code)
+    return _client_page(
+        request,
+        client,
+        "clients/client.html",
+        status=400,
+        extend_form=ExtendTrialForm(),
+        password_form=form,
+    )
+
+
+@login_required
+@require_POST
+def client_disable(request, code):
+    client = get_client_for_user(request.user, code)
+    services.disable_client(client, acting_user=request.user, origin=origin_of(request))
+    messages.success(request, f"{client.securecloud_id} disabled: its agents are signed out.")
+    return redirect("client-pane", code=client.code)
+
+
+@login_required
+@require_POST
+def client_enable(request, code):
+    client = get_client_for_user(request.user, code)
+    services.enable_client(client, acting_user=request.user, origin=origin_of(request))
+    messages.success(request, f"{client.securecloud_id} enabled.")
+    return redirect("client-pane", code=client.code)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def client_move(request, code):
+    """Move to another customer of the admin's subtree (found by name, a page at a time)."""
+    client = get_client_for_user(request.user, code)
+    customers = Node.objects.visible_to(request.user).customers()
+    form = MoveClientForm(request.POST or None, customers=customers, current=client.customer)
+    if request.method == "POST" and form.is_valid():
+        target = form.cleaned_data["customer"]
+        try:
+            services.move_client(
+                client, target, acting_user=request.user, origin=origin_of(request)
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{client.securecloud_id} moved to {target.name}.")
+            return redirect("client-pane", code=client.code)
+    query = (request.GET.get("q") or "").strip()[:100]
+    candidates = form.fields["customer"].queryset.select_related("parent")
+    if query:
+        candidates = candidates.filter(Q(name__icontains=query))
+    candidates = list(candidates[: MOVE_CHOICES_LIMIT + 1])
+    return _client_page(
+        request,
+        client,
+        "clients/move.html",
+        form=form,
+        q=query,
+        candidates=candidates[:MOVE_CHOICES_LIMIT],
+        more_candidates=len(candidates) > MOVE_CHOICES_LIMIT,
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def client_delete(request, code):
+    """Delete after typing the SecureCloud ID."""
+    client = get_client_for_user(request.user, code)
+    form = DeleteClientForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        customer = client.customer
+        services.delete_client(client, acting_user=request.user, origin=origin_of(request))
+        messages.success(request, f"Client {client.securecloud_id} deleted.")
+        return redirect("customer-pane", code=customer.code)
+    return _client_page(
+        request, client, "clients/delete.html", form=form, status=400 if form.is_bound else 200
+    )
