@@ -91,6 +91,9 @@ class Node(MPTTModel):
     # Sum of the clients' storage, kept by the services that change it so that listings
     # need no aggregate over every client.
     used_bytes = models.BigIntegerField("Storage used", default=0)
+    # Resellers: every admin of this reseller and of the resellers below must sign in
+    # with a second factor.
+    require_two_factor = models.BooleanField("Require two-factor sign-in", default=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
