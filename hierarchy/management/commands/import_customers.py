@@ -1,0 +1,21 @@
+"""Create (or with --update, change) customers from a CSV file."""
+
+from django.core.management.base import BaseCommand
+
+from hierarchy import bulk
+
+
+class Command(bulk.ImportCommand, BaseCommand):
+    help = (
+        "Import customers into --reseller's subtree from a CSV file with columns "
+        + ", ".join(bulk.CUSTOMER_COLUMNS)
+        + " (name and contact_email required; reseller places a customer under a "
+        "sub-reseller). All or nothing."
+    )
+    what = "customers"
+
+    def do_import(self, top, stream, **options):
+        return bulk.import_customers(top, stream, **options)
+
+    def handle(self, *args, **options):
+        self.run_import(options)

@@ -1,0 +1,20 @@
+"""Create sub-resellers from a CSV file: columns name, parent."""
+
+from django.core.management.base import BaseCommand
+
+from hierarchy import bulk
+
+
+class Command(bulk.ImportCommand, BaseCommand):
+    help = (
+        "Create sub-resellers inside --reseller's subtree from a CSV file with columns "
+        "name, parent (empty parent = directly under --reseller; a parent may be defined "
+        "earlier in the file). All or nothing."
+    )
+    what = "sub-resellers"
+
+    def do_import(self, top, stream, **options):
+        return bulk.import_resellers(top, stream, **options)
+
+    def handle(self, *args, **options):
+        self.run_import(options)
