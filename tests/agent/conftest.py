@@ -34,10 +34,12 @@ class Agent:
         return self.client.get(path, REMOTE_ADDR=self.ip, **extra)
 
     def connect(self, securecloud_id: str, password: str, key: str | None = None, **fields):
+        """Keyword arguments are body fields, except HTTP_* ones, which are headers."""
+        headers = {name: fields.pop(name) for name in list(fields) if name.startswith("HTTP_")}
         body = {"securecloud_id": securecloud_id, "password": password, **fields}
         if key is not None:
             body["registration_key"] = key
-        return self.post(CONNECT, body)
+        return self.post(CONNECT, body, **headers)
 
     def token(self, securecloud_id: str, password: str, key: str | None = None) -> str:
         response = self.connect(securecloud_id, password, key)

@@ -1,0 +1,55 @@
+"""Twenty agents connect at once with the same new SecureCloud ID."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client as DjangoClient
+
+from clients.models import AgentToken, Client
+from tests.agent.conftest import Agent
+
+pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
+
+THREADS = 20
+
+
+def test_twenty_simultaneous_first_connects_create_one_client(customer_a_east):
+    key = customer_a_east.registration_key
+    barrier = threading.Barrier(THREADS)
+    answers: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def connect(n: int) -> None:
+        try:
+            agent = Agent(DjangoClient(), ip=f"192.0.2.{n}")
+            # Most share one password; a few bring another, which can only succeed by
+            # being the one that creates the client.
+            password = "shared-password" if n % 4 else f"own-password-{n}"
+            barrier.wait(timeout=30)
+            status = agent.connect("race@east.example", password, key).status_code
+            with lock:
+                answers.append(status)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            with lock:
+                errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=connect, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert not errors, errors
+    assert len(answers) == THREADS
+    assert set(answers) <= {200, 201, 401}, answers
+    assert answers.count(201) == 1, answers
+    assert Client.objects.filter(securecloud_id="race@east.example").count() == 1
+    created = Client.objects.get(securecloud_id="race@east.example")
+    assert created.customer_id == customer_a_east.pk
+    # Every 200/201 got a token; the client keeps its five newest.
+    successes = answers.count(200) + answers.count(201)
+    assert AgentToken.objects.filter(client=created).count() == min(5, successes)

@@ -1,0 +1,170 @@
+"""Limits against guessing: 10 failures per SecureCloud ID or 30 per address in 15 minutes."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from clients.models import AuthFailure
+from tests.agent.conftest import Agent
+
+pytestmark = pytest.mark.django_db
+
+WINDOW = 15 * 60
+
+
+def assert_limited(response):
+    assert response.status_code == 429
+    assert response.json() == {"error": "rate_limited"}
+    retry_after = int(response["Retry-After"])
+    assert 0 < retry_after <= WINDOW
+    return retry_after
+
+
+def test_ten_failures_per_id_block_that_id_even_with_the_right_password(agent, client_a1):
+    for _ in range(10):
+        assert agent.connect("a1@acme.example", "wrong-password").status_code == 401
+    assert_limited(agent.connect("a1@acme.example", "client-pass-1"))
+    # The normalised ID counts, whatever its spelling.
+    assert_limited(agent.connect(" A1@ACME.example", "client-pass-1"))
+    # From another address too: the ID itself is limited.
+    assert_limited(Agent(agent.client, ip="203.0.113.50").connect("a1@acme.example", "x" * 8))
+
+
+def test_nine_failures_do_not_block(agent, client_a1):
+    for _ in range(9):
+        agent.connect("a1@acme.example", "wrong-password")
+    assert agent.connect("a1@acme.example", "client-pass-1").status_code == 200
+
+
+def test_limited_attempts_are_not_counted_and_the_window_frees_up(agent, client_a1):
+    for _ in range(10):
+        agent.connect("a1@acme.example", "wrong-password")
+    for _ in range(5):
+        assert_limited(agent.connect("a1@acme.example", "wrong-password"))
+    assert AuthFailure.objects.filter(key="id:a1@acme.example").count() == 10
+    # Fifteen minutes later the window has passed.
+    AuthFailure.objects.update(created_at=timezone.now() - timedelta(seconds=WINDOW + 1))
+    assert agent.connect("a1@acme.example", "client-pass-1").status_code == 200
+
+
+def test_retry_after_counts_down_to_when_the_oldest_failure_expires(agent, client_a1):
+    for _ in range(10):
+        agent.connect("a1@acme.example", "wrong-password")
+    # Pretend the failures happened 10 minutes ago: about 5 minutes left.
+    AuthFailure.objects.update(created_at=timezone.now() - timedelta(minutes=10))
+    retry_after = assert_limited(agent.connect("a1@acme.example", "client-pass-1"))
+    assert 290 <= retry_after <= 300
+
+
+def test_thirty_failures_per_address_block_that_address(agent, client_a1, client_b1):
+    for n in range(30):
+        response = agent.connect(f"guess-{n}@nowhere.example", "wrong-password")
+        assert response.status_code == 401
+    # Every ID from this address, the right password included...
+    assert_limited(agent.connect("a1@acme.example", "client-pass-1"))
+    assert_limited(agent.connect("b1@bolt.example", "client-pass-2"))
+    # ...but not from another address.
+    other = Agent(agent.client, ip="203.0.113.9")
+    assert other.connect("a1@acme.example", "client-pass-1").status_code == 200
+
+
+def test_limits_are_settings(agent, client_a1, settings):
+    settings.AGENT_CONNECT_MAX_FAILURES_PER_ID = 3
+    for _ in range(3):
+        agent.connect("a1@acme.example", "wrong-password")
+    assert_limited(agent.connect("a1@acme.example", "client-pass-1"))
+
+
+def test_successes_and_validation_errors_do_not_count(agent, client_a1):
+    for _ in range(12):
+        assert agent.connect("a1@acme.example", "client-pass-1").status_code == 200
+        assert agent.connect("a1@acme.example", "short").status_code == 400
+    assert not AuthFailure.objects.exists()
+
+
+def test_expired_failures_are_pruned(agent, client_a1):
+    AuthFailure.objects.create(key="id:old@example.com", created_at=timezone.now() - timedelta(1))
+    agent.connect("a1@acme.example", "wrong-password")
+    assert not AuthFailure.objects.filter(key="id:old@example.com").exists()
+    assert AuthFailure.objects.count() == 2  # this failure, by ID and by address
+
+
+def test_forwarded_for_is_ignored_without_a_trusted_proxy(agent, client_a1):
+    for n in range(30):
+        agent.connect(
+            f"guess-{n}@nowhere.example", "wrong-password", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}"
+        )
+    # Spoofed X-Forwarded-For headers did not spread the failures over 30 addresses.
+    assert_limited(agent.connect("a1@acme.example", "client-pass-1"))
+
+
+def test_trusted_proxy_address_comes_from_forwarded_for(agent, client_a1, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = Agent(agent.client, ip="10.0.0.1")  # every request arrives from the proxy
+    for n in range(30):
+        proxy.connect(
+            f"guess-{n}@nowhere.example",
+            "wrong-pass",
+            HTTP_X_FORWARDED_FOR="1.1.1.1, 192.0.2.66",  # client-written, then the real one
+        )
+    assert AuthFailure.objects.filter(key="ip:192.0.2.66").count() == 30
+    limited = proxy.connect("a1@acme.example", "client-pass-1", HTTP_X_FORWARDED_FOR="192.0.2.66")
+    assert_limited(limited)
+    other = proxy.connect("a1@acme.example", "client-pass-1", HTTP_X_FORWARDED_FOR="192.0.2.67")
+    assert other.status_code == 200
+
+
+def _database_env() -> dict:
+    """Environment that points a fresh Django process at this test database."""
+    db = connection.settings_dict
+    env = {**os.environ, "SECRET_KEY": "test-only", "DEBUG": "1"}
+    if connection.vendor == "sqlite":
+        env.pop("DATABASE_URL", None)
+        env["SQLITE_PATH"] = str(db["NAME"])
+    else:
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+        env["DATABASE_URL"] = f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    return env
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failures_counted_by_another_process_are_seen(client, client_a1):
+    """The counts live in the database: a second server process sees the first's."""
+    script = textwrap.dedent(
+        """
+        import json, django
+        django.setup()
+        from django.test import Client
+        c = Client()
+        codes = [
+            c.post(
+                "/api/v1/agent/connect",
+                json.dumps({"securecloud_id": "a1@acme.example", "password": "wrong-password"}),
+                content_type="application/json",
+                REMOTE_ADDR="203.0.113.77",
+            ).status_code
+            for _ in range(10)
+        ]
+        print(json.dumps(codes))
+        """
+    )
+    env = {**_database_env(), "DJANGO_SETTINGS_MODULE": "securecloud.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[" + ", ".join(["401"] * 10) + "]"
+    # This process (another address) is refused, the right password included.
+    assert_limited(Agent(client, ip="198.51.100.1").connect("a1@acme.example", "client-pass-1"))
