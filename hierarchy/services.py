@@ -376,3 +376,15 @@ def send_welcome_email(customer: Node, *, acting_user=None, origin: str = "") ->
     )
     message.attach_alternative(render_to_string("email/welcome.html", context), "text/html")
     return message.send()
+
+
+def set_two_factor_policy(
+    reseller: Node, required: bool, *, acting_user=None, origin: str = ""
+) -> Node:
+    """Require (or stop requiring) a second factor of every admin in `reseller`'s subtree."""
+    if not reseller.is_reseller:
+        raise ValidationError("Only a reseller sets a sign-in policy.", code="not_reseller")
+    with transaction.atomic():
+        reseller.require_two_factor = bool(required)
+        reseller.save(update_fields=["require_two_factor", "updated_at"])
+    return reseller

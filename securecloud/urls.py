@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from hierarchy import account_views
 from securecloud import views
 
 urlpatterns = [
@@ -28,6 +29,20 @@ urlpatterns = [
         "account/reset/done/",
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
+    ),
+    path("account/", account_views.account, name="account"),
+    path("account/2fa/setup/", account_views.two_factor_setup, name="two-factor-setup"),
+    path("account/2fa/verify/", account_views.two_factor_verify, name="two-factor-verify"),
+    path("account/2fa/disable/", account_views.two_factor_disable, name="two-factor-disable"),
+    path(
+        "account/2fa/recovery-codes/",
+        account_views.recovery_codes_regenerate,
+        name="two-factor-recovery-codes",
+    ),
+    path(
+        "resellers/<uuid:code>/two-factor-policy/",
+        account_views.reseller_two_factor_policy,
+        name="reseller-two-factor-policy",
     ),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
