@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
@@ -195,3 +196,39 @@ def reseller_of(user):
         )
         user._securecloud_reseller = membership.reseller if membership else None
     return user._securecloud_reseller
+
+
+class AuditEvent(models.Model):
+    """One change made through the services: who, when, from where, to what, and the
+    changed fields before and after. Written in the same transaction as the change."""
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The login's username, or "agent <SecureCloud ID>", or "system" for commands.
+    actor_label = models.CharField(max_length=300)
+    origin = models.CharField(max_length=300, blank=True)
+    action = models.CharField(max_length=50)
+    object_type = models.CharField(max_length=20)
+    object_code = models.UUIDField(null=True, blank=True)
+    object_repr = models.CharField(max_length=300)
+    # Scoping: the reseller whose subtree held the object, and for client events the
+    # customer; codes, not foreign keys, so a deleted object's history stays readable.
+    reseller = models.ForeignKey(
+        Node, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customer_code = models.UUIDField(null=True, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["reseller", "at"], name="audit_reseller_at_idx"),
+            models.Index(fields=["object_code", "at"], name="audit_object_at_idx"),
+            models.Index(fields=["customer_code", "at"], name="audit_customer_at_idx"),
+        ]
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
