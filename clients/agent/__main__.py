@@ -1,0 +1,5 @@
+import sys
+
+from clients.agent.cli import main
+
+sys.exit(main())
