@@ -7,7 +7,7 @@ queries and the size of each page stay the same whatever the size of the tenant.
 """
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
