@@ -270,7 +270,7 @@ def fast_insert(model, field_names: list[str], rows: Iterable[tuple], *, batch_s
             continue
         if getattr(fld, "auto_now", False) or getattr(fld, "auto_now_add", False):
             others.append((fld, now))
-        elif callable(fld.default):
+        elif fld.has_default() and callable(fld.default):
             per_row_defaults.append(fld)
         else:
             others.append((fld, fld.get_default()))
@@ -333,7 +333,9 @@ def fast_insert(model, field_names: list[str], rows: Iterable[tuple], *, batch_s
                     for plain, convert, v in zip(identity, converters, row, strict=False)
                 ]
                 for i, fld in enumerate(per_row_defaults):
-                    values.append(converters[len(given) + i](fld.get_default()))
+                    convert = converters[len(given) + i]
+                    value = fld.get_default()
+                    values.append(value if convert is None else convert(value))
                 params.append((*values, *constants))
             cursor.executemany(sql, params)
             count += len(batch)
