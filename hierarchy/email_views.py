@@ -1,0 +1,77 @@
+"""Console actions on a customer's emails: resend the welcome email, retry a failed
+email, and preview the backup report as the customer will see it.
+
+Scoped like every console view: the customer comes from get_customer_for_user (404 for
+another reseller's customer) and a delivery only from that customer's own.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from hierarchy import reports
+from hierarchy.access import get_customer_for_user
+from hierarchy.emails import queue_welcome_email, retry_email
+from hierarchy.models import EmailDelivery
+
+
+def _origin(request) -> str:
+    return f"console {request.META.get('REMOTE_ADDR', '')}".strip()
+
+
+def _flash_outcome(request, delivery: EmailDelivery, what: str) -> None:
+    if delivery.status == EmailDelivery.Status.SENT:
+        messages.success(request, f"{what} sent to {delivery.recipient}.")
+    elif delivery.status == EmailDelivery.Status.QUEUED:
+        messages.info(request, f"{what} to {delivery.recipient} is queued.")
+    else:
+        messages.error(request, f"{what} to {delivery.recipient} failed: {delivery.error}")
+
+
+@login_required
+@require_POST
+def welcome_resend(request, code):
+    customer = get_customer_for_user(request.user, code)
+    try:
+        delivery = queue_welcome_email(customer, acting_user=request.user, origin=_origin(request))
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        _flash_outcome(request, delivery, "Welcome email")
+    return redirect("customer-pane", code=customer.code)
+
+
+@login_required
+@require_POST
+def email_retry(request, code, pk):
+    customer = get_customer_for_user(request.user, code)
+    delivery = get_object_or_404(EmailDelivery.objects.filter(customer=customer), pk=pk)
+    try:
+        delivery = retry_email(delivery, acting_user=request.user, origin=_origin(request))
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        _flash_outcome(request, delivery, delivery.get_kind_display())
+    return redirect("customer-pane", code=customer.code)
+
+
+@login_required
+@require_GET
+def report_preview(request, code):
+    customer = get_customer_for_user(request.user, code)
+    period = request.GET.get("period")
+    if period not in reports.PERIODS:
+        period = reports.DAILY
+    report = reports.customer_report(customer, period, timezone.now())
+    message = reports.report_message(report, customer.contact_email or "(no contact email)")
+    context = {
+        **reports.report_context(report),
+        "period": period,
+        "periods": [(key, reports.PERIOD_LABELS[key]) for key in reports.PERIODS],
+        "message": message,
+        "text_body": message.body,
+    }
+    return render(request, "hierarchy/report_preview.html", context)

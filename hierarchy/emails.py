@@ -1,0 +1,236 @@
+"""Emails to customers: the welcome email and the delivery ledger they share with reports.
+
+Every email the console sends is first recorded as an `EmailDelivery` (queued), then
+sent, and the record ends as sent (with its time) or failed (with the reason). Sending
+never raises to the caller: a mail server that is down shows up as a failed delivery in
+the customer pane, with a Retry button, and the customer stays as it was.
+
+The welcome email goes through the Tasks framework (`hierarchy.tasks`), so a slow mail
+server never holds up a page: immediate in development and tests, a database queue
+and `manage.py db_worker` in production (TASKS_BACKEND=database). With the database
+queue the task row is written in the same transaction as the delivery record.
+"""
+
+import logging
+from datetime import timedelta
+from email.utils import formataddr, parseaddr
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from hierarchy import audit
+from hierarchy.models import EmailDelivery, Node
+
+logger = logging.getLogger(__name__)
+
+MAX_ERROR_LENGTH = 2000
+# A welcome email still queued after this long is taken as lost (a worker died), so a
+# new one may be requested; before that a second click would send it twice.
+QUEUED_WELCOME_GRACE = timedelta(minutes=15)
+FAILED_REPORTS_SHOWN = timedelta(days=8)
+
+
+def from_address(sender_name: str = "") -> str:
+    """`"<sender name>" <address of DEFAULT_FROM_EMAIL>`, or DEFAULT_FROM_EMAIL as it is."""
+    if not sender_name:
+        return settings.DEFAULT_FROM_EMAIL
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
+    return formataddr((sender_name, address))
+
+
+def welcome_subject(customer: Node) -> str:
+    return f"Welcome to SecureCloud backup, {customer.name}"
+
+
+def welcome_context(customer: Node) -> dict:
+    return {
+        "customer": customer,
+        "reseller": customer.parent,
+        "site_url": settings.SITE_URL,
+        # The key lets machines join this customer on their own: only while that is on.
+        "registration_key": customer.registration_key if customer.auto_add_clients else "",
+    }
+
+
+def build_welcome_message(customer: Node, recipient: str) -> EmailMultiAlternatives:
+    context = welcome_context(customer)
+    message = EmailMultiAlternatives(
+        subject=welcome_subject(customer),
+        body=render_to_string("email/welcome.txt", context),
+        from_email=from_address(customer.parent.name if customer.parent else ""),
+        to=[recipient],
+    )
+    message.attach_alternative(render_to_string("email/welcome.html", context), "text/html")
+    return message
+
+
+def build_message(delivery: EmailDelivery) -> EmailMultiAlternatives:
+    """The message of a customer delivery as it would be sent now (recipient refreshed)."""
+    customer = delivery.customer
+    if customer is None:
+        raise ValueError("Summaries are built by the report run, not here.")
+    if not customer.contact_email:
+        raise ValueError("The customer has no contact email.")
+    delivery.recipient = customer.contact_email
+    if delivery.kind == EmailDelivery.Kind.WELCOME:
+        return build_welcome_message(customer, delivery.recipient)
+    from hierarchy import reports
+
+    period = reports.period_of_kind(delivery.kind)
+    report = reports.customer_report(customer, period, timezone.now())
+    return reports.report_message(report, delivery.recipient)
+
+
+def error_text(exc: BaseException) -> str:
+    text = str(exc).strip()
+    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return text[:MAX_ERROR_LENGTH]
+
+
+def mark_failed(delivery: EmailDelivery, error: str, *, attempted: bool = True) -> None:
+    now = timezone.now()
+    delivery.status = EmailDelivery.Status.FAILED
+    delivery.error = error[:MAX_ERROR_LENGTH]
+    delivery.updated_at = now
+    fields = ["status", "error", "updated_at", "recipient"]
+    if attempted:
+        delivery.attempts += 1
+        fields.append("attempts")
+    delivery.save(update_fields=fields)
+
+
+def deliver(delivery: EmailDelivery, *, message=None, connection=None) -> bool:
+    """Send one delivery now and record the outcome; never raises. True when sent.
+
+    `message` is built from the delivery when not given; `connection` lets a batch
+    share one connection to the mail server.
+    """
+    try:
+        if message is None:
+            message = build_message(delivery)
+        else:
+            delivery.recipient = message.to[0]
+        delivery.subject = str(message.subject)[:255]
+        if connection is not None:
+            message.connection = connection
+        message.send()
+    except Exception as exc:  # any failure of the mail server or of the content
+        logger.warning("Email %s to %s failed: %s", delivery.kind, delivery.recipient, exc)
+        mark_failed(delivery, error_text(exc))
+        return False
+    now = timezone.now()
+    delivery.status = EmailDelivery.Status.SENT
+    delivery.error = ""
+    delivery.sent_at = now
+    delivery.updated_at = now
+    delivery.attempts += 1
+    delivery.save(
+        update_fields=["status", "error", "sent_at", "updated_at", "attempts", "recipient", "subject"]
+    )
+    return True
+
+
+def _enqueue(delivery: EmailDelivery) -> EmailDelivery:
+    """Hand the delivery to the task queue; a queue that refuses it fails the delivery."""
+    from hierarchy.tasks import send_email_delivery
+
+    try:
+        send_email_delivery.enqueue(delivery.pk)
+    except Exception as exc:
+        logger.exception("Could not queue email delivery %s", delivery.pk)
+        mark_failed(delivery, f"Could not queue the email: {error_text(exc)}", attempted=False)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def _user_or_none(user):
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def queue_welcome_email(customer: Node, *, acting_user=None, origin: str = "") -> EmailDelivery:
+    """Record a welcome email to the customer's contact address and queue it.
+
+    Returns the delivery (already sent or failed with the immediate backend, queued with
+    the database queue). Raises ValidationError only for what the admin can fix: no
+    contact email, or a welcome email already on its way.
+    """
+    if not customer.is_customer:
+        raise ValidationError("Only a customer receives a welcome email.", code="not_customer")
+    if not customer.contact_email:
+        raise ValidationError(
+            "No welcome email sent: the customer has no contact email.", code="no_contact_email"
+        )
+    pending = EmailDelivery.objects.filter(
+        customer=customer,
+        kind=EmailDelivery.Kind.WELCOME,
+        status=EmailDelivery.Status.QUEUED,
+        updated_at__gte=timezone.now() - QUEUED_WELCOME_GRACE,
+    )
+    if pending.exists():
+        raise ValidationError(
+            "A welcome email to this customer is already on its way.", code="already_queued"
+        )
+    with transaction.atomic():
+        delivery = EmailDelivery.objects.create(
+            customer=customer,
+            kind=EmailDelivery.Kind.WELCOME,
+            recipient=customer.contact_email,
+            subject=welcome_subject(customer),
+            requested_by=_user_or_none(acting_user),
+        )
+        audit.record(
+            "customer.welcome_email_queued", customer, acting_user=acting_user, origin=origin,
+            changes={"recipient": [None, customer.contact_email]},
+        )
+    return _enqueue(delivery)
+
+
+def retry_email(delivery: EmailDelivery, *, acting_user=None, origin: str = "") -> EmailDelivery:
+    """Queue a failed customer email again (the same record: its attempts go up).
+
+    A report is sent again as it reads now, under its original period, so it still
+    counts as that period's report.
+    """
+    if delivery.customer_id is None:
+        raise ValidationError(
+            "A reseller summary is retried by the next report run.", code="not_retryable"
+        )
+    if delivery.status != EmailDelivery.Status.FAILED:
+        raise ValidationError("Only a failed email can be retried.", code="not_failed")
+    with transaction.atomic():
+        claimed = EmailDelivery.objects.filter(
+            pk=delivery.pk, status=EmailDelivery.Status.FAILED
+        ).update(status=EmailDelivery.Status.QUEUED, error="", updated_at=timezone.now())
+        if not claimed:
+            raise ValidationError("This email is already being retried.", code="not_failed")
+        delivery.refresh_from_db()
+        audit.record(
+            "customer.email_retried", delivery.customer, acting_user=acting_user, origin=origin,
+            changes={"email": [None, delivery.get_kind_display()],
+                     "period": [None, delivery.period_key]},
+        )
+    return _enqueue(delivery)
+
+
+def customer_email_context(customer: Node) -> dict:
+    """What `hierarchy/_customer_emails.html` shows (two queries): the latest welcome
+    email and the report deliveries of the last week that are failed now (a failed
+    report of the current period is also retried by the next report run)."""
+    welcome = (
+        EmailDelivery.objects.filter(customer=customer, kind=EmailDelivery.Kind.WELCOME)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    failed_reports = list(
+        EmailDelivery.objects.filter(
+            customer=customer,
+            kind__in=EmailDelivery.REPORT_KINDS,
+            status=EmailDelivery.Status.FAILED,
+            created_at__gte=timezone.now() - FAILED_REPORTS_SHOWN,
+        ).order_by("-created_at", "-pk")[:10]
+    )
+    return {"welcome_email": welcome, "failed_reports": failed_reports}

@@ -1,0 +1,163 @@
+"""The welcome email: content, sender, the task queue, and failed / retried sends."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from django_tasks_db.models import DBTaskResult
+
+from hierarchy import services
+from hierarchy.emails import queue_welcome_email, retry_email
+from hierarchy.models import AuditEvent, EmailDelivery, Node
+from hierarchy.tasks import send_email_delivery
+
+SITE = "https://backup.example.com"
+
+
+@pytest.fixture(autouse=True)
+def site(settings):
+    settings.SITE_URL = SITE
+    settings.DEFAULT_FROM_EMAIL = "SecureCloud <no-reply@securecloud.example>"
+
+
+def html_of(message) -> str:
+    [(html, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    return html
+
+
+def test_welcome_email_content_text_and_html(customer_a1, mailoutbox):
+    delivery = queue_welcome_email(customer_a1)
+
+    assert delivery.status == "sent"
+    assert delivery.sent_at is not None
+    assert delivery.attempts == 1
+    [message] = mailoutbox
+    assert message.to == ["it@acme.example"]
+    assert message.from_email == "Alpha Backup <no-reply@securecloud.example>"
+    assert "Acme" in message.subject
+    html = html_of(message)
+    for part in (message.body, html):
+        assert "Ann Acme" in part
+        assert "Alpha Backup" in part  # who the reseller is
+        assert "backs up the files of your computers" in part  # what the service is
+        assert "Install the SecureCloud backup software" in part
+        assert "one ID per client" in part
+        assert "The safest choice for an ID is the user's email address" in part
+        assert SITE in part
+    # Auto-authorization is off: the key is not given out.
+    assert customer_a1.registration_key
+    assert customer_a1.registration_key not in message.body
+    assert customer_a1.registration_key not in html
+    assert "registration key" not in message.body.lower()
+
+
+def test_welcome_email_gives_the_key_only_with_auto_authorization(customer_a_east, mailoutbox):
+    queue_welcome_email(customer_a_east)
+
+    [message] = mailoutbox
+    assert message.to == ["it@eastwidgets.example"]
+    assert message.from_email == "Alpha East <no-reply@securecloud.example>"
+    key = customer_a_east.registration_key
+    assert key in message.body
+    assert key in html_of(message)
+
+
+def test_key_goes_once_auto_authorization_is_turned_off(customer_a_east, mailoutbox):
+    services.set_auto_authorization(customer_a_east, False)
+    customer_a_east.refresh_from_db()
+
+    queue_welcome_email(customer_a_east)
+
+    assert customer_a_east.registration_key not in mailoutbox[0].body
+
+
+def test_sender_name_is_quoted_when_it_needs_it(reseller_a, mailoutbox):
+    services.rename_reseller(reseller_a, "Alpha, Backup & Co")
+    customer = services.create_customer(
+        reseller_a, name="Comma", contact_email="it@comma.example"
+    )
+
+    queue_welcome_email(customer)
+
+    assert mailoutbox[0].from_email == '"Alpha, Backup & Co" <no-reply@securecloud.example>'
+
+
+def test_no_contact_email_is_refused_and_records_nothing(customer_a1, mailoutbox):
+    # The services require a contact email; rows from before that rule may lack one.
+    Node.objects.filter(pk=customer_a1.pk).update(contact_email="")
+    customer = Node.objects.get(pk=customer_a1.pk)
+
+    with pytest.raises(ValidationError, match="no contact email"):
+        queue_welcome_email(customer)
+
+    assert mailoutbox == []
+    assert not EmailDelivery.objects.exists()
+
+
+def test_with_a_queue_the_email_waits_for_the_worker(customer_a1, mailoutbox, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    delivery = queue_welcome_email(customer_a1)
+
+    assert delivery.status == "queued"
+    assert mailoutbox == []
+    # A second click while it waits does not send it twice.
+    with pytest.raises(ValidationError, match="already on its way"):
+        queue_welcome_email(customer_a1)
+
+    # What the worker (manage.py db_worker) picks up and runs:
+    [job] = DBTaskResult.objects.all()
+    assert job.task_path == "hierarchy.tasks.send_email_delivery"
+    assert job.args_kwargs == {"args": [delivery.pk], "kwargs": {}}
+    send_email_delivery.call(*job.args_kwargs["args"])
+
+    delivery.refresh_from_db()
+    assert delivery.status == "sent"
+    assert delivery.sent_at is not None
+    assert delivery.attempts == 1
+    assert [m.to for m in mailoutbox] == [["it@acme.example"]]
+
+
+def test_failing_mail_server_records_the_reason_and_retry_sends(customer_a1, mailoutbox, refuse):
+    refuse("it@acme.example")
+
+    delivery = queue_welcome_email(customer_a1)  # does not raise
+
+    assert delivery.status == "failed"
+    assert "SMTPRecipientsRefused" in delivery.error
+    assert "Mailbox unavailable" in delivery.error
+    assert delivery.sent_at is None
+    assert mailoutbox == []
+    customer_a1.refresh_from_db()  # the customer stays as it was
+
+    refuse()  # the server is back
+    delivery = retry_email(delivery)
+
+    assert delivery.status == "sent"
+    assert delivery.error == ""
+    assert delivery.attempts == 2
+    assert EmailDelivery.objects.count() == 1
+    assert [m.to for m in mailoutbox] == [["it@acme.example"]]
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"customer.welcome_email_queued", "customer.email_retried"} <= actions
+
+
+def test_only_a_failed_email_is_retried(customer_a1, mailoutbox):
+    delivery = queue_welcome_email(customer_a1)
+
+    with pytest.raises(ValidationError, match="Only a failed email"):
+        retry_email(delivery)
+
+    assert len(mailoutbox) == 1
+
+
+def test_retry_goes_to_the_current_contact_email(customer_a1, mailoutbox, refuse):
+    refuse("it@acme.example")
+    delivery = queue_welcome_email(customer_a1)
+    services.update_customer(customer_a1, contact_email="new-it@acme.example")
+
+    delivery = retry_email(delivery)
+
+    assert delivery.status == "sent"
+    assert delivery.recipient == "new-it@acme.example"
+    assert mailoutbox[0].to == ["new-it@acme.example"]
