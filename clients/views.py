@@ -137,7 +137,9 @@ def client_extend_trial(request, code):
                 origin=origin_of(request),
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            # e.g. the client became Paid meanwhile: there is no trial form to show.
+            messages.error(request, " ".join(exc.messages))
+            return redirect("client-pane", code=client.code)
         else:
             messages.success(
                 request,
