@@ -78,3 +78,33 @@ def test_served_document_is_the_source(client):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response.json() == openapi_document()
+
+
+def test_document_is_valid_openapi(tmp_path):
+    """Checked with openapi-spec-validator where one is installed (it is no dependency)."""
+    import json
+    import shutil
+    import subprocess
+
+    document = tmp_path / "openapi.json"
+    document.write_text(json.dumps(openapi_document()))
+    check = (
+        "import json, sys\n"
+        "from openapi_spec_validator import validate\n"
+        "validate(json.load(open(sys.argv[1])))\n"
+    )
+    for python in ("python3", "/usr/bin/python3"):
+        executable = shutil.which(python)
+        if not executable:
+            continue
+        probe = subprocess.run(
+            [executable, "-c", "import openapi_spec_validator"], capture_output=True
+        )
+        if probe.returncode != 0:
+            continue
+        result = subprocess.run(
+            [executable, "-c", check, str(document)], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        return
+    pytest.skip("openapi-spec-validator is not installed in any python3 on PATH")
