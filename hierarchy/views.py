@@ -137,6 +137,8 @@ def tree_children(parent: Node, page: int = 1, *, pinned=None) -> tuple[list[Tre
 def console_path(user, node: Node) -> list[Node]:
     """The nodes from the user's top reseller down to `node` (one query)."""
     root = reseller_of(user)
+    if root is not None and root.pk == node.pk:
+        return [node]
     query = Node.objects.filter(tree_id=node.tree_id, lft__lte=node.lft, rght__gte=node.rght)
     if root is not None:
         query = query.filter(lft__gte=root.lft)
