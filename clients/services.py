@@ -14,9 +14,11 @@ from django.utils import timezone
 
 from clients.models import Client
 from clients.validators import normalise_securecloud_id, validate_client_password
+from hierarchy import audit
 from hierarchy.models import Node
 
 MAX_TRIAL_EXTENSION_DAYS = 3650
+CLIENT_FIELDS = ("securecloud_id", "name", "email", "plan", "trial_ends_at", "status")
 ID_TAKEN = "This SecureCloud ID is already taken. Choose another (an email address is safest)."
 PASSWORD_REQUIRED = "Since Auto-Authorization is turned off, you must enter a password."
 
@@ -127,6 +129,10 @@ def create_client(
     try:
         with transaction.atomic():
             client.save()
+            # Agents that auto-add themselves act with no user: the origin names them.
+            audit.record("client.created", client, acting_user=acting_user, origin=origin,
+                         changes={field: [None, value] for field, value in
+                                  audit.snapshot(client, CLIENT_FIELDS).items()})
     except IntegrityError as exc:
         # Lost a race with another writer of the same ID.
         raise ValidationError({"securecloud_id": [ID_TAKEN]}) from exc
@@ -138,8 +144,14 @@ def update_client(
 ) -> Client:
     name = _clean_display_name(name)
     email = _clean_email(email)
-    client.name, client.email = name, email
-    client.save(update_fields=["name", "email", "updated_at"])
+    with transaction.atomic():
+        before = audit.snapshot(client, ("name", "email"))
+        client.name, client.email = name, email
+        changes = audit.changes_between(before, {"name": name, "email": email})
+        if changes:
+            client.save(update_fields=["name", "email", "updated_at"])
+            audit.record("client.edited", client, acting_user=acting_user, origin=origin,
+                         changes=changes)
     return client
 
 
@@ -149,9 +161,13 @@ def switch_to_paid(client: Client, *, acting_user=None, origin: str = "") -> Cli
         client = Client.objects.select_for_update().get(pk=client.pk)
         if client.plan == Client.Plan.PAID:
             return client
+        before = audit.snapshot(client, ("plan", "trial_ends_at"))
         client.plan = Client.Plan.PAID
         client.trial_ends_at = None
         client.save(update_fields=["plan", "trial_ends_at", "updated_at"])
+        audit.record("client.switched_to_paid", client, acting_user=acting_user, origin=origin,
+                     changes=audit.changes_between(
+                         before, audit.snapshot(client, ("plan", "trial_ends_at"))))
     return client
 
 
@@ -165,9 +181,13 @@ def extend_trial(client: Client, days: int, *, acting_user=None, origin: str = "
         client = Client.objects.select_for_update().get(pk=client.pk)
         if client.plan != Client.Plan.TRIAL:
             raise ValidationError("Only a trial client's trial can be extended.", code="paid")
+        before = audit.snapshot(client, ("trial_ends_at",))
         start = max(client.trial_ends_at, timezone.now())
         client.trial_ends_at = start + timedelta(days=days)
         client.save(update_fields=["trial_ends_at", "updated_at"])
+        audit.record("client.trial_extended", client, acting_user=acting_user, origin=origin,
+                     changes=audit.changes_between(
+                         before, audit.snapshot(client, ("trial_ends_at",))))
     return client
 
 
@@ -181,24 +201,32 @@ def set_client_password(client: Client, password: str, *, acting_user=None, orig
         client.password = make_password(password)
         client.save(update_fields=["password", "updated_at"])
         revoke_agent_tokens(client)
+        # Never the hash itself: only that the password changed.
+        audit.record("client.password_reset", client, acting_user=acting_user, origin=origin)
     return client
 
 
 def disable_client(client: Client, *, acting_user=None, origin: str = "") -> Client:
     with transaction.atomic():
+        before = client.status
         client.status = Client.Status.DISABLED
         client.save(update_fields=["status", "updated_at"])
         revoke_agent_tokens(client)
+        audit.record("client.disabled", client, acting_user=acting_user, origin=origin,
+                     changes={"status": [before, client.status]})
     return client
 
 
 def enable_client(client: Client, *, acting_user=None, origin: str = "") -> Client:
     """Back to active if it has ever connected, else pending."""
     with transaction.atomic():
+        before = client.status
         client.status = (
             Client.Status.ACTIVE if client.last_seen_at else Client.Status.PENDING
         )
         client.save(update_fields=["status", "updated_at"])
+        audit.record("client.enabled", client, acting_user=acting_user, origin=origin,
+                     changes={"status": [before, client.status]})
     return client
 
 
@@ -210,11 +238,13 @@ def move_client(client: Client, customer: Node, *, acting_user=None, origin: str
         return client
     with transaction.atomic():
         client = Client.objects.select_for_update().get(pk=client.pk)
-        old_customer_id = client.customer_id
+        old_customer = client.customer
         client.customer = customer
         client.save(update_fields=["customer", "updated_at"])
-        _shift_used_bytes(old_customer_id, -client.used_bytes)
+        _shift_used_bytes(old_customer.pk, -client.used_bytes)
         _shift_used_bytes(customer.pk, client.used_bytes)
+        audit.record("client.moved", client, acting_user=acting_user, origin=origin,
+                     changes={"customer": [old_customer.name, customer.name]})
     return client
 
 
@@ -223,6 +253,9 @@ def delete_client(client: Client, *, acting_user=None, origin: str = "") -> None
         client = Client.objects.select_for_update().get(pk=client.pk)
         revoke_agent_tokens(client)
         _shift_used_bytes(client.customer_id, -client.used_bytes)
+        audit.record("client.deleted", client, acting_user=acting_user, origin=origin,
+                     changes={field: [value, None] for field, value in
+                              audit.snapshot(client, CLIENT_FIELDS).items()})
         client.delete()
 
 

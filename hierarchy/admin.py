@@ -10,7 +10,14 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
 from hierarchy import services
-from hierarchy.models import USAGE_SPACE_CHOICES, Customer, Membership, Node, Reseller
+from hierarchy.models import (
+    USAGE_SPACE_CHOICES,
+    AuditEvent,
+    Customer,
+    Membership,
+    Node,
+    Reseller,
+)
 
 
 def _origin(request) -> str:
@@ -191,3 +198,23 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     autocomplete_fields = ["user"]
     raw_id_fields = ["reseller"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is written by the services and never edited."""
+
+    list_display = ["at", "actor_label", "action", "object_type", "object_repr", "origin"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor_label", "object_repr", "origin", "action"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 
+from hierarchy import audit
 from hierarchy.models import (
     DEFAULT_TRIAL_DAYS,
     DEFAULT_USAGE_SPACE,
@@ -26,6 +27,10 @@ _TREE_LOCK_NAMESPACE = 7411
 _NEW_ROOT_LOCK = 0
 MAX_NAME_LENGTH = 200
 MAX_TRIAL_DAYS = 3650
+CUSTOMER_SETTINGS = (
+    "name", "contact_email", "contact_name", "usage_space_bytes", "auto_add_clients",
+    "email_reports", "trial_days",
+)
 
 
 def lock_tree(tree_id: int) -> None:
@@ -105,6 +110,9 @@ def create_reseller(parent: Node | None, *, name: str, acting_user=None, origin:
             raise ValidationError(taken, code="unique")
         node = Node(kind=Node.Kind.RESELLER, name=name, parent=parent)
         _save_unique(node, taken)
+        audit.record("reseller.created", node, acting_user=acting_user, origin=origin,
+                     changes={"name": [None, name],
+                              "parent": [None, parent.name if parent else None]})
     return node
 
 
@@ -168,6 +176,8 @@ def create_customer(parent: Node, *, acting_user=None, origin: str = "", **field
             **cleaned,
         )
         _save_unique(customer, taken)
+        audit.record("customer.created", customer, acting_user=acting_user, origin=origin,
+                     changes={field: [None, value] for field, value in cleaned.items()})
     return customer
 
 
@@ -179,15 +189,7 @@ def _require_customer(node: Node) -> None:
 def update_customer(customer: Node, *, acting_user=None, origin: str = "", **changes) -> Node:
     """Edit a customer's settings (not its place in the tree: see move_customer)."""
     _require_customer(customer)
-    current = {
-        "name": customer.name,
-        "contact_email": customer.contact_email,
-        "contact_name": customer.contact_name,
-        "usage_space_bytes": customer.usage_space_bytes,
-        "auto_add_clients": customer.auto_add_clients,
-        "email_reports": customer.email_reports,
-        "trial_days": customer.trial_days,
-    }
+    current = audit.snapshot(customer, CUSTOMER_SETTINGS)
     unknown = set(changes) - set(current)
     if unknown:
         raise TypeError(f"update_customer() got unknown fields: {sorted(unknown)}")
@@ -211,6 +213,8 @@ def update_customer(customer: Node, *, acting_user=None, origin: str = "", **cha
             raise ValidationError(
                 {"name": "This reseller already has a customer with this name."}, code="unique"
             ) from exc
+        audit.record("customer.edited", customer, acting_user=acting_user, origin=origin,
+                     changes={field: [current[field], cleaned[field]] for field in changed})
     return customer
 
 
@@ -223,8 +227,11 @@ def set_auto_authorization(
     """
     _require_customer(customer)
     with transaction.atomic():
+        before = customer.auto_add_clients
         customer.auto_add_clients = bool(enabled)
         customer.save(update_fields=["auto_add_clients", "updated_at"])
+        audit.record("customer.auto_authorization", customer, acting_user=acting_user,
+                     origin=origin, changes={"auto_add_clients": [before, bool(enabled)]})
     return customer
 
 
@@ -234,6 +241,9 @@ def regenerate_registration_key(customer: Node, *, acting_user=None, origin: str
     with transaction.atomic():
         customer.registration_key = new_registration_key()
         customer.save(update_fields=["registration_key", "updated_at"])
+        # The key itself is a secret: the log says that it changed, not what it is.
+        audit.record("customer.registration_key_regenerated", customer,
+                     acting_user=acting_user, origin=origin)
     return customer
 
 
@@ -252,8 +262,12 @@ def move_customer(customer: Node, new_parent: Node, *, acting_user=None, origin:
                 {"parent": f"{new_parent.name} already has a customer named {customer.name}."},
                 code="unique",
             )
+        old_parent_name = customer.parent.name
         customer.move_to(new_parent, "last-child")
-    return Node.objects.get(pk=customer.pk)
+        moved = Node.objects.select_related("parent").get(pk=customer.pk)
+        audit.record("customer.moved", moved, acting_user=acting_user, origin=origin,
+                     changes={"parent": [old_parent_name, new_parent.name]})
+    return moved
 
 
 def delete_customer(customer: Node, *, acting_user=None, origin: str = "") -> None:
@@ -269,6 +283,9 @@ def delete_customer(customer: Node, *, acting_user=None, origin: str = "") -> No
                 "move them to another customer or delete them first.",
                 code="has_clients",
             )
+        audit.record("customer.deleted", customer, acting_user=acting_user, origin=origin,
+                     changes={field: [value, None] for field, value in
+                              audit.snapshot(customer, CUSTOMER_SETTINGS).items()})
         customer.delete()
 
 
@@ -323,7 +340,11 @@ def add_reseller_admin(
                 user.save()
         except IntegrityError as exc:
             raise ValidationError({"username": "This username is taken."}) from exc
-        Membership.objects.create(user=user, reseller=reseller, role=Membership.Role.ADMIN)
+        membership = Membership.objects.create(
+            user=user, reseller=reseller, role=Membership.Role.ADMIN
+        )
+        audit.record("admin.added", membership, acting_user=acting_user, origin=origin,
+                     changes={"username": [None, username], "email": [None, email]})
     return user
 
 
@@ -332,6 +353,8 @@ def remove_reseller_admin(membership: Membership, *, acting_user=None, origin: s
     if acting_user is not None and membership.user_id == acting_user.pk:
         raise ValidationError("You cannot remove your own login.", code="self")
     with transaction.atomic():
+        audit.record("admin.removed", membership, acting_user=acting_user, origin=origin,
+                     changes={"username": [membership.user.get_username(), None]})
         membership.user.delete()
 
 
@@ -343,12 +366,15 @@ def rename_reseller(reseller: Node, name: str, *, acting_user=None, origin: str 
     with transaction.atomic():
         if reseller_name_taken(name, exclude_pk=reseller.pk):
             raise ValidationError(taken, code="unique")
+        before = reseller.name
         reseller.name = name
         try:
             with transaction.atomic():
                 reseller.save(update_fields=["name", "updated_at"])
         except IntegrityError as exc:
             raise ValidationError(taken, code="unique") from exc
+        audit.record("reseller.renamed", reseller, acting_user=acting_user, origin=origin,
+                     changes={"name": [before, name]})
     return reseller
 
 
@@ -385,6 +411,9 @@ def set_two_factor_policy(
     if not reseller.is_reseller:
         raise ValidationError("Only a reseller sets a sign-in policy.", code="not_reseller")
     with transaction.atomic():
+        before = reseller.require_two_factor
         reseller.require_two_factor = bool(required)
         reseller.save(update_fields=["require_two_factor", "updated_at"])
+        audit.record("reseller.two_factor_policy", reseller, acting_user=acting_user,
+                     origin=origin, changes={"require_two_factor": [before, bool(required)]})
     return reseller

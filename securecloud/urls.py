@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from hierarchy import account_views
+from hierarchy import account_views, history_views
 from securecloud import views
 
 urlpatterns = [
@@ -44,6 +44,13 @@ urlpatterns = [
         account_views.reseller_two_factor_policy,
         name="reseller-two-factor-policy",
     ),
+    path(
+        "resellers/<uuid:code>/history/", history_views.reseller_history, name="reseller-history"
+    ),
+    path(
+        "customers/<uuid:code>/history/", history_views.customer_history, name="customer-history"
+    ),
+    path("clients/<uuid:code>/history/", history_views.client_history, name="client-history"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("clients.api_urls")),

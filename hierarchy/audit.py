@@ -1,0 +1,111 @@
+"""The audit log: services call record() inside their transaction, so no change goes
+unrecorded and no record outlives a rolled-back change."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from django.db import connection
+from django.db.models import Q
+
+from hierarchy.models import AuditEvent, Node, reseller_of
+
+
+def _plain(value):
+    """A JSON-safe form of a field value."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    return value
+
+
+def snapshot(obj, fields) -> dict:
+    return {field: _plain(getattr(obj, field)) for field in fields}
+
+
+def changes_between(before: dict, after: dict) -> dict:
+    """{field: [before, after]} for the fields whose value changed."""
+    return {
+        field: [before.get(field), after.get(field)]
+        for field in after
+        if before.get(field) != after.get(field)
+    }
+
+
+def _actor_label(acting_user, origin: str) -> str:
+    if acting_user is not None and getattr(acting_user, "is_authenticated", False):
+        return acting_user.get_username()
+    return origin.split(" ", 1)[0] if origin else "system"
+
+
+def record(
+    action: str,
+    obj,
+    *,
+    acting_user=None,
+    origin: str = "",
+    changes: dict | None = None,
+    object_type: str | None = None,
+) -> AuditEvent:
+    """Record `action` on `obj` (a Node, a Client, a Membership, or None for a run)."""
+    assert connection.in_atomic_block, "audit records are written inside the change's transaction"
+    reseller, customer_code, code = _scope(obj)
+    return AuditEvent.objects.create(
+        actor=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        actor_label=_actor_label(acting_user, origin)[:300],
+        origin=origin[:300],
+        action=action,
+        object_type=object_type or _type_of(obj),
+        object_code=code,
+        object_repr=str(obj)[:300] if obj is not None else "",
+        reseller=reseller,
+        customer_code=customer_code,
+        changes=changes or {},
+    )
+
+
+def _type_of(obj) -> str:
+    if isinstance(obj, Node):
+        return obj.kind
+    return obj._meta.model_name if obj is not None else "run"
+
+
+def _scope(obj):
+    """(reseller node, customer code, object code) that the event is filed under."""
+    from clients.models import Client
+    from hierarchy.models import Membership
+
+    if isinstance(obj, Node):
+        reseller = obj if obj.is_reseller else obj.parent
+        return reseller, (obj.code if obj.is_customer else None), obj.code
+    if isinstance(obj, Client):
+        return obj.customer.parent, obj.customer.code, obj.code
+    if isinstance(obj, Membership):
+        return obj.reseller, None, None
+    return None, None, None
+
+
+def history_for_user(user, node=None, client=None):
+    """Events the user may read: of its subtree, narrowed to one node or client."""
+    events = AuditEvent.objects.select_related("actor")
+    if not user.is_superuser:
+        root = reseller_of(user)
+        if root is None:
+            return events.none()
+        events = events.filter(
+            reseller__tree_id=root.tree_id,
+            reseller__lft__gte=root.lft,
+            reseller__rght__lte=root.rght,
+        )
+    if client is not None:
+        return events.filter(object_code=client.code)
+    if node is not None and node.is_customer:
+        return events.filter(Q(object_code=node.code) | Q(customer_code=node.code))
+    if node is not None:
+        return events.filter(
+            reseller__tree_id=node.tree_id,
+            reseller__lft__gte=node.lft,
+            reseller__rght__lte=node.rght,
+        )
+    return events

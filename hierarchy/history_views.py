@@ -1,0 +1,43 @@
+"""History: the audit log of a reseller's subtree, a customer or a client, scoped like
+every console page."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from hierarchy import access, audit
+
+PAGE_SIZE = 50
+
+
+def _render(request, subject, events, breadcrumb):
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request, "audit/history.html",
+        {"subject": subject, "page": page, "breadcrumb": breadcrumb},
+    )
+
+
+@login_required
+@require_GET
+def reseller_history(request, code):
+    reseller = access.get_reseller_for_user(request.user, code)
+    events = audit.history_for_user(request.user, node=reseller)
+    return _render(request, reseller, events, [reseller])
+
+
+@login_required
+@require_GET
+def customer_history(request, code):
+    customer = access.get_customer_for_user(request.user, code)
+    events = audit.history_for_user(request.user, node=customer)
+    return _render(request, customer, events, [customer.parent, customer])
+
+
+@login_required
+@require_GET
+def client_history(request, code):
+    client = access.get_client_for_user(request.user, code)
+    events = audit.history_for_user(request.user, client=client)
+    return _render(request, client, events, [client.customer.parent, client.customer, client])
