@@ -8,6 +8,8 @@ in one transaction with the database's fastest bulk path (COPY on PostgreSQL).
 
 from __future__ import annotations
 
+import functools
+import multiprocessing
 import os
 import time
 import uuid
@@ -19,8 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from django.conf import settings
-from django.contrib.auth.hashers import identify_hasher, make_password
+from django.contrib.auth.hashers import get_hasher, identify_hasher, make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -66,25 +67,6 @@ class _Customer:
 # --------------------------------------------------------------------------- hashing
 
 
-def _init_hasher(hashers: list[str]) -> None:
-    """Worker start-up: Django set up, with the parent's password hashers."""
-    import django
-
-    if not settings.configured or not _apps_ready():
-        django.setup()
-    settings.PASSWORD_HASHERS = hashers
-    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
-
-    get_hashers.cache_clear()
-    get_hashers_by_algorithm.cache_clear()
-
-
-def _apps_ready() -> bool:
-    from django.apps import apps
-
-    return apps.ready
-
-
 def _hash_many(passwords: list[str]) -> list[str]:
     return [make_password(password) for password in passwords]
 
@@ -104,18 +86,14 @@ def hash_passwords(passwords: list[str], *, say=print) -> list[str]:
             f"Hashing {len(passwords)} clear-text passwords: about {alone / cores:.0f} s "
             f"on {cores} cores ({each * 1000:.0f} ms each)."
         )
-        size = max(1, min(200, len(rest) // (cores * 4) or 1))
-        chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
-        # spawn: a fresh interpreter, no inherited database connection.
-        import multiprocessing
-
+        # The configured hasher itself goes to the workers (it is a plain object), so they
+        # hash exactly as this process would (the tests' fast hasher included) without
+        # setting Django up; spawn gives them no copy of this process's database connection.
+        work = functools.partial(make_password, hasher=get_hasher("default"))
         with ProcessPoolExecutor(
-            max_workers=cores,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_hasher,
-            initargs=(list(settings.PASSWORD_HASHERS),),
+            max_workers=cores, mp_context=multiprocessing.get_context("spawn")
         ) as pool:
-            hashed = [h for chunk in pool.map(_hash_many, chunks) for h in chunk]
+            hashed = list(pool.map(work, rest, chunksize=max(1, len(rest) // (cores * 8))))
     else:
         if alone > 0.5:
             say(f"Hashing {len(passwords)} clear-text passwords: about {alone:.0f} s.")
@@ -334,12 +312,12 @@ def import_clients(
                 customer = candidates[0]
 
         password, password_hash = get["password"](row), get["password_hash"](row)
-        # The stored form: clean_new_client judges the clear text (or its absence).
-        needs_password = False
+        # The console's rules for a new client's fields; whether a password is required
+        # depends on whether the row creates a client, known after the database check.
         sid = get["securecloud_id"](row)
         try:
             cleaned = clean_new_client(
-                customer or _ANY_CUSTOMER,
+                _ANY_CUSTOMER,
                 securecloud_id=sid,
                 password=password or None,
                 name=get["name"](row),
@@ -348,15 +326,16 @@ def import_clients(
             )
         except ValidationError as exc:
             cleaned = None
-            for column, message in bulk.validation_messages(exc):
-                if column == "password" and message == PASSWORD_REQUIRED:
-                    needs_password = True
-                else:
-                    row_errors.append((column, message))
+            row_errors.extend(bulk.validation_messages(exc))
+        needs_password = (
+            customer is not None
+            and not customer.auto_add_clients
+            and not password
+            and not password_hash
+        )
         if password and password_hash:
             row_errors.append(("password_hash", "Give either password or password_hash, not both."))
         elif password_hash:
-            needs_password = False
             try:
                 identify_hasher(password_hash)
             except ValueError:
@@ -397,8 +376,6 @@ def import_clients(
                 seen[sid] = line
         if row_errors:
             errors.extend((line, column, message) for column, message in row_errors)
-            continue
-        if customer is None:  # only the password-required error was left
             continue
         pending.append(
             [
@@ -491,8 +468,8 @@ def import_clients(
     return summary
 
 
-# A stand-in while the row's customer is unknown: the other fields are still checked,
-# and no password is demanded of a row whose customer is already in error.
+# The customer clean_new_client sees: it checks the fields; the import itself demands a
+# password (with the console's message) only of rows that create a client.
 _ANY_CUSTOMER = _Customer(0, "", 0, True, 30)
 
 
