@@ -129,7 +129,15 @@ def deliver(delivery: EmailDelivery, *, message=None, connection=None) -> bool:
     delivery.updated_at = now
     delivery.attempts += 1
     delivery.save(
-        update_fields=["status", "error", "sent_at", "updated_at", "attempts", "recipient", "subject"]
+        update_fields=[
+            "status",
+            "error",
+            "sent_at",
+            "updated_at",
+            "attempts",
+            "recipient",
+            "subject",
+        ]
     )
     return True
 
@@ -183,7 +191,10 @@ def queue_welcome_email(customer: Node, *, acting_user=None, origin: str = "") -
             requested_by=_user_or_none(acting_user),
         )
         audit.record(
-            "customer.welcome_email_queued", customer, acting_user=acting_user, origin=origin,
+            "customer.welcome_email_queued",
+            customer,
+            acting_user=acting_user,
+            origin=origin,
             changes={"recipient": [None, customer.contact_email]},
         )
     return _enqueue(delivery)
@@ -209,9 +220,14 @@ def retry_email(delivery: EmailDelivery, *, acting_user=None, origin: str = "") 
             raise ValidationError("This email is already being retried.", code="not_failed")
         delivery.refresh_from_db()
         audit.record(
-            "customer.email_retried", delivery.customer, acting_user=acting_user, origin=origin,
-            changes={"email": [None, delivery.get_kind_display()],
-                     "period": [None, delivery.period_key]},
+            "customer.email_retried",
+            delivery.customer,
+            acting_user=acting_user,
+            origin=origin,
+            changes={
+                "email": [None, delivery.get_kind_display()],
+                "period": [None, delivery.period_key],
+            },
         )
     return _enqueue(delivery)
 

@@ -47,7 +47,11 @@ ALL_VERIFIED = "All backups verified"
 
 
 def period_of_kind(kind: str) -> str:
-    return WEEKLY if kind in (EmailDelivery.Kind.REPORT_WEEKLY, EmailDelivery.Kind.SUMMARY_WEEKLY) else DAILY
+    return (
+        WEEKLY
+        if kind in (EmailDelivery.Kind.REPORT_WEEKLY, EmailDelivery.Kind.SUMMARY_WEEKLY)
+        else DAILY
+    )
 
 
 def period_key(period: str, now: datetime) -> str:
@@ -139,8 +143,9 @@ class CustomerReport:
     def headline(self) -> str:
         flagged = len(self.flagged)
         if flagged:
-            noun = "client needs" if flagged == 1 else "clients need"
-            return f"{flagged} of {self.active_count} {noun} attention"
+            noun = "client" if self.active_count == 1 else "clients"
+            verb = "needs" if flagged == 1 else "need"
+            return f"{flagged} of {self.active_count} {noun} {verb} attention"
         if self.active_count == 0:
             return "No backups to verify: no active clients"
         return ALL_VERIFIED
@@ -175,8 +180,16 @@ def _report_clients(customer_ids: list[int]):
     return (
         Client.objects.filter(customer_id__in=customer_ids)
         .only(
-            "customer_id", "securecloud_id", "name", "plan", "trial_ends_at", "status",
-            "used_bytes", "last_backup_at", "last_backup_status", "last_success_at",
+            "customer_id",
+            "securecloud_id",
+            "name",
+            "plan",
+            "trial_ends_at",
+            "status",
+            "used_bytes",
+            "last_backup_at",
+            "last_backup_status",
+            "last_success_at",
         )
         .order_by("customer_id", "securecloud_id")
     )
@@ -208,8 +221,13 @@ def customer_report(customer: Node, period: str, now: datetime) -> CustomerRepor
 
 
 def report_context(report: CustomerReport) -> dict:
-    return {"report": report, "customer": report.customer, "reseller": report.reseller,
-            "site_url": settings.SITE_URL, "time_zone": settings.TIME_ZONE}
+    return {
+        "report": report,
+        "customer": report.customer,
+        "reseller": report.reseller,
+        "site_url": settings.SITE_URL,
+        "time_zone": settings.TIME_ZONE,
+    }
 
 
 def report_message(report: CustomerReport, recipient: str) -> EmailMultiAlternatives:
@@ -302,9 +320,13 @@ def reseller_summary(reseller: Node, period: str, now: datetime) -> ResellerSumm
     )
     summary.quota_count = quota.count()
     summary.quota = [
-        {"customer": customer, "percent": usage_percent(customer.used_bytes, customer.usage_space_bytes),
-         "over": customer.over_quota, "used": format_bytes(customer.used_bytes),
-         "space": customer.usage_space_label}
+        {
+            "customer": customer,
+            "percent": usage_percent(customer.used_bytes, customer.usage_space_bytes),
+            "over": customer.over_quota,
+            "used": format_bytes(customer.used_bytes),
+            "space": customer.usage_space_label,
+        }
         for customer in quota.order_by("-used_bytes", "pk")[:SUMMARY_ROWS]
     ]
 
@@ -319,8 +341,12 @@ def reseller_summary(reseller: Node, period: str, now: datetime) -> ResellerSumm
 
 
 def summary_message(summary: ResellerSummary, recipient: str) -> EmailMultiAlternatives:
-    context = {"summary": summary, "reseller": summary.reseller, "site_url": settings.SITE_URL,
-               "time_zone": settings.TIME_ZONE}
+    context = {
+        "summary": summary,
+        "reseller": summary.reseller,
+        "site_url": settings.SITE_URL,
+        "time_zone": settings.TIME_ZONE,
+    }
     message = EmailMultiAlternatives(
         subject=summary.subject,
         body=render_to_string("email/summary.txt", context),
@@ -368,9 +394,8 @@ def _claim(existing: EmailDelivery | None, now: datetime, **create) -> EmailDeli
     retryable = Q(status=EmailDelivery.Status.FAILED) | Q(
         status=EmailDelivery.Status.QUEUED, updated_at__lt=now - STALE_QUEUED
     )
-    taken = (
-        EmailDelivery.objects.filter(retryable, pk=existing.pk)
-        .update(status=EmailDelivery.Status.QUEUED, updated_at=now)
+    taken = EmailDelivery.objects.filter(retryable, pk=existing.pk).update(
+        status=EmailDelivery.Status.QUEUED, updated_at=now
     )
     if not taken:
         return None
@@ -382,7 +407,9 @@ def _claim(existing: EmailDelivery | None, now: datetime, **create) -> EmailDeli
 def _sendable(existing: EmailDelivery | None, now: datetime) -> bool:
     if existing is None or existing.status == EmailDelivery.Status.FAILED:
         return True
-    return existing.status == EmailDelivery.Status.QUEUED and existing.updated_at < now - STALE_QUEUED
+    return (
+        existing.status == EmailDelivery.Status.QUEUED and existing.updated_at < now - STALE_QUEUED
+    )
 
 
 class _Sender:
@@ -403,8 +430,9 @@ class _Sender:
                 pass
         self.is_open = False
 
-    def send(self, existing, now, describe: str, build: Callable[[], EmailMultiAlternatives],
-             **create) -> None:
+    def send(
+        self, existing, now, describe: str, build: Callable[[], EmailMultiAlternatives], **create
+    ) -> None:
         if not _sendable(existing, now):
             self.result.skipped += 1
             return
@@ -487,11 +515,15 @@ def send_reports(
                     node, clients_by_customer[node.pk], counts, period, start, now
                 )
                 sender.send(
-                    existing.get(node.pk), now,
+                    existing.get(node.pk),
+                    now,
                     f"{period} report to {node.contact_email} ({node.name}): {report.headline}",
                     lambda report=report, to=node.contact_email: report_message(report, to),
-                    customer=node, kind=report_kind, period_key=key,
-                    recipient=node.contact_email, subject=report.subject[:255],
+                    customer=node,
+                    kind=report_kind,
+                    period_key=key,
+                    recipient=node.contact_email,
+                    subject=report.subject[:255],
                 )
         if customer is None:
             _send_summaries(sender, reseller, period, now, key, summary_kind)
@@ -505,7 +537,9 @@ def _send_summaries(sender, scope, period, now, key, kind) -> None:
     if scope is not None:
         memberships = memberships.filter(reseller__in=Node.objects.within(scope))
     admins = defaultdict(list)
-    for membership in memberships.select_related("user", "reseller").order_by("reseller_id", "user_id"):
+    for membership in memberships.select_related("user", "reseller").order_by(
+        "reseller_id", "user_id"
+    ):
         admins[membership.reseller].append(membership.user.email)
     for node, emails in admins.items():
         summary = reseller_summary(node, period, now)
@@ -515,9 +549,13 @@ def _send_summaries(sender, scope, period, now, key, kind) -> None:
         }
         for email in dict.fromkeys(emails):  # an address once, in order
             sender.send(
-                existing.get(email.lower()), now,
+                existing.get(email.lower()),
+                now,
                 f"{period} summary to {email} ({node.name}): {summary.headline}",
                 lambda summary=summary, email=email: summary_message(summary, email),
-                reseller=node, kind=kind, period_key=key, recipient=email,
+                reseller=node,
+                kind=kind,
+                period_key=key,
+                recipient=email,
                 subject=summary.subject[:255],
             )

@@ -14,5 +14,7 @@ class FailingBackend(LocmemBackend):
         for message in messages:
             bad = [to for to in message.recipients() if to.lower() in self.refused]
             if bad:
-                raise smtplib.SMTPRecipientsRefused({to: (550, b"Mailbox unavailable") for to in bad})
+                raise smtplib.SMTPRecipientsRefused(
+                    {to: (550, b"Mailbox unavailable") for to in bad}
+                )
         return super().send_messages(messages)

@@ -2,7 +2,6 @@
 
 import pytest
 from django.core.exceptions import ValidationError
-
 from django_tasks_db.models import DBTaskResult
 
 from hierarchy import services
@@ -73,9 +72,7 @@ def test_key_goes_once_auto_authorization_is_turned_off(customer_a_east, mailout
 
 def test_sender_name_is_quoted_when_it_needs_it(reseller_a, mailoutbox):
     services.rename_reseller(reseller_a, "Alpha, Backup & Co")
-    customer = services.create_customer(
-        reseller_a, name="Comma", contact_email="it@comma.example"
-    )
+    customer = services.create_customer(reseller_a, name="Comma", contact_email="it@comma.example")
 
     queue_welcome_email(customer)
 

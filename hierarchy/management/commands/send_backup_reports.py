@@ -18,27 +18,44 @@ class Command(BaseCommand):
     help = "Email each customer's backup verification report and the resellers' summaries."
 
     def add_arguments(self, parser):
-        parser.add_argument("--period", choices=sorted(reports.PERIODS), default=reports.DAILY,
-                            help="daily: the 24 hours before the run (default); weekly: the 7 days before it.")
-        parser.add_argument("--dry-run", action="store_true",
-                            help="Print what would be sent; send and record nothing.")
-        parser.add_argument("--reseller", metavar="NAME",
-                            help="Only this reseller's subtree (its customers and its sub-resellers').")
-        parser.add_argument("--customer", metavar="NAME",
-                            help="Only this customer's report (needs --reseller; no summaries).")
+        parser.add_argument(
+            "--period",
+            choices=sorted(reports.PERIODS),
+            default=reports.DAILY,
+            help="daily: the 24 hours before the run (default); weekly: the 7 days before it.",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Print what would be sent; send and record nothing.",
+        )
+        parser.add_argument(
+            "--reseller",
+            metavar="NAME",
+            help="Only this reseller's subtree (its customers and its sub-resellers').",
+        )
+        parser.add_argument(
+            "--customer",
+            metavar="NAME",
+            help="Only this customer's report (needs --reseller; no summaries).",
+        )
 
     def handle(self, *args, period, dry_run, reseller, customer, **options):
         reseller_node = customer_node = None
         if customer and not reseller:
-            raise CommandError("--customer needs --reseller (customer names are unique per reseller).")
+            raise CommandError(
+                "--customer needs --reseller (customer names are unique per reseller)."
+            )
         if reseller:
             reseller_node = Node.objects.resellers().filter(name__iexact=reseller.strip()).first()
             if reseller_node is None:
                 raise CommandError(f"No reseller named {reseller!r}.")
         if customer:
             matches = list(
-                Node.objects.within(reseller_node).customers()
-                .filter(name__iexact=customer.strip()).select_related("parent")[:2]
+                Node.objects.within(reseller_node)
+                .customers()
+                .filter(name__iexact=customer.strip())
+                .select_related("parent")[:2]
             )
             if not matches:
                 raise CommandError(f"No customer named {customer!r} under {reseller_node.name}.")
@@ -49,16 +66,22 @@ class Command(BaseCommand):
                 )
             customer_node = matches[0]
             if not customer_node.email_reports:
-                self.stdout.write(f"{customer_node.name} has email reports turned off: nothing to send.")
+                self.stdout.write(
+                    f"{customer_node.name} has email reports turned off: nothing to send."
+                )
                 return
 
         result = reports.send_reports(
-            period, dry_run=dry_run, reseller=reseller_node, customer=customer_node,
+            period,
+            dry_run=dry_run,
+            reseller=reseller_node,
+            customer=customer_node,
             out=self.stdout.write,
         )
         if dry_run:
             self.stdout.write(
-                f"Dry run: {result.would_send} to send, {result.skipped} already sent; nothing sent."
+                f"Dry run: {result.would_send} to send, {result.skipped} already sent; "
+                "nothing sent."
             )
             return
         self.stdout.write(
@@ -66,5 +89,6 @@ class Command(BaseCommand):
         )
         if result.failed:
             raise CommandError(
-                f"{result.failed} message(s) failed; they are recorded and the next run retries them."
+                f"{result.failed} message(s) failed; they are recorded and the next run "
+                "retries them."
             )
