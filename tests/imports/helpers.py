@@ -70,3 +70,10 @@ def assert_tree_valid(tree_id: int) -> None:
             assert n["level"] == parent["level"] + 1, f"node {pk}: wrong level"
 
 
+def wipe_accounts() -> None:
+    """Delete every client and node (leaves first: parents are protected)."""
+    from clients.models import Client
+
+    Client.objects.all().delete()
+    for level in sorted(set(Node.objects.values_list("level", flat=True)), reverse=True):
+        Node.objects.filter(level=level).delete()

@@ -13,7 +13,9 @@ def customers_of(reseller):
 
 
 def test_bom_semicolons_and_header_in_any_case_and_order(reseller_a, tmp_path):
-    text = "\ufeffUSAGE_SPACE;Contact_Email;NAME\n1.5 TB;it@xeno.example;Xeno\n50gb;a@b.example;Yak\n"
+    text = (
+        "\ufeffUSAGE_SPACE;Contact_Email;NAME\n1.5 TB;it@xeno.example;Xeno\n50gb;a@b.example;Yak\n"
+    )
     result = run_csv("import_customers", tmp_path, text, "--reseller", "Alpha Backup")
     assert result.ok, result.err
     customers = customers_of(reseller_a)
@@ -31,8 +33,13 @@ def test_bom_in_a_byte_file_with_commas(reseller_a, tmp_path):
 
 
 def test_unknown_columns_are_refused_by_name(reseller_a, tmp_path):
-    result = run_csv("import_customers", tmp_path, "name,contact_email,colour,Size\nX,x@x.example,red,1\n",
-                     "--reseller", "Alpha Backup")
+    result = run_csv(
+        "import_customers",
+        tmp_path,
+        "name,contact_email,colour,Size\nX,x@x.example,red,1\n",
+        "--reseller",
+        "Alpha Backup",
+    )
     assert not result.ok
     assert "unknown columns 'colour', 'size'" in result.err
     assert not customers_of(reseller_a)
@@ -45,8 +52,13 @@ def test_missing_required_column(reseller_a, tmp_path):
 
 
 def test_column_given_twice(reseller_a, tmp_path):
-    result = run_csv("import_customers", tmp_path, "name,contact_email,NAME\nX,x@x.example,Y\n",
-                     "--reseller", "Alpha Backup")
+    result = run_csv(
+        "import_customers",
+        tmp_path,
+        "name,contact_email,NAME\nX,x@x.example,Y\n",
+        "--reseller",
+        "Alpha Backup",
+    )
     assert not result.ok
     assert "column name given twice" in result.err
 
@@ -73,15 +85,14 @@ def test_empty_file(reseller_a, tmp_path):
 
 
 def test_unknown_reseller(reseller_a, tmp_path):
-    result = run_csv("import_customers", tmp_path, "name,contact_email\nX,x@x.example\n",
-                     "--reseller", "Nobody")
+    result = run_csv(
+        "import_customers", tmp_path, "name,contact_email\nX,x@x.example\n", "--reseller", "Nobody"
+    )
     assert not result.ok
     assert result.err.strip() == "No reseller named 'Nobody'."
 
 
-def test_line_numbers_count_the_header_and_multiline_rows_report_their_start(
-    reseller_a, tmp_path
-):
+def test_line_numbers_count_the_header_and_multiline_rows_report_their_start(reseller_a, tmp_path):
     text = (
         "name,contact_name,contact_email\n"  # line 1
         'Good,"Ann\nSecond line",ok@x.example\n'  # lines 2-3, fine
@@ -100,8 +111,13 @@ def test_line_numbers_count_the_header_and_multiline_rows_report_their_start(
 
 
 def test_row_with_more_values_than_columns(reseller_a, tmp_path):
-    result = run_csv("import_customers", tmp_path, "name,contact_email\nX,x@x.example,extra\n",
-                     "--reseller", "Alpha Backup")
+    result = run_csv(
+        "import_customers",
+        tmp_path,
+        "name,contact_email\nX,x@x.example,extra\n",
+        "--reseller",
+        "Alpha Backup",
+    )
     assert result.error_lines == ["line 2: 3 values but the header has 2 columns."]
 
 

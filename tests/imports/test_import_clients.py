@@ -13,7 +13,9 @@ from hierarchy import services
 from hierarchy.models import Node
 from tests.imports.helpers import run_csv
 
-HEADER = "securecloud_id,customer,name,email,password,password_hash,plan,trial_ends_at,status,reseller\n"
+HEADER = (
+    "securecloud_id,customer,name,email,password,password_hash,plan,trial_ends_at,status,reseller\n"
+)
 
 
 def test_created_with_defaults(customer_a1, customer_a_east, tmp_path):
@@ -47,7 +49,10 @@ def test_plans_statuses_trial_ends_and_hashes(customer_a1, tmp_path):
     assert result.ok, result.err
     paid = Client.objects.get(securecloud_id="paid-one")
     assert (paid.plan, paid.trial_ends_at, paid.status, paid.email) == (
-        "paid", None, "active", "paid@x.example"
+        "paid",
+        None,
+        "active",
+        "paid@x.example",
     )
     assert paid.password == stored and check_password("moved-password", paid.password)
     date = Client.objects.get(securecloud_id="trial-date")
@@ -119,8 +124,9 @@ def test_duplicates_in_the_file_and_against_the_database_in_another_case(
 def test_customer_lookup_unknown_other_tenant_and_ambiguous(
     customer_a1, sub_reseller_a, customer_b1, tmp_path
 ):
-    services.create_customer(sub_reseller_a, name="ACME", contact_email="east@acme.example",
-                             auto_add_clients=True)
+    services.create_customer(
+        sub_reseller_a, name="ACME", contact_email="east@acme.example", auto_add_clients=True
+    )
     text = HEADER + (
         "cli-1,Nobody,,,,,,,,\n"
         "cli-2,Bolt,,,,,,,,\n"  # Bravo's customer: invisible to Alpha
@@ -154,8 +160,13 @@ def test_a_sub_reseller_sees_only_its_subtree(customer_a1, customer_a_east, tmp_
 
 def test_a_bad_last_row_writes_nothing(customer_a_east, tmp_path):
     rows = "".join(f"client-{i},East Widgets,,,,,,,,\n" for i in range(50))
-    result = run_csv("import_clients", tmp_path, HEADER + rows + "x,East Widgets,,,,,,,,\n",
-                     "--reseller", "Alpha Backup")
+    result = run_csv(
+        "import_clients",
+        tmp_path,
+        HEADER + rows + "x,East Widgets,,,,,,,,\n",
+        "--reseller",
+        "Alpha Backup",
+    )
     assert result.error_lines == [
         "line 52, securecloud_id: A SecureCloud ID is 3 to 254 characters long."
     ]
@@ -164,8 +175,9 @@ def test_a_bad_last_row_writes_nothing(customer_a_east, tmp_path):
 
 def test_dry_run_writes_nothing(client_a1, tmp_path):
     text = HEADER + "new-client,Acme,,,long-enough-1,,,,,\na1@acme.example,Acme,Renamed,,,,,,,\n"
-    result = run_csv("import_clients", tmp_path, text, "--reseller", "Alpha Backup",
-                     "--dry-run", "--update")
+    result = run_csv(
+        "import_clients", tmp_path, text, "--reseller", "Alpha Backup", "--dry-run", "--update"
+    )
     assert result.ok, result.err
     assert "would have created 1, updated 1, unchanged 0" in result.out
     assert Client.objects.count() == 1
@@ -173,9 +185,7 @@ def test_dry_run_writes_nothing(client_a1, tmp_path):
     assert client_a1.name == "Ann's laptop"
 
 
-def test_update_fields_move_and_password_only_when_given(
-    client_a1, customer_a_east, tmp_path
-):
+def test_update_fields_move_and_password_only_when_given(client_a1, customer_a_east, tmp_path):
     services.create_customer(client_a1.customer.parent, name="Other", contact_email="o@x.example")
     old_hash = client_a1.password
     Client.objects.filter(pk=client_a1.pk).update(used_bytes=5000)
@@ -188,7 +198,10 @@ def test_update_fields_move_and_password_only_when_given(
     assert "Created 0, updated 1, unchanged 0." in result.out
     client_a1.refresh_from_db()
     assert (client_a1.customer, client_a1.name, client_a1.email, client_a1.plan) == (
-        customer_a_east, "Renamed", "new@x.example", "paid"
+        customer_a_east,
+        "Renamed",
+        "new@x.example",
+        "paid",
     )
     assert client_a1.trial_ends_at is None and client_a1.password == old_hash
     assert Node.objects.get(pk=customer_a_east.pk).used_bytes == 5000

@@ -7,7 +7,10 @@ from hierarchy import services
 from hierarchy.models import GB, Node
 from tests.imports.helpers import assert_tree_valid, run_csv
 
-HEADER = "name,contact_name,contact_email,usage_space,auto_add_clients,email_reports,trial_days,reseller\n"
+HEADER = (
+    "name,contact_name,contact_email,usage_space,auto_add_clients,email_reports,trial_days,"
+    "reseller\n"
+)
 
 
 def customer(name, parent=None):
@@ -16,13 +19,21 @@ def customer(name, parent=None):
 
 
 def test_created_with_the_console_defaults(reseller_a, tmp_path):
-    result = run_csv("import_customers", tmp_path, "name,contact_email\nDefaulty,d@d.example\n",
-                     "--reseller", "Alpha Backup")
+    result = run_csv(
+        "import_customers",
+        tmp_path,
+        "name,contact_email\nDefaulty,d@d.example\n",
+        "--reseller",
+        "Alpha Backup",
+    )
     assert result.ok, result.err
     new = customer("Defaulty")
     assert new.parent == reseller_a
     assert (new.usage_space_bytes, new.auto_add_clients, new.email_reports, new.trial_days) == (
-        10 * GB, False, False, 30
+        10 * GB,
+        False,
+        False,
+        30,
     )
     assert new.used_bytes == 0 and new.contact_name == ""
     assert new.registration_key and len(new.registration_key) >= 32
@@ -40,11 +51,18 @@ def test_all_columns_and_value_formats(reseller_a, tmp_path):
     result = run_csv("import_customers", tmp_path, text, "--reseller", "Alpha Backup")
     assert result.ok, result.err
     one, two, three, four = (customer(n) for n in ("One", "Two", "Three", "Four"))
-    assert (one.usage_space_bytes, one.auto_add_clients, one.email_reports, one.trial_days,
-            one.contact_name) == (500 * 10**6, True, False, 14, "Ann")
+    assert (
+        one.usage_space_bytes,
+        one.auto_add_clients,
+        one.email_reports,
+        one.trial_days,
+        one.contact_name,
+    ) == (500 * 10**6, True, False, 14, "Ann")
     assert (two.usage_space_bytes, two.auto_add_clients, two.email_reports) == (None, True, True)
     assert (three.usage_space_bytes, three.auto_add_clients, three.parent) == (
-        2000 * GB, True, reseller_a
+        2000 * GB,
+        True,
+        reseller_a,
     )
     assert (four.usage_space_bytes, four.auto_add_clients, four.trial_days) == (10 * GB, False, 30)
     keys = {c.registration_key for c in (one, two, three, four)}
@@ -84,15 +102,12 @@ def test_every_bad_row_is_listed_with_its_line(reseller_a, tmp_path):
     assert not Node.objects.filter(kind="customer").exists()
 
 
-def test_duplicates_in_the_file_and_against_the_database_in_another_case(
-    customer_a1, tmp_path
-):
+def test_duplicates_in_the_file_and_against_the_database_in_another_case(customer_a1, tmp_path):
     text = HEADER + "New,,n@x.example,,,,,\nNEW,,n@x.example,,,,,\nACME,,a@x.example,,,,,\n"
     result = run_csv("import_customers", tmp_path, text, "--reseller", "Alpha Backup")
     assert result.error_lines == [
         "line 3, name: NEW under Alpha Backup is also on line 2.",
-        "line 4, name: Alpha Backup already has a customer named Acme "
-        "(use --update to change it).",
+        "line 4, name: Alpha Backup already has a customer named Acme (use --update to change it).",
     ]
     assert not Node.objects.filter(name__iexact="new").exists()
 
@@ -116,8 +131,9 @@ def test_a_bad_last_row_writes_nothing(reseller_a, tmp_path):
 
 def test_dry_run_writes_nothing(customer_a1, tmp_path):
     text = HEADER + "Dry,,d@x.example,,,,,\nAcme,,changed@x.example,,,,,\n"
-    result = run_csv("import_customers", tmp_path, text, "--reseller", "Alpha Backup",
-                     "--dry-run", "--update")
+    result = run_csv(
+        "import_customers", tmp_path, text, "--reseller", "Alpha Backup", "--dry-run", "--update"
+    )
     assert result.ok, result.err
     assert "Dry run, nothing written: would have created 1, updated 1, unchanged 0." in result.out
     assert not Node.objects.filter(name="Dry").exists()
@@ -138,7 +154,9 @@ def test_update_changes_given_columns_and_counts(customer_a1, customer_a_east, t
     assert "Created 1, updated 1, unchanged 1." in result.out
     customer_a1.refresh_from_db()
     assert (customer_a1.name, customer_a1.contact_email, customer_a1.usage_space_bytes) == (
-        "acme", "new@acme.example", 10**12
+        "acme",
+        "new@acme.example",
+        10**12,
     )
     # Columns the file does not have keep their values.
     assert customer_a1.contact_name == "Ann Acme" and customer_a1.email_reports is True
@@ -157,8 +175,9 @@ def test_sub_reseller_placement_and_tree_integrity(
     for i in range(12):
         where = ["", "Alpha East", "Alpha East North", "alpha backup"][i % 4]
         lines.append(f"Imported {i},,i{i}@x.example,,,,,{where}\n")
-    result = run_csv("import_customers", tmp_path, HEADER + "".join(lines),
-                     "--reseller", "Alpha Backup")
+    result = run_csv(
+        "import_customers", tmp_path, HEADER + "".join(lines), "--reseller", "Alpha Backup"
+    )
     assert result.ok, result.err
     assert_tree_valid(reseller_a.tree_id)
     assert customer("Imported 1").parent == customer_a_east.parent
@@ -166,12 +185,22 @@ def test_sub_reseller_placement_and_tree_integrity(
     assert customer("Imported 3").parent == reseller_a
     # New customers are the last children, in file order.
     children = [n.name for n in Node.objects.get(pk=reseller_a.pk).get_children()]
-    assert children == ["Acme", "Alpha East", "Zulu", "Imported 0", "Imported 3",
-                        "Imported 4", "Imported 7", "Imported 8", "Imported 11"]
+    assert children == [
+        "Acme",
+        "Alpha East",
+        "Zulu",
+        "Imported 0",
+        "Imported 3",
+        "Imported 4",
+        "Imported 7",
+        "Imported 8",
+        "Imported 11",
+    ]
     # Another reseller's tree is untouched.
-    assert list(
-        Node.objects.filter(tree_id=reseller_b.tree_id).values_list("pk", "lft", "rght")
-    ) == tree_b
+    assert (
+        list(Node.objects.filter(tree_id=reseller_b.tree_id).values_list("pk", "lft", "rght"))
+        == tree_b
+    )
     # django-mptt keeps working on the tree afterwards.
     services.create_customer(deep, name="After", contact_email="a@x.example")
     services.move_customer(customer("Imported 0"), deep)
@@ -194,8 +223,14 @@ def test_update_under_one_reseller_never_touches_anothers_customer(
     customer_a1, reseller_b, tmp_path
 ):
     # "Acme" under Bravo is a new customer of Bravo, not Alpha's Acme.
-    result = run_csv("import_customers", tmp_path, HEADER + "Acme,,b@x.example,,,,,\n",
-                     "--reseller", "Bravo Storage", "--update")
+    result = run_csv(
+        "import_customers",
+        tmp_path,
+        HEADER + "Acme,,b@x.example,,,,,\n",
+        "--reseller",
+        "Bravo Storage",
+        "--update",
+    )
     assert result.ok, result.err
     assert "Created 1, updated 0" in result.out
     customer_a1.refresh_from_db()
@@ -207,10 +242,12 @@ def test_update_under_one_reseller_never_touches_anothers_customer(
 def test_many_customers_over_many_parents_keep_the_tree_valid(reseller_a, tmp_path, count):
     subs = [services.create_reseller(reseller_a, name=f"Sub {i}") for i in range(5)]
     services.create_customer(subs[2], name="Existing", contact_email="e@x.example")
-    lines = [f"C{i},,c{i}@x.example,,,,,{['', *[s.name for s in subs]][i % 6]}\n"
-             for i in range(count)]
-    result = run_csv("import_customers", tmp_path, HEADER + "".join(lines),
-                     "--reseller", "Alpha Backup")
+    lines = [
+        f"C{i},,c{i}@x.example,,,,,{['', *[s.name for s in subs]][i % 6]}\n" for i in range(count)
+    ]
+    result = run_csv(
+        "import_customers", tmp_path, HEADER + "".join(lines), "--reseller", "Alpha Backup"
+    )
     assert result.ok, result.err
     assert_tree_valid(reseller_a.tree_id)
     assert Node.objects.filter(kind="customer", tree_id=reseller_a.tree_id).count() == count + 1
