@@ -40,6 +40,8 @@ NEAR_QUOTA_PERCENT = 90
 TRIAL_WARNING = timedelta(days=7)
 CHUNK_SIZE = 200
 SUMMARY_ROWS = 100  # rows per summary section; the rest is counted
+# Connections refused in a row before a run gives up (each may wait for a timeout).
+MAX_CONNECT_FAILURES = 3
 # A delivery still "queued" after this long belongs to a run that died: send it again.
 STALE_QUEUED = timedelta(hours=1)
 
@@ -412,6 +414,10 @@ def _sendable(existing: EmailDelivery | None, now: datetime) -> bool:
     )
 
 
+class MailServerUnavailable(Exception):
+    """The mail server refused several connections in a row: the run stopped."""
+
+
 class _Sender:
     """One connection to the mail server for the run; a failure reopens it for the next."""
 
@@ -421,6 +427,29 @@ class _Sender:
         self.result = result
         self.connection = None if dry_run else get_connection()
         self.is_open = False
+        self.open_failures = 0
+
+    def _open(self, delivery: EmailDelivery) -> bool:
+        """Connect if not connected; a failure fails `delivery`, and several in a row
+        stop the run (what is left untouched goes out with the next run)."""
+        if self.is_open:
+            return True
+        try:
+            self.connection.open()
+        except Exception as exc:
+            mark_failed(delivery, error_text(exc))
+            self.open_failures += 1
+            if self.open_failures >= MAX_CONNECT_FAILURES:
+                self.result.failed += 1
+                self.out(
+                    f"FAILED {delivery.get_kind_display()} to {delivery.recipient}: "
+                    f"{delivery.error}"
+                )
+                raise MailServerUnavailable(delivery.error) from exc
+            return False
+        self.is_open = True
+        self.open_failures = 0
+        return True
 
     def close(self) -> None:
         if self.connection is not None and self.is_open:
@@ -447,18 +476,16 @@ class _Sender:
             return
         try:
             message = build()
-            if not self.is_open:
-                self.connection.open()
-                self.is_open = True
-        except Exception as exc:
-            # Content or connection: recorded as this message's failure, the run goes on.
+        except Exception as exc:  # the content: this message fails, the run goes on
             mark_failed(delivery, error_text(exc))
-            self.close()
             sent = False
         else:
-            sent = deliver(delivery, message=message, connection=self.connection)
-            if not sent:
-                self.close()
+            if self._open(delivery):
+                sent = deliver(delivery, message=message, connection=self.connection)
+                if not sent:
+                    self.close()  # the next message starts on a fresh connection
+            else:
+                sent = False
         if sent:
             self.result.sent += 1
             self.out(f"Sent {describe}{retry}")

@@ -18,3 +18,10 @@ class FailingBackend(LocmemBackend):
                     {to: (550, b"Mailbox unavailable") for to in bad}
                 )
         return super().send_messages(messages)
+
+
+class UnreachableBackend(LocmemBackend):
+    """A mail server that refuses every connection."""
+
+    def open(self):
+        raise ConnectionRefusedError(111, "Connection refused")

@@ -381,3 +381,30 @@ def test_queries_do_not_grow_with_the_number_of_customers(clock, reseller_a, ali
     add_customers(3, 30)
 
     assert queries_of_a_dry_run() == few
+
+
+def test_unreachable_mail_server_stops_the_run_and_the_next_run_sends_all(
+    clock, reseller_a, settings, mailoutbox
+):
+    for n in range(5):
+        services.create_customer(
+            reseller_a, name=f"C{n}", contact_email=f"it@c{n}.example", email_reports=True
+        )
+    settings.EMAIL_BACKEND = "tests.email.backends.UnreachableBackend"
+
+    out = StringIO()
+    with pytest.raises(CommandError, match="refused 3 connections in a row"):
+        call_command("send_backup_reports", stdout=out)
+
+    assert mailoutbox == []
+    failed = EmailDelivery.objects.filter(status="failed")
+    assert failed.count() == 3
+    assert "Connection refused" in failed.first().error
+    assert EmailDelivery.objects.count() == 3  # the others were not touched
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    output = run()
+
+    assert sorted(m.to[0] for m in mailoutbox) == [f"it@c{n}.example" for n in range(5)]
+    assert "5 sent, 0 failed" in output
+    assert set(EmailDelivery.objects.values_list("status", flat=True)) == {"sent"}

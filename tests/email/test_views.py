@@ -219,3 +219,26 @@ def test_partial_shows_sent_time(customer_a1, rf, alice, mailoutbox):
     assert "Sent to it@acme.example" in html
     assert delivery.sent_at.strftime("%Y-%m-%d") in html
     assert "Retry" not in html
+
+
+def test_retry_of_a_failed_report_sends_the_report_under_its_period(
+    alice_client, customer_a1, client_a1, mailoutbox
+):
+    delivery = EmailDelivery.objects.create(
+        customer=customer_a1,
+        kind="report_weekly",
+        period_key="2026-W48",
+        recipient="it@acme.example",
+        status="failed",
+        error="SMTPServerDisconnected: gone",
+        attempts=1,
+    )
+
+    response = alice_client.post(retry_url(customer_a1, delivery), follow=True)
+
+    assert "Weekly backup report sent to it@acme.example." in response.content.decode()
+    [message] = mailoutbox
+    assert message.subject == "Weekly backup report for Acme: 1 of 1 client needs attention"
+    assert "a1@acme.example" in message.body
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.period_key, delivery.attempts) == ("sent", "2026-W48", 2)

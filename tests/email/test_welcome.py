@@ -113,6 +113,9 @@ def test_with_a_queue_the_email_waits_for_the_worker(customer_a1, mailoutbox, se
     assert delivery.sent_at is not None
     assert delivery.attempts == 1
     assert [m.to for m in mailoutbox] == [["it@acme.example"]]
+    # A queue that runs the task a second time does not send it twice.
+    assert send_email_delivery.call(delivery.pk) == "sent"
+    assert len(mailoutbox) == 1
 
 
 def test_failing_mail_server_records_the_reason_and_retry_sends(customer_a1, mailoutbox, refuse):

@@ -71,13 +71,19 @@ class Command(BaseCommand):
                 )
                 return
 
-        result = reports.send_reports(
-            period,
-            dry_run=dry_run,
-            reseller=reseller_node,
-            customer=customer_node,
-            out=self.stdout.write,
-        )
+        try:
+            result = reports.send_reports(
+                period,
+                dry_run=dry_run,
+                reseller=reseller_node,
+                customer=customer_node,
+                out=self.stdout.write,
+            )
+        except reports.MailServerUnavailable as exc:
+            raise CommandError(
+                f"Stopped: the mail server refused {reports.MAX_CONNECT_FAILURES} connections "
+                f"in a row ({exc}). The next run sends what is left."
+            ) from None
         if dry_run:
             self.stdout.write(
                 f"Dry run: {result.would_send} to send, {result.skipped} already sent; "
