@@ -65,7 +65,6 @@ def client_add(request, code):
         node=customer,
         customer=customer,
         form=form,
-        status=400 if form.is_bound else 200,
     )
 
 
@@ -104,7 +103,6 @@ def client_edit(request, code):
         client,
         "clients/client_edit.html",
         form=form,
-        status=400 if form.is_bound else 200,
     )
 
 
@@ -150,7 +148,6 @@ def client_extend_trial(request, code):
         request,
         client,
         "clients/client.html",
-        status=400,
         extend_form=form,
         password_form=ResetPasswordForm(),
     )
@@ -182,7 +179,6 @@ def client_reset_password(request, code):
         request,
         client,
         "clients/client.html",
-        status=400,
         extend_form=ExtendTrialForm(),
         password_form=form,
     )
@@ -237,7 +233,6 @@ def client_move(request, code):
         q=query,
         candidates=candidates[:MOVE_CHOICES_LIMIT],
         more_candidates=len(candidates) > MOVE_CHOICES_LIMIT,
-        status=400 if form.is_bound else 200,
     )
 
 
@@ -253,5 +248,8 @@ def client_delete(request, code):
         messages.success(request, f"Client {client.securecloud_id} deleted.")
         return redirect("customer-pane", code=customer.code)
     return _client_page(
-        request, client, "clients/delete.html", form=form, status=400 if form.is_bound else 200
+        request,
+        client,
+        "clients/delete.html",
+        form=form,
     )

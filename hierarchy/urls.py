@@ -4,6 +4,7 @@ from hierarchy import views
 
 urlpatterns = [
     path("", views.console_home, name="console-home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("search/", views.search, name="search"),
     path("tree/<uuid:code>/", views.tree_expand, name="tree-children"),
     path("resellers/<uuid:code>/", views.reseller_pane, name="reseller-pane"),

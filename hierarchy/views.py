@@ -396,7 +396,6 @@ def customer_add(request, code):
         node=reseller,
         form=form,
         title="Add New Customer",
-        status=400 if form.is_bound else 200,
     )
 
 
@@ -424,7 +423,6 @@ def subreseller_add(request, code):
         node=reseller,
         form=form,
         title="Add Sub-Reseller",
-        status=400 if form.is_bound else 200,
     )
 
 
@@ -452,7 +450,6 @@ def reseller_edit(request, code):
         node=reseller,
         form=form,
         title=f"Edit {reseller.name}",
-        status=400 if form.is_bound else 200,
     )
 
 
@@ -482,7 +479,7 @@ def admin_add(request, code):
             }
             messages.success(request, f"Admin {user.username} added.")
             return redirect(reverse("reseller-pane", args=[reseller.code]) + "#admins")
-    return _reseller_pane(request, reseller, admin_form=form, status=400)
+    return _reseller_pane(request, reseller, admin_form=form)
 
 
 @login_required
@@ -562,7 +559,6 @@ def customer_edit(request, code):
         customer=customer,
         form=form,
         title=f"Edit {customer.name}",
-        status=400 if form.is_bound else 200,
     )
 
 
@@ -659,3 +655,16 @@ def search(request):
         patch_vary_headers(response, ["HX-Request"])
         return response
     return render_console(request, "console/search.html", node=root, **context)
+
+
+@require_GET
+def favicon(request):
+    """The browser asks every site for /favicon.ico: answer with the console's icon (an SVG
+    from the icon set) rather than a 404 in every browser console."""
+    import bsicons
+    from django.http import HttpResponse
+
+    with open(bsicons.get_icon_path("shield-lock"), encoding="utf-8") as handle:
+        response = HttpResponse(handle.read(), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -26,7 +26,7 @@ def add_url(customer) -> str:
 
 def test_add_new_client_form_has_the_product_words(alice_client, customer_a1):
     page = text(alice_client.get(add_url(customer_a1)))
-    assert re.search(r"<label[^>]*>\s*SecureCloud ID\s*<span", page)
+    assert re.search(r"<label[^>]*>\s*SecureCloud ID\s*</label>", page)
     assert re.search(r"<label[^>]*>\s*Password\s*</label>", page)
     assert "use the client&#x27;s email address" in page.lower() or "client's email address" in page
     # Acme's auto-authorization is off: the form says a password is required.
@@ -60,20 +60,16 @@ def test_add_new_client_as_trial(alice_client, customer_a1):
     assert check_password("client-pass-9", client.password)
     page = text(response)
     assert "Client bob@acme.example added as Trial." in page
-    tree_item = re.search(r'<a role="treeitem"[^>]*id="ti-%s".*?</a>' % client.code, page, re.S)
+    tree_item = re.search(rf'<a role="treeitem"[^>]*id="ti-{client.code}".*?</a>', page, re.S)
     assert tree_item and 'aria-label="Trial"' in tree_item.group(0)
     assert 'aria-selected="true"' in tree_item.group(0)
 
 
 def test_password_required_when_auto_authorization_is_off(alice_client, customer_a1):
     response = alice_client.post(add_url(customer_a1), {"securecloud_id": "nopass@acme.example"})
-    assert response.status_code == 400
+    assert response.status_code == 200
     page = text(response)
-    field = re.search(
-        r'<div id="div_id_password".*?</div>\s*</div>|<div id="div_id_password".*?invalid-feedback.*?</',
-        page,
-        re.S,
-    )
+    field = re.search(r'<div id="div_id_password".*?invalid-feedback.*?</', page, re.S)
     assert (
         field
         and "Since Auto-Authorization is turned off, you must enter a password." in field.group(0)
@@ -90,7 +86,7 @@ def test_mismatched_passwords(alice_client, customer_a1):
             "password2": "client-pass-8",
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "The two passwords do not match." in text(response)
     assert 'value="client-pass-9"' not in text(response)  # passwords are never echoed
 
@@ -106,7 +102,7 @@ def test_duplicate_id_in_any_case_anywhere_is_taken_without_saying_where(
             "password2": "client-pass-9",
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
     page = text(response)
     assert "This SecureCloud ID is already taken." in page
     assert "Bolt<" not in page and "Bravo" not in page
@@ -122,7 +118,7 @@ def test_invalid_id(alice_client, customer_a1):
             "password2": "client-pass-9",
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "Use an email address, or letters, digits" in text(response)
     assert "<b>" not in text(response).split("console-pane")[1]  # escaped
 
@@ -215,7 +211,7 @@ def test_extend_trial_errors_inline(alice_client, client_a1):
     response = alice_client.post(
         reverse("client-extend-trial", args=[client_a1.code]), {"days": "-3"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "Ensure this value is greater than or equal to 1." in text(response)
     client_services.switch_to_paid(client_a1)
     url = reverse("client-extend-trial", args=[client_a1.code])
@@ -236,7 +232,7 @@ def test_reset_password_revokes_tokens(alice_client, client_a1):
 def test_reset_password_errors_inline(alice_client, client_a1):
     url = reverse("client-reset-password", args=[client_a1.code])
     response = alice_client.post(url, {"password": "short", "password2": "short"})
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "at least 8 characters" in text(response)
     response = alice_client.post(url, {"password": "new-pass-123", "password2": "other-pass-123"})
     assert "The two passwords do not match." in text(response)
@@ -260,7 +256,7 @@ def test_edit_client(alice_client, client_a1):
     client_a1.refresh_from_db()
     assert (client_a1.name, client_a1.email) == ("Ann's new laptop", "ann@acme.example")
     response = alice_client.post(url, {"name": "x", "email": "nope"})
-    assert response.status_code == 400 and "Enter a valid email address." in text(response)
+    assert response.status_code == 200 and "Enter a valid email address." in text(response)
 
 
 def test_move_client_within_the_subtree(
@@ -273,7 +269,7 @@ def test_move_client_within_the_subtree(
     assert "East Widgets" in page and "Bolt" not in page  # choices narrowed to alice's subtree
     # Another reseller's customer is not a valid choice.
     response = alice_client.post(url, {"customer": str(customer_b1.code)})
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "Select a valid choice." in text(response)
     response = alice_client.post(url, {"customer": str(customer_a_east.code)})
     assert response.status_code == 302
@@ -292,7 +288,7 @@ def test_move_choices_are_searchable(alice_client, client_a1, reseller_a):
 def test_delete_client_needs_its_id_typed(alice_client, client_a1, customer_a1):
     url = reverse("client-delete", args=[client_a1.code])
     response = alice_client.post(url, {"securecloud_id": "wrong@acme.example"})
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "This is not the client&#x27;s SecureCloud ID." in text(response)
     assert Client.objects.filter(pk=client_a1.pk).exists()
     response = alice_client.post(url, {"securecloud_id": "A1@acme.example"})

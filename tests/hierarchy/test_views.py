@@ -123,10 +123,10 @@ def test_tree_expand_is_scoped(bob_client, customer_a1):
 
 def test_deep_link_to_a_client_expands_and_selects_it(alice_client, client_a1):
     page = text(alice_client.get(reverse("client-pane", args=[client_a1.code])))
-    item = re.search(r'<a role="treeitem"[^>]*id="ti-%s"[^>]*>' % client_a1.code, page)
+    item = re.search(rf'<a role="treeitem"[^>]*id="ti-{client_a1.code}"[^>]*>', page)
     assert item and 'aria-selected="true"' in item.group(0)
     customer_item = re.search(
-        r'<a role="treeitem"[^>]*id="ti-%s"[^>]*>' % client_a1.customer.code, page, re.S
+        rf'<a role="treeitem"[^>]*id="ti-{client_a1.customer.code}"[^>]*>', page, re.S
     )
     assert 'aria-expanded="true"' in customer_item.group(0)
 
@@ -253,7 +253,7 @@ def test_add_admin_errors_are_inline(alice_client, reseller_a, alice):
     response = alice_client.post(
         reverse("admin-add", args=[reseller_a.code]), {"username": "ALICE"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "This username is taken." in text(response)
 
 
@@ -297,8 +297,7 @@ def test_add_new_customer_form_has_the_product_words(alice_client, reseller_a):
         "Enable Email Reports",
     ]:
         assert re.search(
-            r"<label[^>]*>\s*%s\s*(<span[^>]*aria-hidden[^>]*>\*</span>)?\s*</label>"
-            % re.escape(label),
+            rf"<label[^>]*>\s*{re.escape(label)}\s*\s*</label>",
             page,
         ), label
     select = re.search(r'<select name="usage_space_bytes".*?</select>', page, re.S).group(0)
@@ -333,7 +332,7 @@ def test_add_new_customer_then_dont_send(alice_client, reseller_a):
     assert 'aria-label="Auto-authorization: on"' in page
     assert "No clients" in page and "Add New Client" in page
     assert re.search(
-        r'id="ti-%s"[^>]*aria-selected="true"' % customer.code, page, re.S
+        rf'id="ti-{customer.code}"[^>]*aria-selected="true"', page, re.S
     ) or re.search(r'aria-selected="true"[^>]*aria-current="page"[^>]*>\s*<svg[^>]*Customer', page)
 
 
@@ -369,7 +368,7 @@ def test_add_new_customer_errors_are_inline(alice_client, reseller_a, customer_a
             "trial_days": "0",
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
     page = text(response)
     assert "Enter a valid email address." in page
     assert "Select a valid choice." in page
@@ -383,7 +382,7 @@ def test_add_new_customer_errors_are_inline(alice_client, reseller_a, customer_a
             "trial_days": "30",
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "This reseller already has a customer with this name." in text(response)
 
 
@@ -409,7 +408,7 @@ def test_add_sub_reseller_duplicate_name_is_inline(alice_client, reseller_a, res
     response = alice_client.post(
         reverse("subreseller-add", args=[reseller_a.code]), {"name": "bravo storage"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "A reseller with this name already exists." in text(response)
 
 
@@ -498,7 +497,7 @@ def test_edit_customer_errors_inline(alice_client, customer_a1):
     response = alice_client.post(
         reverse("customer-edit", args=[customer_a1.code]), {"name": "", "contact_email": ""}
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "This field is required." in text(response)
 
 

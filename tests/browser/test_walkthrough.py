@@ -1,0 +1,178 @@
+"""The seed's walkthrough, end to end, in headless Chromium against the live server.
+
+Sign in → Reseller Admin → List of Customers → Add New Customer "ABC Electric" (usage
+space, auto-add, email reports) → Save → Don't Send → the customer is in the tree with
+the locked key → open it: "No clients" → Add New Client (an email as SecureCloud ID) →
+Trial → Switch to Paid → the breadcrumb shows the path. Then auto-authorization off: a
+client without a password is refused. Any browser-console error fails the test.
+"""
+
+import re
+
+import pytest
+
+from clients import services as client_services
+from clients.models import Client
+from hierarchy import services
+from hierarchy.models import GB, Node
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "Walkthrough-2026"
+
+
+@pytest.fixture
+def heroware(db):
+    reseller = services.create_reseller(None, name="HEROware")
+    services.add_reseller_admin(
+        reseller, username="heroware-admin", email="admin@heroware.example", password=PASSWORD
+    )
+    # Another customer with a client, to expand lazily in the tree.
+    dental = services.create_customer(
+        reseller, name="Main Street Dental", contact_email="office@msdental.example"
+    )
+    client_services.create_client(
+        dental, securecloud_id="front-desk@msdental.example", password="client-pass-1"
+    )
+    return reseller
+
+
+def test_seed_walkthrough(live_server, heroware, browser_page, screenshot):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(live_server.url + "/")
+
+    # Sign in.
+    expect(page).to_have_url(re.compile(r"/login/"))
+    page.get_by_label("Username").fill("heroware-admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    # Under Reseller Admin select List of Customers.
+    page.get_by_role("button", name="Reseller Admin").click()
+    page.get_by_role("link", name="List of Customers").click()
+    expect(page.get_by_role("heading", name=re.compile("List of Customers"))).to_be_visible()
+    tree = page.get_by_role("tree")
+    top = tree.get_by_role("treeitem", name=re.compile("HEROware"))
+    expect(top).to_have_attribute("aria-selected", "true")
+    expect(top).to_have_attribute("aria-expanded", "true")
+
+    # 1-3. Click the reseller, Add New Customer, fill in the details, Save.
+    top.click()
+    page.get_by_role("link", name="Add New Customer").click()
+    page.get_by_label("Name", exact=True).fill("ABC Electric")
+    page.get_by_label("Contact name", exact=True).fill("Alice Brown")
+    page.get_by_label("Contact email", exact=True).fill("it@abc-electric.example")
+    usage = page.get_by_label("Usage space", exact=True)
+    expect(usage).to_have_value(str(10 * GB))  # the default
+    usage.select_option(label="50 GB")
+    page.get_by_label("Automatically add clients when they connect to the server").check()
+    page.get_by_label("Enable Email Reports").check()
+    page.get_by_role("button", name="Save").click()
+
+    # 4. Send or Don't Send.
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Don't Send").click()
+    expect(page.get_by_role("alert").filter(has_text="No welcome email sent.")).to_be_visible()
+
+    # 5-6. ABC Electric is in the tree under HEROware, selected, with the locked key.
+    abc = tree.get_by_role("treeitem", name=re.compile("ABC Electric"))
+    expect(abc).to_have_attribute("aria-selected", "true")
+    expect(abc.get_by_role("img", name="Auto-authorization: on")).to_be_visible()
+    expect(
+        page.locator(".console-pane").get_by_role("img", name="Auto-authorization: on").first
+    ).to_be_visible()
+    customer = Node.objects.get(name="ABC Electric")
+    assert customer.parent_id == heroware.pk and customer.usage_space_bytes == 50 * GB
+    assert customer.auto_add_clients and customer.email_reports
+
+    # 7. The Legend in the upper right explains the icons.
+    page.get_by_text("Legend").click()
+    legend = page.locator(".console-legend-list")
+    expect(legend).to_be_visible()
+    expect(legend).to_contain_text("Auto-authorization on")
+    page.get_by_text("Legend").click()
+
+    # 8. Click the new customer: No clients.
+    abc.click()
+    expect(page).to_have_url(re.compile(f"/customers/{customer.code}/"))
+    expect(page.get_by_text("No clients", exact=True)).to_be_visible()
+
+    # 9-11. Add New Client with an email as SecureCloud ID.
+    page.get_by_role("link", name="Add New Client").click()
+    breadcrumb = page.get_by_role("navigation", name="Breadcrumb")
+    expect(breadcrumb).to_contain_text("HEROware")
+    expect(breadcrumb).to_contain_text("ABC Electric")
+    page.get_by_label("SecureCloud ID", exact=True).fill("alice@abc-electric.example")
+    page.get_by_label("Name", exact=True).fill("Alice's laptop")
+    page.get_by_role("button", name="Save").click()
+    client_item = tree.get_by_role("treeitem", name=re.compile("alice@abc-electric.example"))
+    expect(client_item).to_have_attribute("aria-selected", "true")
+    expect(client_item.get_by_role("img", name="Trial")).to_be_visible()
+    expect(page.locator(".client-plan")).to_contain_text("Trial")
+
+    # 12. The yellow highlighted Switch to Paid, with a confirmation.
+    page.get_by_role("link", name="Switch to Paid").click()
+    page.get_by_role("button", name="Switch to Paid").click()
+    expect(page.locator(".client-plan")).to_contain_text("Paid")
+    expect(client_item.get_by_role("img", name="Paid")).to_be_visible()
+    assert Client.objects.get(securecloud_id="alice@abc-electric.example").plan == "paid"
+
+    # 10 and 13. The breadcrumb says where we are; the SecureCloud ID to install with.
+    expect(breadcrumb.get_by_role("link")).to_have_text(
+        ["HEROware", "ABC Electric", "alice@abc-electric.example"]
+    )
+    expect(page.locator("#securecloud-id")).to_have_text("alice@abc-electric.example")
+    screenshot(page, "client-pane")
+
+    # Keyboard: the tree follows the WAI-ARIA pattern.
+    client_item.focus()
+    page.keyboard.press("ArrowLeft")  # to the parent customer
+    expect(abc).to_be_focused()
+    page.keyboard.press("ArrowLeft")  # collapse it
+    expect(abc).to_have_attribute("aria-expanded", "false")
+    page.keyboard.press("Home")
+    expect(top).to_be_focused()
+    page.keyboard.press("End")
+    dental = tree.get_by_role("treeitem", name=re.compile("Main Street Dental"))
+    expect(dental).to_be_focused()
+    expect(dental).to_have_attribute("aria-expanded", "false")
+    page.keyboard.press("ArrowRight")  # loads its clients (htmx partial)
+    expect(dental).to_have_attribute("aria-expanded", "true")
+    front_desk = tree.get_by_role("treeitem", name=re.compile("front-desk@msdental.example"))
+    expect(front_desk).to_be_visible()
+    page.keyboard.press("ArrowRight")
+    expect(front_desk).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(dental).to_be_focused()
+
+    # Search finds clients by SecureCloud ID.
+    page.get_by_label("Find a customer or client").fill("front-desk")
+    expect(page.locator("#search-results")).to_contain_text("front-desk@msdental.example")
+
+    # Auto-authorization off: a client without a password is refused.
+    breadcrumb.get_by_role("link", name="ABC Electric").click()
+    page.get_by_role("button", name=re.compile("Turn auto-authorization off")).click()
+    expect(
+        page.get_by_role("alert").filter(has_text="Auto-authorization is now off")
+    ).to_be_visible()
+    expect(abc.get_by_role("img", name="Auto-authorization: off")).to_be_visible()
+    screenshot(page, "customer-pane")
+    page.get_by_role("link", name="Add New Client").click()
+    expect(page.get_by_role("note")).to_contain_text(
+        "Since Auto-Authorization is turned off, you must enter a password"
+    )
+    page.get_by_label("SecureCloud ID", exact=True).fill("bob@abc-electric.example")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#div_id_password .invalid-feedback")).to_contain_text(
+        "Since Auto-Authorization is turned off, you must enter a password."
+    )
+    assert not Client.objects.filter(securecloud_id="bob@abc-electric.example").exists()
+
+    # From a 1024 px screen up: nothing overflows sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    page.goto(live_server.url + "/")
+    screenshot(page, "list-of-customers")
+
+    assert page.console_errors == []
