@@ -263,6 +263,22 @@ def bearer_token(authorization: str) -> str | None:
     return token
 
 
+# What the Bearer endpoints read: fetching only these keeps the hot query small.
+_TOKEN_FIELDS = (
+    "digest",
+    "client__securecloud_id",
+    "client__plan",
+    "client__trial_ends_at",
+    "client__status",
+    "client__used_bytes",
+    "client__last_seen_at",
+    "client__customer__name",
+    "client__customer__usage_space_bytes",
+    "client__customer__used_bytes",
+    "client__customer__parent__name",
+)
+
+
 def authenticate(authorization: str, *, for_update: bool = False) -> AgentToken:
     """The token named in an Authorization header, with its client, customer and reseller.
 
@@ -272,7 +288,7 @@ def authenticate(authorization: str, *, for_update: bool = False) -> AgentToken:
     if token is None:
         raise AgentError(401, "invalid_token")
     digest = token_digest(token)
-    qs = AgentToken.objects.select_related("client__customer__parent")
+    qs = AgentToken.objects.select_related("client__customer__parent").only(*_TOKEN_FIELDS)
     if for_update:
         qs = qs.select_for_update(of=("client",))
     try:
