@@ -5,6 +5,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from hierarchy import services
 from hierarchy.emails import customer_email_context, queue_welcome_email
 from hierarchy.models import EmailDelivery
 
@@ -242,3 +243,23 @@ def test_retry_of_a_failed_report_sends_the_report_under_its_period(
     assert "a1@acme.example" in message.body
     delivery.refresh_from_db()
     assert (delivery.status, delivery.period_key, delivery.attempts) == ("sent", "2026-W48", 2)
+
+
+def test_retry_of_a_report_is_refused_once_reports_are_off(alice_client, customer_a1, mailoutbox):
+    delivery = EmailDelivery.objects.create(
+        customer=customer_a1,
+        kind="report_daily",
+        period_key="2026-11-27",
+        recipient="it@acme.example",
+        status="failed",
+        error="SMTPServerDisconnected: gone",
+        attempts=1,
+    )
+    services.update_customer(customer_a1, email_reports=False)
+
+    response = alice_client.post(retry_url(customer_a1, delivery), follow=True)
+
+    assert "Email reports are off for this customer" in response.content.decode()
+    assert mailoutbox == []
+    delivery.refresh_from_db()
+    assert delivery.status == "failed"
