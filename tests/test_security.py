@@ -74,7 +74,9 @@ def test_session_cookie_is_httponly_and_samesite(client, alice):
 def _production_env(**extra):
     env = {
         key: value for key, value in os.environ.items()
-        if key not in {"DEBUG", "DATABASE_URL", "SECRET_KEY"}
+        # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests for the live server; a
+        # production configuration never has it (check --deploy warns about it).
+        if key not in {"DEBUG", "DATABASE_URL", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     env.update(
         DEBUG="0",
