@@ -26,9 +26,11 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import TextIO
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models import Case, F, Value, When
@@ -357,8 +359,34 @@ _PLAIN_TYPES = (
 
 
 def _sqlite_converter(fld, connection):
+    """None when the value goes in as is, else a function giving what Django would store."""
     if isinstance(fld, _PLAIN_TYPES) and not isinstance(fld, models.BooleanField):
         return None
+    if (
+        isinstance(fld, models.DateTimeField)
+        and settings.USE_TZ
+        and connection.timezone_name == "UTC"
+    ):
+        # Django stores str() of the naive UTC value; get_db_prep_save costs ~20 µs.
+        # Bulk rows repeat timestamps (now, a customer's trial end), hence the cache.
+        cache: dict = {}
+
+        def convert(value):
+            if value is None:
+                return None
+            text = cache.get(value)
+            if text is None:
+                if len(cache) > 50_000:
+                    cache.clear()
+                utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+                text = cache[value] = str(utc.replace(tzinfo=None))
+            return text
+
+        return convert
+    if isinstance(fld, models.BooleanField):
+        return lambda value: None if value is None else int(value)
+    if isinstance(fld, models.UUIDField):
+        return lambda value: None if value is None else value.hex
     return lambda value: fld.get_db_prep_save(value, connection)
 
 

@@ -388,24 +388,23 @@ class Command(BaseCommand):
             .values_list("pk", "used_bytes", "last_backup_status")
         )
 
+        outcomes = ["success"] * 90 + ["warning"] * 6 + ["failed"] * 4
+        minute = timedelta(minutes=1)
+
         def rows():
+            rand = rng.random
             for pk, used, last_status in clients:
                 for day in range(days, 0, -1):
-                    started = now - timedelta(days=day - 1, minutes=rng.randint(60, 600))
-                    status = (
-                        last_status
-                        if day == 1
-                        else rng.choices(["success", "warning", "failed"], [90, 6, 4])[0]
-                    )
+                    started = now - timedelta(days=day - 1) - minute * int(60 + 540 * rand())
+                    status = last_status if day == 1 else outcomes[int(100 * rand())]
                     yield (
                         pk,
                         started,
-                        started + timedelta(minutes=rng.randint(1, 90)),
+                        started + minute * int(1 + 90 * rand()),
                         status,
                         max(0, used - (day - 1) * (used // 100)),
-                        rng.randint(100, 200_000),
+                        int(100 + 200_000 * rand()),
                         "" if status == "success" else "Some files were skipped.",
-                        False,
                         started,
                     )
 
@@ -419,7 +418,6 @@ class Command(BaseCommand):
                 "used_bytes",
                 "files",
                 "message",
-                "over_quota",
                 "created_at",
             ],
             rows(),
