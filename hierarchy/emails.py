@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -238,20 +239,25 @@ def retry_email(delivery: EmailDelivery, *, acting_user=None, origin: str = "") 
 
 
 def customer_email_context(customer: Node) -> dict:
-    """What `hierarchy/_customer_emails.html` shows (two queries): the latest welcome
+    """What `hierarchy/_customer_emails.html` shows, in one query: the latest welcome
     email and the report deliveries of the last week that are failed now (a failed
     report of the current period is also retried by the next report run)."""
-    welcome = (
+    latest_welcome = (
         EmailDelivery.objects.filter(customer=customer, kind=EmailDelivery.Kind.WELCOME)
         .order_by("-created_at", "-pk")
-        .first()
+        .values("pk")[:1]
     )
-    failed_reports = list(
+    rows = list(
         EmailDelivery.objects.filter(
-            customer=customer,
-            kind__in=EmailDelivery.REPORT_KINDS,
-            status=EmailDelivery.Status.FAILED,
-            created_at__gte=timezone.now() - FAILED_REPORTS_SHOWN,
-        ).order_by("-created_at", "-pk")[:10]
+            Q(pk=Subquery(latest_welcome))
+            | Q(
+                customer=customer,
+                kind__in=EmailDelivery.REPORT_KINDS,
+                status=EmailDelivery.Status.FAILED,
+                created_at__gte=timezone.now() - FAILED_REPORTS_SHOWN,
+            )
+        ).order_by("-created_at", "-pk")[:11]
     )
+    welcome = next((row for row in rows if row.kind == EmailDelivery.Kind.WELCOME), None)
+    failed_reports = [row for row in rows if row.kind != EmailDelivery.Kind.WELCOME][:10]
     return {"welcome_email": welcome, "failed_reports": failed_reports}

@@ -378,32 +378,6 @@ def rename_reseller(reseller: Node, name: str, *, acting_user=None, origin: str 
     return reseller
 
 
-def send_welcome_email(customer: Node, *, acting_user=None, origin: str = "") -> int:
-    """Send the welcome email to the customer's contact address now (the console's "Send").
-
-    Returns the number of messages sent (1, or 0 when the customer has no contact email).
-    """
-    from django.conf import settings
-    from django.core.mail import EmailMultiAlternatives
-    from django.template.loader import render_to_string
-
-    _require_customer(customer)
-    if not customer.contact_email:
-        return 0
-    context = {
-        "customer": customer,
-        "reseller": customer.parent,
-        "site_url": settings.SITE_URL,
-    }
-    message = EmailMultiAlternatives(
-        subject=f"Welcome to SecureCloud, {customer.name}",
-        body=render_to_string("email/welcome.txt", context),
-        to=[customer.contact_email],
-    )
-    message.attach_alternative(render_to_string("email/welcome.html", context), "text/html")
-    return message.send()
-
-
 def set_two_factor_policy(
     reseller: Node, required: bool, *, acting_user=None, origin: str = ""
 ) -> Node:

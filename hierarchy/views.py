@@ -32,6 +32,7 @@ from hierarchy.access import (
     get_node_for_user,
     get_reseller_for_user,
 )
+from hierarchy.emails import customer_email_context, queue_welcome_email
 from hierarchy.forms import AdminForm, CustomerForm, CustomerSortForm, ResellerForm
 from hierarchy.models import Node, reseller_of
 
@@ -512,7 +513,28 @@ def customer_pane(request, code):
         node=customer,
         customer=customer,
         page=page,
+        **customer_email_context(customer),
     )
+
+
+def _queue_welcome_email(request, customer) -> None:
+    """Queue the welcome email and say what became of it; the customer stays created."""
+    try:
+        delivery = queue_welcome_email(
+            customer, acting_user=request.user, origin=origin_of(request)
+        )
+    except ValidationError as exc:
+        messages.warning(request, exc.messages[0])
+        return
+    delivery.refresh_from_db()  # the immediate backend has already run the task
+    if delivery.status == delivery.Status.SENT:
+        messages.success(request, f"Welcome email sent to {delivery.recipient}.")
+    elif delivery.status == delivery.Status.FAILED:
+        messages.error(
+            request, f"The welcome email to {delivery.recipient} failed: {delivery.error}"
+        )
+    else:
+        messages.success(request, f"Welcome email to {delivery.recipient} queued.")
 
 
 @login_required
@@ -522,15 +544,7 @@ def customer_welcome(request, code):
     customer = get_customer_for_user(request.user, code)
     if request.method == "POST":
         if request.POST.get("action") == "send":
-            sent = services.send_welcome_email(
-                customer, acting_user=request.user, origin=origin_of(request)
-            )
-            if sent:
-                messages.success(request, f"Welcome email sent to {customer.contact_email}.")
-            else:
-                messages.warning(
-                    request, "No welcome email sent: the customer has no contact email."
-                )
+            _queue_welcome_email(request, customer)
         else:
             messages.info(request, "No welcome email sent.")
         return redirect("customer-pane", code=customer.code)

@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "securecloud.middleware.SessionRefreshMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "hierarchy.twofactor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -216,7 +217,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 8)
-SESSION_SAVE_EVERY_REQUEST = True  # the session expires after SESSION_COOKIE_AGE of inactivity
+# Sessions expire after SESSION_COOKIE_AGE of inactivity (securecloud.middleware).
 if HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

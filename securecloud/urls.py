@@ -55,5 +55,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("clients.api_urls")),
     path("", include("clients.urls")),
+    path("", include("hierarchy.email_urls")),
     path("", include("hierarchy.urls")),
 ]

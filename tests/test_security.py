@@ -133,3 +133,35 @@ def test_the_client_address_trusts_only_the_configured_proxies(
     settings.TRUSTED_PROXY_COUNT = proxies
     request = rf.get("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+
+def test_activity_pushes_the_session_expiry_back_at_most_once_a_minute(client, alice, monkeypatch):
+    import time as real_time
+
+    from django.contrib.sessions.models import Session
+
+    from securecloud import middleware
+
+    _sign_in(client, "alice", PASSWORD)
+    client.get("/")
+    session = Session.objects.get()
+    first_expiry = session.expire_date
+    client.get("/")
+    assert Session.objects.get().expire_date == first_expiry  # no write within the minute
+    later = real_time.time() + 120
+    monkeypatch.setattr(middleware.time, "time", lambda: later)
+    client.get("/")
+    assert Session.objects.get().expire_date > first_expiry
+
+
+def test_an_expired_session_signs_the_admin_out(client, alice):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    _sign_in(client, "alice", PASSWORD)
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")

@@ -9,8 +9,6 @@ from hierarchy import services
 from hierarchy.emails import customer_email_context, queue_welcome_email
 from hierarchy.models import EmailDelivery
 
-pytestmark = pytest.mark.urls("tests.email.urls")
-
 
 def resend_url(customer):
     return reverse("email-welcome-resend", args=[customer.code])

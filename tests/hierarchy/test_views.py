@@ -343,6 +343,23 @@ def test_send_welcome_email(alice_client, customer_a1):
     assert mail.outbox[0].to == ["it@acme.example"]
     assert "Acme" in mail.outbox[0].subject
     assert "Welcome email sent to it@acme.example." in text(response)
+    assert "Sent to it@acme.example" in text(response)  # the customer pane's email state
+
+
+def test_a_failing_mail_server_leaves_the_customer_created_and_says_why(
+    alice_client, customer_a1, settings, monkeypatch
+):
+    from tests.email.backends import FailingBackend
+
+    settings.EMAIL_BACKEND = "tests.email.backends.FailingBackend"
+    monkeypatch.setattr(FailingBackend, "refused", {"it@acme.example"})
+    url = reverse("customer-welcome", args=[customer_a1.code])
+    response = alice_client.post(url, {"action": "send"}, follow=True)
+    assert response.status_code == 200
+    page = text(response)
+    assert "The welcome email to it@acme.example failed" in page
+    assert "Retry" in page
+    assert Node.objects.filter(pk=customer_a1.pk).exists()
 
 
 def test_unlimited_usage_space(alice_client, reseller_a):
