@@ -30,7 +30,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from clients.models import AgentToken, Client
 from clients.services import ID_TAKEN, PASSWORD_REQUIRED, clean_new_client
-from hierarchy import bulk
+from hierarchy import audit, bulk
 from hierarchy.models import Node
 
 CLIENT_COLUMNS = (
@@ -463,6 +463,7 @@ def import_clients(
             for customer_pk, delta in moved_bytes.items():
                 if delta:
                     Node.objects.filter(pk=customer_pk).update(used_bytes=F("used_bytes") + delta)
+            audit.record_import("clients", top, summary, acting_user=acting_user, origin=origin)
     except IntegrityError:
         raise bulk.BadFile(bulk.CHANGED_DURING_IMPORT) from None
     return summary

@@ -47,10 +47,13 @@ def record(
     origin: str = "",
     changes: dict | None = None,
     object_type: str | None = None,
+    reseller: Node | None = None,
 ) -> AuditEvent:
-    """Record `action` on `obj` (a Node, a Client, a Membership, or None for a run)."""
+    """Record `action` on `obj` (a Node, a Client, a Membership, or None for a run such
+    as an import, which then names the `reseller` whose subtree it wrote to)."""
     assert connection.in_atomic_block, "audit records are written inside the change's transaction"
-    reseller, customer_code, code = _scope(obj)
+    scoped_reseller, customer_code, code = _scope(obj)
+    reseller = reseller or scoped_reseller
     return AuditEvent.objects.create(
         actor=acting_user if getattr(acting_user, "is_authenticated", False) else None,
         actor_label=_actor_label(acting_user, origin)[:300],
@@ -58,10 +61,20 @@ def record(
         action=action,
         object_type=object_type or _type_of(obj),
         object_code=code,
-        object_repr=str(obj)[:300] if obj is not None else "",
+        object_repr=str(obj)[:300] if obj is not None else (reseller.name if reseller else ""),
         reseller=reseller,
         customer_code=customer_code,
         changes=changes or {},
+    )
+
+
+def record_import(kind: str, top: Node, summary, *, acting_user=None, origin: str = ""):
+    """One record per import run, with its counts."""
+    return record(
+        f"import.{kind}", None, acting_user=acting_user, origin=origin, object_type="import",
+        reseller=top,
+        changes={"created": [None, summary.created], "updated": [None, summary.updated],
+                 "unchanged": [None, summary.unchanged]},
     )
 
 

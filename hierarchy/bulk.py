@@ -37,7 +37,7 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from mptt.exceptions import InvalidMove
 
-from hierarchy import services
+from hierarchy import audit, services
 from hierarchy.models import (
     DEFAULT_TRIAL_DAYS,
     DEFAULT_USAGE_SPACE,
@@ -578,6 +578,8 @@ def import_resellers(
                 else:
                     node = Node.objects.get(pk=nodes[name.lower()].pk)
                     node.move_to(parent, "last-child")
+            audit.record_import("resellers", top, summary, acting_user=acting_user,
+                                origin=origin)
     except InvalidMove as exc:
         raise BadFile(f"Cannot move a reseller there: {exc}") from None
     except (IntegrityError, ValidationError):
@@ -726,6 +728,8 @@ def import_customers(
             append_leaves(top.tree_id, creates)
             for pk, changes in updates:
                 Node.objects.filter(pk=pk).update(**changes, updated_at=now)
+            audit.record_import("customers", top, summary, acting_user=acting_user,
+                                origin=origin)
     except IntegrityError:
         raise BadFile(CHANGED_DURING_IMPORT) from None
     return summary

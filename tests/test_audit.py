@@ -140,3 +140,40 @@ def test_the_audit_log_is_read_only_in_the_django_admin(root_client, alice, cust
     response = root_client.post(f"/admin/hierarchy/auditevent/{event.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_each_import_run_is_one_record_with_its_counts(reseller_a, customer_a1, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / "clients.csv"
+    path.write_text(
+        "securecloud_id,customer,password\n"
+        "one@acme.example,Acme,password-one\n"
+        "two@acme.example,Acme,password-two\n"
+    )
+    call_command("import_clients", str(path), "--reseller", "Alpha Backup", stdout=StringIO())
+    event = _last("import.clients")
+    assert event.reseller == reseller_a and event.object_type == "import"
+    assert event.changes["created"] == [None, 2]
+    assert event.origin == "command import_clients"
+    assert AuditEvent.objects.filter(action="import.clients").count() == 1
+
+
+def test_a_dry_run_or_failed_import_records_nothing(reseller_a, customer_a1, tmp_path):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "customers.csv"
+    path.write_text("name,contact_email\nNew One,new@example.com\nBad,not-an-email\n")
+    with pytest.raises(CommandError):
+        call_command("import_customers", str(path), "--reseller", "Alpha Backup",
+                     stdout=StringIO(), stderr=StringIO())
+    path.write_text("name,contact_email\nNew One,new@example.com\n")
+    call_command("import_customers", str(path), "--reseller", "Alpha Backup", "--dry-run",
+                 stdout=StringIO(), stderr=StringIO())
+    assert not AuditEvent.objects.filter(action__startswith="import.").exists()
+    call_command("import_customers", str(path), "--reseller", "Alpha Backup", stdout=StringIO())
+    assert _last("import.customers").changes["created"] == [None, 1]
