@@ -383,14 +383,14 @@ def connect(data: Any, *, ip: str) -> ConnectResult:
         raise AgentError(429, "rate_limited", headers={"Retry-After": str(limited.retry_after)})
 
     try:
-        return _connect(req)
+        return _connect(req, ip)
     except AgentError as exc:
         if (exc.status, exc.code) == INVALID_CREDENTIALS:
             ratelimit.record_failure(req.securecloud_id, ip)
         raise
 
 
-def _connect(req: ConnectRequest) -> ConnectResult:
+def _connect(req: ConnectRequest, ip: str) -> ConnectResult:
     for _attempt in range(3):
         client = (
             Client.objects.select_related("customer__parent")
@@ -399,7 +399,7 @@ def _connect(req: ConnectRequest) -> ConnectResult:
         )
         if client is not None:
             return _connect_known(client, req)
-        created = _connect_new(req)
+        created = _connect_new(req, ip)
         if created is not None:
             return created
         # Another connect created this ID meanwhile: decide again as a known client.
@@ -447,7 +447,7 @@ def _connect_known(client: Client, req: ConnectRequest) -> ConnectResult:
         return _connected(client, req, set_password=True)
 
 
-def _connect_new(req: ConnectRequest) -> ConnectResult | None:
+def _connect_new(req: ConnectRequest, ip: str) -> ConnectResult | None:
     """Rule 3, or None when the ID was created by someone else meanwhile."""
     customer = _customer_for_key(req.registration_key)
     if customer is None:
@@ -461,7 +461,7 @@ def _connect_new(req: ConnectRequest) -> ConnectResult | None:
                 securecloud_id=req.securecloud_id,
                 password=req.password,
                 acting_user=None,
-                origin=AGENT_ORIGIN,
+                origin=f"{AGENT_ORIGIN} {ip}",
                 status=Client.Status.ACTIVE,
             )
             client.customer = customer

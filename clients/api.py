@@ -13,9 +13,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from clients import agent_services, ratelimit
+from clients import agent_services
 from clients.agent_services import AgentError, invalid_request
 from clients.openapi import openapi_document
+from securecloud.net import client_ip
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -75,7 +76,7 @@ def _reject_constant(name: str):
 @agent_endpoint("POST")
 def connect(request: HttpRequest) -> JsonResponse:
     data = read_json(request)
-    result = agent_services.connect(data, ip=ratelimit.client_ip(request))
+    result = agent_services.connect(data, ip=client_ip(request))
     return JsonResponse(result.body, status=201 if result.created else 200)
 
 
@@ -99,3 +100,8 @@ def status(request: HttpRequest) -> JsonResponse:
 @agent_endpoint("GET")
 def openapi(request: HttpRequest) -> JsonResponse:
     return JsonResponse(openapi_document())
+
+
+def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Any other path under /api/v1/: JSON like every other answer of the API."""
+    return JsonResponse({"error": "not_found"}, status=404)

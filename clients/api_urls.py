@@ -1,6 +1,6 @@
 """The agent protocol (JSON over HTTP), under /api/v1/. No trailing slashes."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from clients import api
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("agent/backups", api.backups, name="api-agent-backups"),
     path("agent/status", api.status, name="api-agent-status"),
     path("openapi.json", api.openapi, name="api-openapi"),
+    re_path(r"^(?P<path>.*)$", api.not_found),
 ]

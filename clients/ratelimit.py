@@ -11,14 +11,12 @@ AGENT_CONNECT_MAX_FAILURES_PER_ID (10), AGENT_CONNECT_MAX_FAILURES_PER_IP (30),
 AGENT_CONNECT_FAILURE_WINDOW seconds (900).
 """
 
-import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count
-from django.http import HttpRequest
 from django.utils import timezone
 
 from clients.models import AuthFailure
@@ -40,30 +38,6 @@ def window() -> timedelta:
     return timedelta(
         seconds=getattr(settings, "AGENT_CONNECT_FAILURE_WINDOW", DEFAULT_WINDOW_SECONDS)
     )
-
-
-def client_ip(request: HttpRequest) -> str:
-    """REMOTE_ADDR, or the address the Nth trusted proxy saw (N = TRUSTED_PROXY_COUNT).
-
-    Each proxy appends the address it received the request from to X-Forwarded-For,
-    so with N proxies in front, the client is the Nth entry from the right; entries
-    further left were written by the client itself and are not trusted.
-    """
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
-    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
-    if proxies > 0:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if forwarded:
-            candidate = forwarded[-proxies] if len(forwarded) >= proxies else forwarded[0]
-            try:
-                return str(ipaddress.ip_address(candidate))
-            except ValueError:
-                pass
-    return remote[:100]
 
 
 def id_key(securecloud_id: str) -> str:

@@ -1,3 +1,5 @@
+import ipaddress
+
 from django.conf import settings
 
 
@@ -7,7 +9,7 @@ def client_ip(request) -> str:
     X-Forwarded-For (counted from the right, as each proxy appends the address it saw).
     Anything a client writes into the header itself sits further left and is ignored.
     """
-    remote = request.META.get("REMOTE_ADDR", "")
+    remote = (request.META.get("REMOTE_ADDR", "") or "unknown")[:100]
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies <= 0:
         return remote
@@ -15,4 +17,7 @@ def client_ip(request) -> str:
     forwarded = [part for part in forwarded if part]
     if len(forwarded) < proxies:
         return remote
-    return forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(forwarded[-proxies]))
+    except ValueError:  # not an address: a misconfigured proxy, so trust the connection
+        return remote

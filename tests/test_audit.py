@@ -177,3 +177,17 @@ def test_a_dry_run_or_failed_import_records_nothing(reseller_a, customer_a1, tmp
     assert not AuditEvent.objects.filter(action__startswith="import.").exists()
     call_command("import_customers", str(path), "--reseller", "Alpha Backup", stdout=StringIO())
     assert _last("import.customers").changes["created"] == [None, 1]
+
+
+def test_an_agent_auto_add_through_the_api_records_the_agents_address(client, customer_b1):
+    response = client.post(
+        "/api/v1/agent/connect",
+        {"securecloud_id": "new-laptop@bolt.example", "password": "agent-pass-123",
+         "registration_key": customer_b1.registration_key},
+        content_type="application/json",
+        REMOTE_ADDR="192.0.2.9",
+    )
+    assert response.status_code == 201
+    event = _last("client.created")
+    assert event.object_repr == "new-laptop@bolt.example"
+    assert event.actor is None and event.origin == "agent 192.0.2.9"

@@ -193,3 +193,9 @@ def test_exactly_64_kib_is_read(agent, client_a1):
 def test_unknown_fields_are_ignored(agent, client_a1):
     body = {"securecloud_id": "a1@acme.example", "password": "client-pass-1", "extra": [1]}
     assert agent.post(CONNECT, body).status_code == 200
+
+
+def test_an_unknown_api_path_answers_json_404(client, db):
+    response = client.get("/api/v1/agent/nothing-here")
+    assert response.status_code == 404
+    assert response.json() == {"error": "not_found"}
