@@ -25,8 +25,11 @@ class ResellerFilter(admin.SimpleListFilter):
 
 
 class ClientAddForm(forms.ModelForm):
-    password = forms.CharField(widget=forms.PasswordInput, required=False,
-                               help_text="Required when the customer's auto-authorization is off.")
+    password = forms.CharField(
+        widget=forms.PasswordInput,
+        required=False,
+        help_text="Required when the customer's auto-authorization is off.",
+    )
 
     class Meta:
         model = Client
@@ -65,14 +68,34 @@ class ClientChangeForm(forms.ModelForm):
 
 @admin.register(Client)
 class ClientAdmin(ServiceAdminMixin, admin.ModelAdmin):
-    list_display = ["securecloud_id", "name", "customer", "plan", "status", "trial_ends_at",
-                    "used_bytes", "last_backup_at"]
+    list_display = [
+        "securecloud_id",
+        "name",
+        "customer",
+        "plan",
+        "status",
+        "trial_ends_at",
+        "used_bytes",
+        "last_backup_at",
+    ]
     list_filter = ["plan", "status", ResellerFilter]
     search_fields = ["securecloud_id", "email", "name", "customer__name"]
     list_select_related = ["customer"]
-    readonly_fields = ["customer", "securecloud_id", "plan", "trial_ends_at", "status",
-                       "used_bytes", "last_seen_at", "last_backup_at", "last_backup_status",
-                       "agent_version", "hostname", "created_at", "updated_at"]
+    readonly_fields = [
+        "customer",
+        "securecloud_id",
+        "plan",
+        "trial_ends_at",
+        "status",
+        "used_bytes",
+        "last_seen_at",
+        "last_backup_at",
+        "last_backup_status",
+        "agent_version",
+        "hostname",
+        "created_at",
+        "updated_at",
+    ]
     actions = ["switch_to_paid"]
     show_full_result_count = False  # no COUNT(*) over 100k rows on every page
 
@@ -91,12 +114,17 @@ class ClientAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
-            self._run(request, services.update_client, obj, name=data["name"],
-                      email=data["email"])
+            self._run(request, services.update_client, obj, name=data["name"], email=data["email"])
             return
-        created = self._run(request, services.create_client, data["customer"],
-                            securecloud_id=data["securecloud_id"], name=data["name"],
-                            email=data["email"], password=data["password"] or None)
+        created = self._run(
+            request,
+            services.create_client,
+            data["customer"],
+            securecloud_id=data["securecloud_id"],
+            name=data["name"],
+            email=data["email"],
+            password=data["password"] or None,
+        )
         if created:
             obj.pk = created.pk
 

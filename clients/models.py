@@ -71,9 +71,7 @@ class Client(models.Model):
     used_bytes = models.BigIntegerField("Storage used", default=0)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     last_backup_at = models.DateTimeField(null=True, blank=True)
-    last_backup_status = models.CharField(
-        max_length=10, choices=BackupStatus.choices, blank=True
-    )
+    last_backup_status = models.CharField(max_length=10, choices=BackupStatus.choices, blank=True)
     # The last backup that finished with "success": silence is a failure, so the console
     # and the reports flag clients whose last success is too old (or missing).
     last_success_at = models.DateTimeField(null=True, blank=True)

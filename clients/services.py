@@ -130,9 +130,16 @@ def create_client(
         with transaction.atomic():
             client.save()
             # Agents that auto-add themselves act with no user: the origin names them.
-            audit.record("client.created", client, acting_user=acting_user, origin=origin,
-                         changes={field: [None, value] for field, value in
-                                  audit.snapshot(client, CLIENT_FIELDS).items()})
+            audit.record(
+                "client.created",
+                client,
+                acting_user=acting_user,
+                origin=origin,
+                changes={
+                    field: [None, value]
+                    for field, value in audit.snapshot(client, CLIENT_FIELDS).items()
+                },
+            )
     except IntegrityError as exc:
         # Lost a race with another writer of the same ID.
         raise ValidationError({"securecloud_id": [ID_TAKEN]}) from exc
@@ -150,8 +157,9 @@ def update_client(
         changes = audit.changes_between(before, {"name": name, "email": email})
         if changes:
             client.save(update_fields=["name", "email", "updated_at"])
-            audit.record("client.edited", client, acting_user=acting_user, origin=origin,
-                         changes=changes)
+            audit.record(
+                "client.edited", client, acting_user=acting_user, origin=origin, changes=changes
+            )
     return client
 
 
@@ -165,9 +173,15 @@ def switch_to_paid(client: Client, *, acting_user=None, origin: str = "") -> Cli
         client.plan = Client.Plan.PAID
         client.trial_ends_at = None
         client.save(update_fields=["plan", "trial_ends_at", "updated_at"])
-        audit.record("client.switched_to_paid", client, acting_user=acting_user, origin=origin,
-                     changes=audit.changes_between(
-                         before, audit.snapshot(client, ("plan", "trial_ends_at"))))
+        audit.record(
+            "client.switched_to_paid",
+            client,
+            acting_user=acting_user,
+            origin=origin,
+            changes=audit.changes_between(
+                before, audit.snapshot(client, ("plan", "trial_ends_at"))
+            ),
+        )
     return client
 
 
@@ -185,9 +199,13 @@ def extend_trial(client: Client, days: int, *, acting_user=None, origin: str = "
         start = max(client.trial_ends_at, timezone.now())
         client.trial_ends_at = start + timedelta(days=days)
         client.save(update_fields=["trial_ends_at", "updated_at"])
-        audit.record("client.trial_extended", client, acting_user=acting_user, origin=origin,
-                     changes=audit.changes_between(
-                         before, audit.snapshot(client, ("trial_ends_at",))))
+        audit.record(
+            "client.trial_extended",
+            client,
+            acting_user=acting_user,
+            origin=origin,
+            changes=audit.changes_between(before, audit.snapshot(client, ("trial_ends_at",))),
+        )
     return client
 
 
@@ -212,8 +230,13 @@ def disable_client(client: Client, *, acting_user=None, origin: str = "") -> Cli
         client.status = Client.Status.DISABLED
         client.save(update_fields=["status", "updated_at"])
         revoke_agent_tokens(client)
-        audit.record("client.disabled", client, acting_user=acting_user, origin=origin,
-                     changes={"status": [before, client.status]})
+        audit.record(
+            "client.disabled",
+            client,
+            acting_user=acting_user,
+            origin=origin,
+            changes={"status": [before, client.status]},
+        )
     return client
 
 
@@ -221,12 +244,15 @@ def enable_client(client: Client, *, acting_user=None, origin: str = "") -> Clie
     """Back to active if it has ever connected, else pending."""
     with transaction.atomic():
         before = client.status
-        client.status = (
-            Client.Status.ACTIVE if client.last_seen_at else Client.Status.PENDING
-        )
+        client.status = Client.Status.ACTIVE if client.last_seen_at else Client.Status.PENDING
         client.save(update_fields=["status", "updated_at"])
-        audit.record("client.enabled", client, acting_user=acting_user, origin=origin,
-                     changes={"status": [before, client.status]})
+        audit.record(
+            "client.enabled",
+            client,
+            acting_user=acting_user,
+            origin=origin,
+            changes={"status": [before, client.status]},
+        )
     return client
 
 
@@ -243,8 +269,13 @@ def move_client(client: Client, customer: Node, *, acting_user=None, origin: str
         client.save(update_fields=["customer", "updated_at"])
         _shift_used_bytes(old_customer.pk, -client.used_bytes)
         _shift_used_bytes(customer.pk, client.used_bytes)
-        audit.record("client.moved", client, acting_user=acting_user, origin=origin,
-                     changes={"customer": [old_customer.name, customer.name]})
+        audit.record(
+            "client.moved",
+            client,
+            acting_user=acting_user,
+            origin=origin,
+            changes={"customer": [old_customer.name, customer.name]},
+        )
     return client
 
 
@@ -253,9 +284,16 @@ def delete_client(client: Client, *, acting_user=None, origin: str = "") -> None
         client = Client.objects.select_for_update().get(pk=client.pk)
         revoke_agent_tokens(client)
         _shift_used_bytes(client.customer_id, -client.used_bytes)
-        audit.record("client.deleted", client, acting_user=acting_user, origin=origin,
-                     changes={field: [value, None] for field, value in
-                              audit.snapshot(client, CLIENT_FIELDS).items()})
+        audit.record(
+            "client.deleted",
+            client,
+            acting_user=acting_user,
+            origin=origin,
+            changes={
+                field: [value, None]
+                for field, value in audit.snapshot(client, CLIENT_FIELDS).items()
+            },
+        )
         client.delete()
 
 

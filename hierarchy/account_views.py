@@ -23,10 +23,14 @@ def _next_url(request) -> str:
 
 @login_required
 def account(request):
-    return render(request, "account/account.html", {
-        "has_two_factor": twofactor.has_two_factor(request.user),
-        "two_factor_required": twofactor.two_factor_required(request.user),
-    })
+    return render(
+        request,
+        "account/account.html",
+        {
+            "has_two_factor": twofactor.has_two_factor(request.user),
+            "two_factor_required": twofactor.two_factor_required(request.user),
+        },
+    )
 
 
 @login_required
@@ -47,16 +51,23 @@ def two_factor_setup(request):
                 otp_login(request, device)
                 twofactor.forget_clearance(request)
                 messages.success(request, "Two-factor sign-in is on.")
-                return render(request, "account/recovery_codes.html",
-                              {"codes": codes, "next": _next_url(request)})
-    return render(request, "account/two_factor_setup.html", {
-        "form": form,
-        "device": device,
-        "secret": twofactor.secret_for_display(device),
-        "qr_data_uri": twofactor.qr_data_uri(device),
-        "required": twofactor.two_factor_required(request.user),
-        "next": _next_url(request),
-    })
+                return render(
+                    request,
+                    "account/recovery_codes.html",
+                    {"codes": codes, "next": _next_url(request)},
+                )
+    return render(
+        request,
+        "account/two_factor_setup.html",
+        {
+            "form": form,
+            "device": device,
+            "secret": twofactor.secret_for_display(device),
+            "qr_data_uri": twofactor.qr_data_uri(device),
+            "required": twofactor.two_factor_required(request.user),
+            "next": _next_url(request),
+        },
+    )
 
 
 @login_required
@@ -70,10 +81,14 @@ def two_factor_verify(request):
         if device is not None:
             otp_login(request, device)
             return redirect(_next_url(request))
-        form.add_error("token", "That code is not right. Enter the 6 digits your app shows "
-                                "now, or one of your recovery codes.")
-    return render(request, "account/two_factor_verify.html",
-                  {"form": form, "next": _next_url(request)})
+        form.add_error(
+            "token",
+            "That code is not right. Enter the 6 digits your app shows "
+            "now, or one of your recovery codes.",
+        )
+    return render(
+        request, "account/two_factor_verify.html", {"form": form, "next": _next_url(request)}
+    )
 
 
 @login_required
@@ -104,13 +119,23 @@ def recovery_codes_regenerate(request):
 def reseller_two_factor_policy(request, code):
     reseller = get_reseller_for_user(request.user, code)
     required = request.POST.get("required") == "1"
-    services.set_two_factor_policy(reseller, required, acting_user=request.user,
-                                   origin=origin_of(request))
+    services.set_two_factor_policy(
+        reseller, required, acting_user=request.user, origin=origin_of(request)
+    )
     if required:
-        messages.success(request, f"Every admin of {reseller.name} and the resellers below it "
-                                  "must now sign in with a second factor.")
+        messages.success(
+            request,
+            f"Every admin of {reseller.name} and the resellers below it "
+            "must now sign in with a second factor.",
+        )
     else:
-        messages.success(request, f"{reseller.name} no longer requires two-factor sign-in "
-                                  "(a reseller above it may still require it).")
-    return redirect(request.POST.get("next") if url_has_allowed_host_and_scheme(
-        request.POST.get("next", ""), {request.get_host()}) else "account")
+        messages.success(
+            request,
+            f"{reseller.name} no longer requires two-factor sign-in "
+            "(a reseller above it may still require it).",
+        )
+    return redirect(
+        request.POST.get("next")
+        if url_has_allowed_host_and_scheme(request.POST.get("next", ""), {request.get_host()})
+        else "account"
+    )

@@ -83,7 +83,9 @@ class ResellerAdmin(TreeIndentMixin, ServiceAdminMixin, admin.ModelAdmin):
             self._run(request, services.rename_reseller, obj, form.cleaned_data["name"])
         else:
             created = self._run(
-                request, services.create_reseller, form.cleaned_data["parent"],
+                request,
+                services.create_reseller,
+                form.cleaned_data["parent"],
                 name=form.cleaned_data["name"],
             )
             if created:
@@ -91,23 +93,31 @@ class ResellerAdmin(TreeIndentMixin, ServiceAdminMixin, admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         if obj.get_children().exists():
-            self.message_user(request, "Move or delete its customers and resellers first.",
-                              messages.ERROR)
+            self.message_user(
+                request, "Move or delete its customers and resellers first.", messages.ERROR
+            )
             return
         obj.delete()
 
 
 CUSTOMER_SETTINGS = [
-    "name", "contact_name", "contact_email", "usage_space_bytes", "auto_add_clients",
-    "email_reports", "trial_days",
+    "name",
+    "contact_name",
+    "contact_email",
+    "usage_space_bytes",
+    "auto_add_clients",
+    "email_reports",
+    "trial_days",
 ]
 
 
 class CustomerForm(forms.ModelForm):
     usage_space_bytes = forms.TypedChoiceField(
-        label="Usage space", choices=[("" if v is None else v, label) for v, label in
-                                      USAGE_SPACE_CHOICES],
-        coerce=int, empty_value=None, required=False,
+        label="Usage space",
+        choices=[("" if v is None else v, label) for v, label in USAGE_SPACE_CHOICES],
+        coerce=int,
+        empty_value=None,
+        required=False,
     )
 
     class Meta:
@@ -145,8 +155,15 @@ class CustomerForm(forms.ModelForm):
 @admin.register(Customer)
 class CustomerAdmin(TreeIndentMixin, ServiceAdminMixin, admin.ModelAdmin):
     form = CustomerForm
-    list_display = ["name", "parent", "contact_email", "usage_space_label",
-                    "auto_add_clients", "email_reports", "created_at"]
+    list_display = [
+        "name",
+        "parent",
+        "contact_email",
+        "usage_space_label",
+        "auto_add_clients",
+        "email_reports",
+        "created_at",
+    ]
     list_filter = ["auto_add_clients", "email_reports"]
     search_fields = ["name", "contact_email", "contact_name"]
     list_select_related = ["parent"]

@@ -71,10 +71,17 @@ def record(
 def record_import(kind: str, top: Node, summary, *, acting_user=None, origin: str = ""):
     """One record per import run, with its counts."""
     return record(
-        f"import.{kind}", None, acting_user=acting_user, origin=origin, object_type="import",
+        f"import.{kind}",
+        None,
+        acting_user=acting_user,
+        origin=origin,
+        object_type="import",
         reseller=top,
-        changes={"created": [None, summary.created], "updated": [None, summary.updated],
-                 "unchanged": [None, summary.unchanged]},
+        changes={
+            "created": [None, summary.created],
+            "updated": [None, summary.updated],
+            "unchanged": [None, summary.unchanged],
+        },
     )
 
 

@@ -578,8 +578,7 @@ def import_resellers(
                 else:
                     node = Node.objects.get(pk=nodes[name.lower()].pk)
                     node.move_to(parent, "last-child")
-            audit.record_import("resellers", top, summary, acting_user=acting_user,
-                                origin=origin)
+            audit.record_import("resellers", top, summary, acting_user=acting_user, origin=origin)
     except InvalidMove as exc:
         raise BadFile(f"Cannot move a reseller there: {exc}") from None
     except (IntegrityError, ValidationError):
@@ -728,8 +727,7 @@ def import_customers(
             append_leaves(top.tree_id, creates)
             for pk, changes in updates:
                 Node.objects.filter(pk=pk).update(**changes, updated_at=now)
-            audit.record_import("customers", top, summary, acting_user=acting_user,
-                                origin=origin)
+            audit.record_import("customers", top, summary, acting_user=acting_user, origin=origin)
     except IntegrityError:
         raise BadFile(CHANGED_DURING_IMPORT) from None
     return summary

@@ -14,7 +14,8 @@ PAGE_SIZE = 50
 def _render(request, subject, events, breadcrumb):
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
-        request, "audit/history.html",
+        request,
+        "audit/history.html",
         {"subject": subject, "page": page, "breadcrumb": breadcrumb},
     )
 

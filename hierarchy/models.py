@@ -80,7 +80,10 @@ class Node(MPTTModel):
     contact_name = models.CharField("Contact name", max_length=200, blank=True)
     contact_email = models.EmailField("Contact email", blank=True)
     usage_space_bytes = models.BigIntegerField(
-        "Usage space", null=True, blank=True, default=DEFAULT_USAGE_SPACE,
+        "Usage space",
+        null=True,
+        blank=True,
+        default=DEFAULT_USAGE_SPACE,
         help_text="Bytes; empty means unlimited.",
     )
     auto_add_clients = models.BooleanField(
@@ -191,9 +194,7 @@ def reseller_of(user):
     if not user.is_authenticated:
         return None
     if not hasattr(user, "_securecloud_reseller"):
-        membership = (
-            Membership.objects.select_related("reseller").filter(user_id=user.pk).first()
-        )
+        membership = Membership.objects.select_related("reseller").filter(user_id=user.pk).first()
         user._securecloud_reseller = membership.reseller if membership else None
     return user._securecloud_reseller
 
@@ -238,7 +239,10 @@ class EmailDelivery(models.Model):
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now)
@@ -254,22 +258,33 @@ class EmailDelivery(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(kind__in=["welcome", "report_daily", "report_weekly"],
-                      customer__isnull=False, reseller__isnull=True)
-                    | Q(kind__in=["summary_daily", "summary_weekly"],
-                        customer__isnull=True, reseller__isnull=False)
+                    Q(
+                        kind__in=["welcome", "report_daily", "report_weekly"],
+                        customer__isnull=False,
+                        reseller__isnull=True,
+                    )
+                    | Q(
+                        kind__in=["summary_daily", "summary_weekly"],
+                        customer__isnull=True,
+                        reseller__isnull=False,
+                    )
                 ),
                 name="email_delivery_target",
                 violation_error_message="Customer emails need a customer; summaries a reseller.",
             ),
             # At most one report per customer and period, one summary per admin and period.
             models.UniqueConstraint(
-                "customer", "kind", "period_key",
+                "customer",
+                "kind",
+                "period_key",
                 condition=Q(kind__in=["report_daily", "report_weekly"]),
                 name="unique_report_per_period",
             ),
             models.UniqueConstraint(
-                "reseller", "kind", "period_key", "recipient",
+                "reseller",
+                "kind",
+                "period_key",
+                "recipient",
                 condition=Q(kind__in=["summary_daily", "summary_weekly"]),
                 name="unique_summary_per_period",
             ),
@@ -290,7 +305,10 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     # The login's username, or "agent <SecureCloud ID>", or "system" for commands.

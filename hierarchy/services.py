@@ -28,8 +28,13 @@ _NEW_ROOT_LOCK = 0
 MAX_NAME_LENGTH = 200
 MAX_TRIAL_DAYS = 3650
 CUSTOMER_SETTINGS = (
-    "name", "contact_email", "contact_name", "usage_space_bytes", "auto_add_clients",
-    "email_reports", "trial_days",
+    "name",
+    "contact_email",
+    "contact_name",
+    "usage_space_bytes",
+    "auto_add_clients",
+    "email_reports",
+    "trial_days",
 )
 
 
@@ -42,9 +47,7 @@ def lock_tree(tree_id: int) -> None:
     assert connection.in_atomic_block, "lock_tree() needs a transaction"
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [_TREE_LOCK_NAMESPACE, tree_id]
-            )
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_TREE_LOCK_NAMESPACE, tree_id])
 
 
 def lock_new_roots() -> None:
@@ -110,9 +113,13 @@ def create_reseller(parent: Node | None, *, name: str, acting_user=None, origin:
             raise ValidationError(taken, code="unique")
         node = Node(kind=Node.Kind.RESELLER, name=name, parent=parent)
         _save_unique(node, taken)
-        audit.record("reseller.created", node, acting_user=acting_user, origin=origin,
-                     changes={"name": [None, name],
-                              "parent": [None, parent.name if parent else None]})
+        audit.record(
+            "reseller.created",
+            node,
+            acting_user=acting_user,
+            origin=origin,
+            changes={"name": [None, name], "parent": [None, parent.name if parent else None]},
+        )
     return node
 
 
@@ -176,8 +183,13 @@ def create_customer(parent: Node, *, acting_user=None, origin: str = "", **field
             **cleaned,
         )
         _save_unique(customer, taken)
-        audit.record("customer.created", customer, acting_user=acting_user, origin=origin,
-                     changes={field: [None, value] for field, value in cleaned.items()})
+        audit.record(
+            "customer.created",
+            customer,
+            acting_user=acting_user,
+            origin=origin,
+            changes={field: [None, value] for field, value in cleaned.items()},
+        )
     return customer
 
 
@@ -213,8 +225,13 @@ def update_customer(customer: Node, *, acting_user=None, origin: str = "", **cha
             raise ValidationError(
                 {"name": "This reseller already has a customer with this name."}, code="unique"
             ) from exc
-        audit.record("customer.edited", customer, acting_user=acting_user, origin=origin,
-                     changes={field: [current[field], cleaned[field]] for field in changed})
+        audit.record(
+            "customer.edited",
+            customer,
+            acting_user=acting_user,
+            origin=origin,
+            changes={field: [current[field], cleaned[field]] for field in changed},
+        )
     return customer
 
 
@@ -230,8 +247,13 @@ def set_auto_authorization(
         before = customer.auto_add_clients
         customer.auto_add_clients = bool(enabled)
         customer.save(update_fields=["auto_add_clients", "updated_at"])
-        audit.record("customer.auto_authorization", customer, acting_user=acting_user,
-                     origin=origin, changes={"auto_add_clients": [before, bool(enabled)]})
+        audit.record(
+            "customer.auto_authorization",
+            customer,
+            acting_user=acting_user,
+            origin=origin,
+            changes={"auto_add_clients": [before, bool(enabled)]},
+        )
     return customer
 
 
@@ -242,8 +264,12 @@ def regenerate_registration_key(customer: Node, *, acting_user=None, origin: str
         customer.registration_key = new_registration_key()
         customer.save(update_fields=["registration_key", "updated_at"])
         # The key itself is a secret: the log says that it changed, not what it is.
-        audit.record("customer.registration_key_regenerated", customer,
-                     acting_user=acting_user, origin=origin)
+        audit.record(
+            "customer.registration_key_regenerated",
+            customer,
+            acting_user=acting_user,
+            origin=origin,
+        )
     return customer
 
 
@@ -265,8 +291,13 @@ def move_customer(customer: Node, new_parent: Node, *, acting_user=None, origin:
         old_parent_name = customer.parent.name
         customer.move_to(new_parent, "last-child")
         moved = Node.objects.select_related("parent").get(pk=customer.pk)
-        audit.record("customer.moved", moved, acting_user=acting_user, origin=origin,
-                     changes={"parent": [old_parent_name, new_parent.name]})
+        audit.record(
+            "customer.moved",
+            moved,
+            acting_user=acting_user,
+            origin=origin,
+            changes={"parent": [old_parent_name, new_parent.name]},
+        )
     return moved
 
 
@@ -283,9 +314,16 @@ def delete_customer(customer: Node, *, acting_user=None, origin: str = "") -> No
                 "move them to another customer or delete them first.",
                 code="has_clients",
             )
-        audit.record("customer.deleted", customer, acting_user=acting_user, origin=origin,
-                     changes={field: [value, None] for field, value in
-                              audit.snapshot(customer, CUSTOMER_SETTINGS).items()})
+        audit.record(
+            "customer.deleted",
+            customer,
+            acting_user=acting_user,
+            origin=origin,
+            changes={
+                field: [value, None]
+                for field, value in audit.snapshot(customer, CUSTOMER_SETTINGS).items()
+            },
+        )
         customer.delete()
 
 
@@ -343,8 +381,13 @@ def add_reseller_admin(
         membership = Membership.objects.create(
             user=user, reseller=reseller, role=Membership.Role.ADMIN
         )
-        audit.record("admin.added", membership, acting_user=acting_user, origin=origin,
-                     changes={"username": [None, username], "email": [None, email]})
+        audit.record(
+            "admin.added",
+            membership,
+            acting_user=acting_user,
+            origin=origin,
+            changes={"username": [None, username], "email": [None, email]},
+        )
     return user
 
 
@@ -353,8 +396,13 @@ def remove_reseller_admin(membership: Membership, *, acting_user=None, origin: s
     if acting_user is not None and membership.user_id == acting_user.pk:
         raise ValidationError("You cannot remove your own login.", code="self")
     with transaction.atomic():
-        audit.record("admin.removed", membership, acting_user=acting_user, origin=origin,
-                     changes={"username": [membership.user.get_username(), None]})
+        audit.record(
+            "admin.removed",
+            membership,
+            acting_user=acting_user,
+            origin=origin,
+            changes={"username": [membership.user.get_username(), None]},
+        )
         membership.user.delete()
 
 
@@ -373,8 +421,13 @@ def rename_reseller(reseller: Node, name: str, *, acting_user=None, origin: str 
                 reseller.save(update_fields=["name", "updated_at"])
         except IntegrityError as exc:
             raise ValidationError(taken, code="unique") from exc
-        audit.record("reseller.renamed", reseller, acting_user=acting_user, origin=origin,
-                     changes={"name": [before, name]})
+        audit.record(
+            "reseller.renamed",
+            reseller,
+            acting_user=acting_user,
+            origin=origin,
+            changes={"name": [before, name]},
+        )
     return reseller
 
 
@@ -388,6 +441,11 @@ def set_two_factor_policy(
         before = reseller.require_two_factor
         reseller.require_two_factor = bool(required)
         reseller.save(update_fields=["require_two_factor", "updated_at"])
-        audit.record("reseller.two_factor_policy", reseller, acting_user=acting_user,
-                     origin=origin, changes={"require_two_factor": [before, bool(required)]})
+        audit.record(
+            "reseller.two_factor_policy",
+            reseller,
+            acting_user=acting_user,
+            origin=origin,
+            changes={"require_two_factor": [before, bool(required)]},
+        )
     return reseller

@@ -101,8 +101,10 @@ def verify(user, token: str):
     token = (token or "").strip().replace(" ", "")
     if not token:
         return None
-    for device in [*TOTPDevice.objects.filter(user=user, confirmed=True),
-                   *StaticDevice.objects.filter(user=user, confirmed=True)]:
+    for device in [
+        *TOTPDevice.objects.filter(user=user, confirmed=True),
+        *StaticDevice.objects.filter(user=user, confirmed=True),
+    ]:
         if device.verify_token(token):
             return device
     return None

@@ -8,8 +8,14 @@ from django.core.exceptions import ValidationError
 _UNITS = {"MB": 10**6, "GB": 10**9, "TB": 10**12}
 _USAGE_SPACE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]{2})\s*$")
 _BOOL_WORDS = {
-    "yes": True, "y": True, "true": True, "1": True,
-    "no": False, "n": False, "false": False, "0": False,
+    "yes": True,
+    "y": True,
+    "true": True,
+    "1": True,
+    "no": False,
+    "n": False,
+    "false": False,
+    "0": False,
 }
 
 

@@ -44,12 +44,8 @@ urlpatterns = [
         account_views.reseller_two_factor_policy,
         name="reseller-two-factor-policy",
     ),
-    path(
-        "resellers/<uuid:code>/history/", history_views.reseller_history, name="reseller-history"
-    ),
-    path(
-        "customers/<uuid:code>/history/", history_views.customer_history, name="customer-history"
-    ),
+    path("resellers/<uuid:code>/history/", history_views.reseller_history, name="reseller-history"),
+    path("customers/<uuid:code>/history/", history_views.customer_history, name="customer-history"),
     path("clients/<uuid:code>/history/", history_views.client_history, name="client-history"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

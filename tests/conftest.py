@@ -64,7 +64,9 @@ def sub_reseller_a(reseller_a):
 @pytest.fixture
 def customer_a_east(sub_reseller_a):
     return services.create_customer(
-        sub_reseller_a, name="East Widgets", contact_email="it@eastwidgets.example",
+        sub_reseller_a,
+        name="East Widgets",
+        contact_email="it@eastwidgets.example",
         auto_add_clients=True,
     )
 

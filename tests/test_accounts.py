@@ -10,8 +10,11 @@ from tests.conftest import PASSWORD
 def test_an_admin_changes_her_password(alice_client):
     response = alice_client.post(
         "/account/password/",
-        {"old_password": PASSWORD, "new_password1": "Brand-New-Secret-7",
-         "new_password2": "Brand-New-Secret-7"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "Brand-New-Secret-7",
+            "new_password2": "Brand-New-Secret-7",
+        },
     )
     assert response.status_code == 302
     assert get_user_model().objects.get(username="alice").check_password("Brand-New-Secret-7")

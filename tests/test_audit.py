@@ -16,7 +16,10 @@ def _last(action):
 
 def test_creating_a_customer_records_who_from_where_and_its_settings(alice, reseller_a):
     customer = services.create_customer(
-        reseller_a, name="Logged", contact_email="l@example.com", acting_user=alice,
+        reseller_a,
+        name="Logged",
+        contact_email="l@example.com",
+        acting_user=alice,
         origin="console 10.1.1.1",
     )
     event = _last("customer.created")
@@ -35,8 +38,14 @@ def test_an_edit_records_only_the_changed_fields_before_and_after(alice, custome
 @pytest.mark.parametrize(
     ("action", "change"),
     [
-        ("customer.auto_authorization", lambda c, u: services.set_auto_authorization(c, True, acting_user=u)),
-        ("customer.registration_key_regenerated", lambda c, u: services.regenerate_registration_key(c, acting_user=u)),
+        (
+            "customer.auto_authorization",
+            lambda c, u: services.set_auto_authorization(c, True, acting_user=u),
+        ),
+        (
+            "customer.registration_key_regenerated",
+            lambda c, u: services.regenerate_registration_key(c, acting_user=u),
+        ),
     ],
 )
 def test_customer_actions_are_recorded(alice, customer_a1, action, change):
@@ -71,16 +80,18 @@ def test_a_deleted_customer_keeps_its_last_state_in_the_log(alice, reseller_a):
 
 
 def test_an_agent_auto_add_is_recorded_with_the_agent_as_actor(customer_b1):
-    client_services.create_client(customer_b1, securecloud_id="auto@bolt.example",
-                                  origin="agent 192.0.2.7")
+    client_services.create_client(
+        customer_b1, securecloud_id="auto@bolt.example", origin="agent 192.0.2.7"
+    )
     event = _last("client.created")
     assert event.actor is None and event.actor_label == "agent"
     assert event.origin == "agent 192.0.2.7"
 
 
 def test_admin_logins_added_and_removed_are_recorded(alice, reseller_a):
-    user = services.add_reseller_admin(reseller_a, username="newadmin", email="n@example.com",
-                                       password=None, acting_user=alice)
+    user = services.add_reseller_admin(
+        reseller_a, username="newadmin", email="n@example.com", password=None, acting_user=alice
+    )
     assert _last("admin.added").changes["username"] == [None, "newadmin"]
     services.remove_reseller_admin(user.membership, acting_user=alice)
     assert _last("admin.removed").changes == {"username": ["newadmin", None]}
@@ -111,12 +122,15 @@ def test_history_pages_show_the_objects_changes(alice_client, alice, customer_a1
     assert "customer.created" in html
 
 
-def test_history_is_scoped_like_everything_else(client, alice, bob, sam, customer_a1,
-                                                client_a1, reseller_a, customer_b1):
+def test_history_is_scoped_like_everything_else(
+    client, alice, bob, sam, customer_a1, client_a1, reseller_a, customer_b1
+):
     client.force_login(bob)
-    for path in [f"/clients/{client_a1.code}/history/",
-                 f"/customers/{customer_a1.code}/history/",
-                 f"/resellers/{reseller_a.code}/history/"]:
+    for path in [
+        f"/clients/{client_a1.code}/history/",
+        f"/customers/{customer_a1.code}/history/",
+        f"/resellers/{reseller_a.code}/history/",
+    ]:
         assert client.get(path).status_code == 404
     client.force_login(alice)
     html = client.get(f"/resellers/{reseller_a.code}/history/").content.decode()
@@ -169,11 +183,24 @@ def test_a_dry_run_or_failed_import_records_nothing(reseller_a, customer_a1, tmp
     path = tmp_path / "customers.csv"
     path.write_text("name,contact_email\nNew One,new@example.com\nBad,not-an-email\n")
     with pytest.raises(CommandError):
-        call_command("import_customers", str(path), "--reseller", "Alpha Backup",
-                     stdout=StringIO(), stderr=StringIO())
+        call_command(
+            "import_customers",
+            str(path),
+            "--reseller",
+            "Alpha Backup",
+            stdout=StringIO(),
+            stderr=StringIO(),
+        )
     path.write_text("name,contact_email\nNew One,new@example.com\n")
-    call_command("import_customers", str(path), "--reseller", "Alpha Backup", "--dry-run",
-                 stdout=StringIO(), stderr=StringIO())
+    call_command(
+        "import_customers",
+        str(path),
+        "--reseller",
+        "Alpha Backup",
+        "--dry-run",
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
     assert not AuditEvent.objects.filter(action__startswith="import.").exists()
     call_command("import_customers", str(path), "--reseller", "Alpha Backup", stdout=StringIO())
     assert _last("import.customers").changes["created"] == [None, 1]
@@ -182,8 +209,11 @@ def test_a_dry_run_or_failed_import_records_nothing(reseller_a, customer_a1, tmp
 def test_an_agent_auto_add_through_the_api_records_the_agents_address(client, customer_b1):
     response = client.post(
         "/api/v1/agent/connect",
-        {"securecloud_id": "new-laptop@bolt.example", "password": "agent-pass-123",
-         "registration_key": customer_b1.registration_key},
+        {
+            "securecloud_id": "new-laptop@bolt.example",
+            "password": "agent-pass-123",
+            "registration_key": customer_b1.registration_key,
+        },
         content_type="application/json",
         REMOTE_ADDR="192.0.2.9",
     )

@@ -14,9 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _sign_in(client, username, password, ip="10.0.0.1"):
-    return client.post(
-        "/login/", {"username": username, "password": password}, REMOTE_ADDR=ip
-    )
+    return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=ip)
 
 
 def test_five_failed_sign_ins_lock_that_user_and_address_out(client, alice):
@@ -73,7 +71,8 @@ def test_session_cookie_is_httponly_and_samesite(client, alice):
 
 def _production_env(**extra):
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests for the live server; a
         # production configuration never has it (check --deploy warns about it).
         if key not in {"DEBUG", "DATABASE_URL", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
@@ -92,7 +91,11 @@ def _production_env(**extra):
 def test_the_deploy_checks_pass_for_a_production_configuration():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=_production_env(), capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=_production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -105,18 +108,35 @@ def test_https_turns_on_secure_cookies_hsts_and_ssl_redirect():
         " s.SECURE_HSTS_SECONDS > 0, s.SECURE_PROXY_SSL_HEADER)"
     )
     env = _production_env(DJANGO_SETTINGS_MODULE="securecloud.settings")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.stdout.split() == [
-        "True", "True", "True", "True", "('HTTP_X_FORWARDED_PROTO',", "'https')"
+        "True",
+        "True",
+        "True",
+        "True",
+        "('HTTP_X_FORWARDED_PROTO',",
+        "'https')",
     ], result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
     env = _production_env()
     del env["SECRET_KEY"]
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
 
@@ -133,7 +153,6 @@ def test_the_client_address_trusts_only_the_configured_proxies(
     settings.TRUSTED_PROXY_COUNT = proxies
     request = rf.get("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
-
 
 
 def test_activity_pushes_the_session_expiry_back_at_most_once_a_minute(client, alice, monkeypatch):

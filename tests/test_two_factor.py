@@ -68,9 +68,7 @@ def test_a_recovery_code_signs_in_once(client, alice):
 
 def test_a_reseller_can_require_two_factor_for_its_whole_subtree(client, alice, sam, reseller_a):
     client.force_login(alice)
-    response = client.post(
-        f"/resellers/{reseller_a.code}/two-factor-policy/", {"required": "1"}
-    )
+    response = client.post(f"/resellers/{reseller_a.code}/two-factor-policy/", {"required": "1"})
     assert response.status_code == 302
     reseller_a.refresh_from_db()
     assert reseller_a.require_two_factor
@@ -87,7 +85,9 @@ def test_a_reseller_can_require_two_factor_for_its_whole_subtree(client, alice, 
 
 
 def test_the_policy_cannot_be_set_on_another_resellers_node(bob_client, reseller_a):
-    response = bob_client.post(f"/resellers/{reseller_a.code}/two-factor-policy/", {"required": "1"})
+    response = bob_client.post(
+        f"/resellers/{reseller_a.code}/two-factor-policy/", {"required": "1"}
+    )
     assert response.status_code == 404
     reseller_a.refresh_from_db()
     assert reseller_a.require_two_factor is False
@@ -101,8 +101,9 @@ def test_a_sub_resellers_admin_cannot_set_the_parents_policy(client, sam, resell
     assert reseller_a.require_two_factor is False
 
 
-def test_lifting_a_sub_resellers_requirement_leaves_the_parents_in_force(client, sam, reseller_a,
-                                                                         sub_reseller_a):
+def test_lifting_a_sub_resellers_requirement_leaves_the_parents_in_force(
+    client, sam, reseller_a, sub_reseller_a
+):
     services.set_two_factor_policy(reseller_a, True)
     services.set_two_factor_policy(sub_reseller_a, False)
     client.force_login(sam)

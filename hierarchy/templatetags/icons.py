@@ -82,10 +82,14 @@ def icon(name: str, label: str = "", css_class: str = ""):
         return format_html(
             '<svg class="{}" width="16" height="16" role="img" aria-label="{}">'
             '<title>{}</title><use href="#bi-{}"></use></svg>',
-            classes, label, label, name,
+            classes,
+            label,
+            label,
+            name,
         )
     return format_html(
         '<svg class="{}" width="16" height="16" aria-hidden="true" focusable="false">'
         '<use href="#bi-{}"></use></svg>',
-        classes, name,
+        classes,
+        name,
     )

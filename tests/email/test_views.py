@@ -1,6 +1,5 @@
 """Console actions on a customer's emails: resend, retry, preview; login, method, tenancy."""
 
-import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone

@@ -32,8 +32,12 @@ def test_enable_and_disable_auto_authorization_actions(root_client, customer_a1)
 
 def _customer_form(parent, **overrides):
     data = {
-        "name": "Admin Made", "parent": parent.pk, "contact_name": "", "usage_space_bytes": "",
-        "contact_email": "made@example.com", "trial_days": 30,
+        "name": "Admin Made",
+        "parent": parent.pk,
+        "contact_name": "",
+        "usage_space_bytes": "",
+        "contact_email": "made@example.com",
+        "trial_days": 30,
     }
     data.update(overrides)
     return data
@@ -61,8 +65,13 @@ def test_moving_a_customer_in_the_admin_keeps_its_clients(
 ):
     response = root_client.post(
         f"/admin/hierarchy/customer/{customer_a1.pk}/change/",
-        _customer_form(reseller_b, name="Acme", contact_email="it@acme.example",
-                       usage_space_bytes=50 * 10**9, email_reports="on"),
+        _customer_form(
+            reseller_b,
+            name="Acme",
+            contact_email="it@acme.example",
+            usage_space_bytes=50 * 10**9,
+            email_reports="on",
+        ),
     )
     assert response.status_code == 302
     customer_a1.refresh_from_db()
@@ -72,8 +81,13 @@ def test_moving_a_customer_in_the_admin_keeps_its_clients(
 
 
 def test_adding_a_client_in_the_admin_follows_the_password_rule(root_client, customer_a1):
-    form = {"customer": customer_a1.pk, "securecloud_id": "New@Acme.example", "name": "",
-            "email": "", "password": ""}
+    form = {
+        "customer": customer_a1.pk,
+        "securecloud_id": "New@Acme.example",
+        "name": "",
+        "email": "",
+        "password": "",
+    }
     response = root_client.post("/admin/clients/client/add/", form)
     assert response.status_code == 200
     assert "you must enter a password" in response.content.decode()
@@ -96,7 +110,9 @@ def test_adding_a_sub_reseller_in_the_admin(root_client, reseller_a):
 
 
 def test_the_admin_client_search_and_reseller_filter(root_client, client_a1, client_b1):
-    html = root_client.get(f"/admin/clients/client/?reseller={client_a1.customer.parent.code}").content.decode()
+    html = root_client.get(
+        f"/admin/clients/client/?reseller={client_a1.customer.parent.code}"
+    ).content.decode()
     assert "a1@acme.example" in html and "b1@bolt.example" not in html
     html = root_client.get("/admin/clients/client/?q=bolt").content.decode()
     assert "b1@bolt.example" in html and "a1@acme.example" not in html

@@ -17,8 +17,9 @@ def _run(*args, **kwargs):
 
 def test_creates_the_top_level_reseller_and_its_first_admin(db, monkeypatch):
     monkeypatch.setenv("RESELLER_ADMIN_PASSWORD", "A-good-pass-2026")
-    output = _run("--reseller", "HEROware", "--username", "hero", "--email", "h@example.com",
-                  "--noinput")
+    output = _run(
+        "--reseller", "HEROware", "--username", "hero", "--email", "h@example.com", "--noinput"
+    )
     assert "Created top-level reseller HEROware" in output
     reseller = Node.objects.resellers().get(name="HEROware")
     assert reseller.parent is None

@@ -33,7 +33,9 @@ def test_a_customer_needs_a_parent_reseller_in_the_database(db):
 
 def test_a_client_needs_a_customer(reseller_a):
     with pytest.raises(ValidationError):
-        client_services.create_client(reseller_a, securecloud_id="x@example.com", password="pw-12345678")
+        client_services.create_client(
+            reseller_a, securecloud_id="x@example.com", password="pw-12345678"
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
         Client.objects.create(securecloud_id="y@example.com", trial_ends_at=timezone.now())
 
@@ -49,8 +51,9 @@ def test_reseller_names_are_unique_whatever_their_case(reseller_a):
 
 def test_reseller_names_are_unique_in_the_database_too(reseller_a):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Node.objects.create(kind=Node.Kind.RESELLER, name="ALPHA BACKUP", tree_id=99, lft=1,
-                            rght=2, level=0)
+        Node.objects.create(
+            kind=Node.Kind.RESELLER, name="ALPHA BACKUP", tree_id=99, lft=1, rght=2, level=0
+        )
 
 
 def test_customer_names_are_unique_within_their_reseller_only(reseller_a, reseller_b, customer_a1):
@@ -91,7 +94,9 @@ def test_securecloud_ids_are_stored_normalised(customer_b1):
     assert client.securecloud_id == "mixed.case@example.com"
 
 
-@pytest.mark.parametrize("bad_id", ["ab", "has space", "semi;colon", "a" * 255, "tab\tid", "two\nlines", "ünïcode"])
+@pytest.mark.parametrize(
+    "bad_id", ["ab", "has space", "semi;colon", "a" * 255, "tab\tid", "two\nlines", "ünïcode"]
+)
 def test_malformed_securecloud_ids_are_refused(customer_b1, bad_id):
     with pytest.raises(ValidationError) as excinfo:
         client_services.create_client(customer_b1, securecloud_id=bad_id)
@@ -125,7 +130,9 @@ def test_a_new_client_is_a_trial_that_ends_after_the_customers_trial_length(cust
     )
     assert client.plan == Client.Plan.TRIAL
     assert client.status == Client.Status.PENDING
-    assert before + timedelta(days=30) <= client.trial_ends_at <= timezone.now() + timedelta(days=30)
+    assert (
+        before + timedelta(days=30) <= client.trial_ends_at <= timezone.now() + timedelta(days=30)
+    )
 
 
 def test_client_passwords_are_stored_only_as_hashes(client_a1):
@@ -161,7 +168,9 @@ def test_a_customer_with_clients_cannot_be_deleted(customer_a1, client_a1):
     assert_tree_valid()
 
 
-def test_moving_a_customer_keeps_its_clients_and_the_trees_valid(customer_a1, client_a1, reseller_b):
+def test_moving_a_customer_keeps_its_clients_and_the_trees_valid(
+    customer_a1, client_a1, reseller_b
+):
     moved = services.move_customer(customer_a1, reseller_b)
     assert moved.parent_id == reseller_b.pk and moved.tree_id == reseller_b.tree_id
     client_a1.refresh_from_db()

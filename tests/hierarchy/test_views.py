@@ -331,9 +331,9 @@ def test_add_new_customer_then_dont_send(alice_client, reseller_a):
     page = text(alice_client.get(response["Location"]))
     assert 'aria-label="Auto-authorization: on"' in page
     assert "No clients" in page and "Add New Client" in page
-    assert re.search(
-        rf'id="ti-{customer.code}"[^>]*aria-selected="true"', page, re.S
-    ) or re.search(r'aria-selected="true"[^>]*aria-current="page"[^>]*>\s*<svg[^>]*Customer', page)
+    assert re.search(rf'id="ti-{customer.code}"[^>]*aria-selected="true"', page, re.S) or re.search(
+        r'aria-selected="true"[^>]*aria-current="page"[^>]*>\s*<svg[^>]*Customer', page
+    )
 
 
 def test_send_welcome_email(alice_client, customer_a1):
