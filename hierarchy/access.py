@@ -31,11 +31,11 @@ def get_client_for_user(user, code) -> Client:
     )
 
 
-def get_membership_for_user(user, pk) -> Membership:
+def get_membership_for_user(user, code) -> Membership:
     """An admin login of a reseller the user may see (its own reseller or below)."""
     return get_object_or_404(
         Membership.objects.filter(reseller__in=Node.objects.visible_to(user)).select_related(
             "user", "reseller"
         ),
-        pk=pk,
+        code=code,
     )

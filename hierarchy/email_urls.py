@@ -11,7 +11,7 @@ urlpatterns = [
         name="email-welcome-resend",
     ),
     path(
-        "customers/<uuid:code>/emails/<int:pk>/retry/",
+        "customers/<uuid:code>/emails/<uuid:delivery_code>/retry/",
         email_views.email_retry,
         name="email-retry",
     ),

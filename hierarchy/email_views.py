@@ -46,9 +46,11 @@ def welcome_resend(request, code):
 
 @login_required
 @require_POST
-def email_retry(request, code, pk):
+def email_retry(request, code, delivery_code):
     customer = get_customer_for_user(request.user, code)
-    delivery = get_object_or_404(EmailDelivery.objects.filter(customer=customer), pk=pk)
+    delivery = get_object_or_404(
+        EmailDelivery.objects.filter(customer=customer), code=delivery_code
+    )
     try:
         delivery = retry_email(delivery, acting_user=request.user, origin=_origin(request))
     except ValidationError as exc:

@@ -6,6 +6,7 @@ clients.models): they point at their customer with a plain foreign key.
 """
 
 import secrets
+import string
 import uuid
 
 from django.conf import settings
@@ -36,9 +37,13 @@ USAGE_SPACE_CHOICES = [
 ]
 
 
+REGISTRATION_KEY_ALPHABET = string.ascii_letters + string.digits
+
+
 def new_registration_key() -> str:
-    # 24 random bytes = 192 bits, URL-safe.
-    return secrets.token_urlsafe(24)
+    """32 random letters and digits: about 190 bits, URL-safe, and easy to copy or type
+    (no '-' that a command line could take for an option, no '_' that fonts blur)."""
+    return "".join(secrets.choice(REGISTRATION_KEY_ALPHABET) for _ in range(32))
 
 
 class NodeQuerySet(TreeQuerySet):
@@ -178,6 +183,7 @@ class Membership(models.Model):
     class Role(models.TextChoices):
         ADMIN = "admin", "Admin"
 
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
     )
@@ -224,6 +230,7 @@ class EmailDelivery(models.Model):
     REPORT_KINDS = (Kind.REPORT_DAILY, Kind.REPORT_WEEKLY)
     SUMMARY_KINDS = (Kind.SUMMARY_DAILY, Kind.SUMMARY_WEEKLY)
 
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     customer = models.ForeignKey(
         Node, null=True, blank=True, on_delete=models.CASCADE, related_name="email_deliveries"
     )

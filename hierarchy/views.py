@@ -485,8 +485,8 @@ def admin_add(request, code):
 
 @login_required
 @require_POST
-def admin_remove(request, pk):
-    membership = get_membership_for_user(request.user, pk)
+def admin_remove(request, code):
+    membership = get_membership_for_user(request.user, code)
     reseller = membership.reseller
     try:
         services.remove_reseller_admin(

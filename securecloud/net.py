@@ -21,3 +21,13 @@ def client_ip(request) -> str:
         return str(ipaddress.ip_address(forwarded[-proxies]))
     except ValueError:  # not an address: a misconfigured proxy, so trust the connection
         return remote
+
+
+def axes_client_ip(request) -> str | None:
+    """django-axes stores the address in an IP column: an address, or None when the
+    request has none (a test client's force_login, a misconfigured server)."""
+    address = client_ip(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None

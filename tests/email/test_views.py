@@ -14,7 +14,7 @@ def resend_url(customer):
 
 
 def retry_url(customer, delivery):
-    return reverse("email-retry", args=[customer.code, delivery.pk])
+    return reverse("email-retry", args=[customer.code, delivery.code])
 
 
 def preview_url(customer, period=None):

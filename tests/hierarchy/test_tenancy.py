@@ -28,7 +28,7 @@ def test_the_access_helpers_answer_404_for_another_resellers_objects(
     with pytest.raises(Http404):
         access.get_client_for_user(alice, client_b1.code)
     with pytest.raises(Http404):
-        access.get_membership_for_user(alice, reseller_b.memberships.get().pk)
+        access.get_membership_for_user(alice, reseller_b.memberships.get().code)
 
 
 def test_the_access_helpers_find_the_users_own_objects(alice, customer_a1, client_a1):

@@ -265,21 +265,21 @@ def test_admin_of_a_sub_reseller_can_be_added_from_above(alice_client, sub_resel
 
 def test_remove_admin(alice_client, sam, sub_reseller_a):
     membership = sam.membership
-    response = alice_client.post(reverse("admin-remove", args=[membership.pk]))
+    response = alice_client.post(reverse("admin-remove", args=[membership.code]))
     assert response.status_code == 302
     assert not Membership.objects.filter(pk=membership.pk).exists()
 
 
 def test_cannot_remove_own_login(alice_client, alice):
-    response = alice_client.post(reverse("admin-remove", args=[alice.membership.pk]), follow=True)
+    response = alice_client.post(reverse("admin-remove", args=[alice.membership.code]), follow=True)
     assert "You cannot remove your own login." in text(response)
     assert Membership.objects.filter(user=alice).exists()
 
 
 def test_admins_above_are_out_of_reach(client, sam, alice, bob):
     client.force_login(sam)
-    assert client.post(reverse("admin-remove", args=[alice.membership.pk])).status_code == 404
-    assert client.post(reverse("admin-remove", args=[bob.membership.pk])).status_code == 404
+    assert client.post(reverse("admin-remove", args=[alice.membership.code])).status_code == 404
+    assert client.post(reverse("admin-remove", args=[bob.membership.code])).status_code == 404
     assert Membership.objects.filter(user=alice).exists()
 
 
@@ -586,7 +586,7 @@ def alpha_urls(reseller_a, customer_a1, client_a1, alice):
         ],
         "post_only": [
             reverse("admin-add", args=[r]),
-            reverse("admin-remove", args=[alice.membership.pk]),
+            reverse("admin-remove", args=[alice.membership.code]),
             reverse("customer-auto-authorization", args=[c]),
             reverse("customer-regenerate-key", args=[c]),
             reverse("client-extend-trial", args=[cl]),
