@@ -20,7 +20,7 @@ from clients.forms import (
 )
 from hierarchy.access import get_client_for_user, get_customer_for_user
 from hierarchy.models import Node
-from hierarchy.views import origin_of, render_console
+from hierarchy.views import origin_of, render_console, search_term
 
 MOVE_CHOICES_LIMIT = 50
 
@@ -220,7 +220,7 @@ def client_move(request, code):
         else:
             messages.success(request, f"{client.securecloud_id} moved to {target.name}.")
             return redirect("client-pane", code=client.code)
-    query = (request.GET.get("q") or "").strip()[:100]
+    query = search_term(request)
     candidates = form.fields["customer"].queryset.select_related("parent")
     if query:
         candidates = candidates.filter(Q(name__icontains=query))

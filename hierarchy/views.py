@@ -48,6 +48,13 @@ def origin_of(request) -> str:
     return f"console {request.META.get('REMOTE_ADDR', '')}".strip()
 
 
+def search_term(request, limit: int = 100) -> str:
+    """The `q` parameter, trimmed, without control characters (PostgreSQL refuses NUL in
+    a query, and none belongs in a name, an ID or an email)."""
+    raw = request.GET.get("q") or ""
+    return "".join(ch for ch in raw if ch.isprintable()).strip()[:limit]
+
+
 def page_number(request, name: str = "page") -> int:
     try:
         return max(1, int(request.GET.get(name, 1)))
@@ -644,7 +651,7 @@ def search(request):
         if request.user.is_superuser:
             return redirect("admin:index")
         raise Http404("No reseller.")
-    query = (request.GET.get("q") or "").strip()[:100]
+    query = search_term(request)
     customers = clients = []
     if query:
         customers = list(
