@@ -1,0 +1,126 @@
+"""Everything at once: writers in parallel threads, each with its own database
+connection, create customers under one reseller, create top-level resellers, auto-add
+clients through the agent API (racing for the same IDs), switch plans while trials are
+extended, and report backups. Afterwards: no 500, no duplicate SecureCloud ID, no lost
+update, and a valid tree."""
+
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test import Client as DjangoClient
+
+from clients import services as client_services
+from clients.models import Client
+from hierarchy import services
+from hierarchy.models import Node
+from tests.agent.conftest import Agent
+from tests.tree_invariants import assert_tree_valid
+
+pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
+
+
+def test_every_kind_of_writer_at_once(settings):
+    settings.AGENT_CONNECT_MAX_FAILURES_PER_ID = 1000
+    settings.AGENT_CONNECT_MAX_FAILURES_PER_IP = 1000
+    hub = services.create_reseller(None, name="Hub")
+    auto = services.create_customer(
+        hub, name="Auto", contact_email="auto@example.com", auto_add_clients=True
+    )
+    trials = [
+        client_services.create_client(
+            auto, securecloud_id=f"trial{i}@auto.example", password="trial-password"
+        )
+        for i in range(8)
+    ]
+    reporter_tokens = [
+        Agent(DjangoClient()).token(f"trial{i}@auto.example", "trial-password") for i in (0, 1)
+    ]
+    workers = []
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    start = threading.Barrier(9)
+
+    def worker(job):
+        def run():
+            try:
+                start.wait(timeout=30)
+                job()
+            except BaseException as exc:  # noqa: BLE001 - asserted below
+                with lock:
+                    errors.append(exc)
+            finally:
+                connection.close()
+
+        workers.append(threading.Thread(target=run))
+
+    def add_customers(tag):
+        for i in range(5):
+            services.create_customer(hub, name=f"{tag}-{i}", contact_email=f"{tag}{i}@x.example")
+
+    def add_roots():
+        for i in range(3):
+            services.create_reseller(None, name=f"Top {i}")
+
+    def auto_add(ip):
+        agent = Agent(DjangoClient(), ip=ip)
+        for i in range(6):
+            response = agent.connect(
+                f"new{i}@auto.example", "agent-password", auto.registration_key
+            )
+            with lock:
+                statuses.append(response.status_code)
+
+    def switch_plans():
+        for client in trials:
+            client_services.switch_to_paid(client)
+
+    def extend_trials():
+        for client in trials:
+            try:
+                client_services.extend_trial(client, 7)
+            except ValidationError:
+                pass  # already paid: the switch got there first, as it may
+
+    def report(token):
+        agent = Agent(DjangoClient())
+        for size in range(1, 11):
+            response = agent.report(token, used_bytes=size * 1000)
+            with lock:
+                statuses.append(response.status_code)
+
+    worker(lambda: add_customers("A"))
+    worker(lambda: add_customers("B"))
+    worker(add_roots)
+    worker(lambda: auto_add("192.0.2.1"))
+    worker(lambda: auto_add("192.0.2.2"))
+    worker(switch_plans)
+    worker(extend_trials)
+    worker(lambda: report(reporter_tokens[0]))
+    worker(lambda: report(reporter_tokens[1]))
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(timeout=180)
+
+    assert errors == []
+    assert 500 not in statuses and set(statuses) <= {200, 201}, statuses
+    # Customers and roots: all there, one tree per root, nested sets intact.
+    assert Node.objects.customers().filter(parent=hub).count() == 11
+    assert Node.objects.filter(parent=None).count() == 4
+    assert_tree_valid()
+    # The racing auto-adds created each ID exactly once.
+    for i in range(6):
+        assert Client.objects.filter(securecloud_id=f"new{i}@auto.example").count() == 1
+    # Every plan switch held, whatever the trial extensions did meanwhile.
+    assert set(
+        Client.objects.filter(pk__in=[c.pk for c in trials]).values_list("plan", "trial_ends_at")
+    ) == {("paid", None)}
+    # No lost update: the customer's storage is the sum of its clients' last reports.
+    auto.refresh_from_db()
+    assert auto.used_bytes == 2 * 10 * 1000
+    assert sum(Client.objects.filter(customer=auto).values_list("used_bytes", flat=True)) == (
+        auto.used_bytes
+    )
