@@ -1,0 +1,776 @@
+"""The benchmark suite (`make bench`): builds 100,000 clients, measures, writes BENCHMARKS.md.
+
+    .venv/bin/python bench/run.py                      # SQLite
+    DATABASE_URL=postgres://user@host:5432/NAME .venv/bin/python bench/run.py
+                                                       # SQLite, then PostgreSQL
+
+On PostgreSQL it works in databases of its own next to NAME ("NAME_bench", and the
+import benchmark's "NAME_importbench"), created fresh and dropped afterwards: the
+database NAME itself is never touched. SQLite files go to bench/out/ (git-ignored).
+
+Per database:
+ 1. seed_demo: 1 reseller, 2 sub-resellers, 1,000 customers, 100 clients each, 7 days
+    of backup reports; plus a reseller with 1,000 direct customers (the largest console
+    home) and a small one (1 customer, 10 clients);
+ 2. console pages in process (bench/inprocess.py console): median, p95, SQL queries;
+ 3. adding a client and a customer, small reseller vs big (bench/inprocess.py writes);
+ 4. gunicorn on 127.0.0.1 (bench/gunicorn.conf.py) driven by wrk (bench/agent.lua):
+    connects, then status calls and backup reports, for a few worker shapes;
+ 5. PostgreSQL only: two gunicorn instances on one database (totals, shared rate limit);
+ 6. importing 100,000 clients from CSV (bench/import_bench.py).
+Then BENCHMARKS.md gets every figure against its target, and the same table is printed.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+OUT = BENCH / "out"
+PY = sys.executable
+ADMIN_PASSWORD = "Quartz-Lantern-9182"
+SEED = [
+    "--resellers", "1", "--sub-resellers", "2", "--customers", "1000",
+    "--clients-per-customer", "100", "--reports-days", "7",
+]  # fmt: skip
+# Worker shapes tried under gunicorn (class, workers, threads); the first is the one
+# bench/gunicorn.conf.py (and the README) recommend.
+SHAPES = [("gthread", 2, 4), ("sync", 4, 1), ("sync", 2, 1)]
+WRK_THREADS = 2
+WRK_CONNECTIONS = 16
+CONNECT_CONNECTIONS = 4
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- Environment and databases ---------------------------------------------------------
+
+
+def base_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH")}
+    env.setdefault("SECRET_KEY", "bench-only-insecure-key")
+    env.update(
+        DEBUG="0",
+        HTTPS="0",
+        ALLOWED_HOSTS="testserver,127.0.0.1",
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        PYTHONPATH=str(ROOT),
+        LOG_LEVEL="WARNING",
+        TASKS_BACKEND="",
+    )
+    env.pop("EMAIL_HOST", None)
+    return env
+
+
+def pg_admin(url: str):
+    import psycopg2
+
+    base, _, _ = url.rpartition("/")
+    conn = psycopg2.connect(base + "/postgres")
+    conn.autocommit = True
+    return conn
+
+
+def bench_pg_url(url: str) -> str:
+    base, _, name = url.rpartition("/")
+    name, _, query = name.partition("?")
+    return f"{base}/{name}_bench" + (f"?{query}" if query else "")
+
+
+def fresh_database(env: dict) -> None:
+    if env.get("DATABASE_URL"):
+        url = env["DATABASE_URL"]
+        name = urllib.parse.urlsplit(url).path.lstrip("/")
+        conn = pg_admin(url)
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cur.execute(f'CREATE DATABASE "{name}"')
+        conn.close()
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            Path(env["SQLITE_PATH"] + suffix).unlink(missing_ok=True)
+
+
+def drop_database(env: dict) -> None:
+    if env.get("DATABASE_URL"):
+        name = urllib.parse.urlsplit(env["DATABASE_URL"]).path.lstrip("/")
+        conn = pg_admin(env["DATABASE_URL"])
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()
+
+
+def manage(env: dict, *args: str) -> tuple[float, str]:
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [PY, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    if proc.returncode:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return time.perf_counter() - started, proc.stdout
+
+
+def json_lines(env: dict, *args: str) -> list[dict]:
+    proc = subprocess.run(
+        [PY, str(BENCH / "inprocess.py"), *args], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    if proc.returncode:
+        raise SystemExit(f"bench/inprocess.py {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+
+
+# --- gunicorn and wrk --------------------------------------------------------------------
+
+
+class Gunicorn:
+    def __init__(self, env: dict, port: int, shape: tuple[str, int, int]):
+        worker_class, workers, threads = shape
+        self.port = port
+        self.env = {
+            **env,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "BENCH_WORKER_CLASS": worker_class,
+            "BENCH_WORKERS": str(workers),
+            "BENCH_THREADS": str(threads),
+        }
+        self.log = open(OUT / f"gunicorn-{port}.log", "w")
+        self.proc = subprocess.Popen(
+            [
+                str(Path(PY).parent / "gunicorn"),
+                "securecloud.wsgi",
+                "-c",
+                str(BENCH / "gunicorn.conf.py"),
+            ],
+            env=self.env,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"gunicorn exited; see {self.log.name}")
+            try:
+                if get(port, "/healthz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise SystemExit("gunicorn did not answer /healthz within 30 s")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def post_json(port: int, path: str, body: dict) -> tuple[int, dict]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        return response.status, json.loads(response.read() or b"{}")
+    finally:
+        conn.close()
+
+
+def wrk(port: int, endpoint: str, seconds: float, connections: int, **files) -> dict:
+    env = {
+        **os.environ,
+        "ENDPOINT": endpoint,
+        "WRK_THREADS": str(WRK_THREADS),
+        **{k: str(v) for k, v in files.items()},
+    }
+    proc = subprocess.run(
+        [
+            "wrk",
+            f"-t{WRK_THREADS}",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(BENCH / "agent.lua"),
+            f"http://127.0.0.1:{port}",
+        ],  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode or not lines:
+        raise SystemExit(f"wrk failed:\n{proc.stdout}\n{proc.stderr}")
+    result = json.loads(lines[-1])
+    result["concurrency"] = connections
+    return result
+
+
+def agent_runs(env: dict, agents: dict, quick: bool) -> dict:
+    """Connects (which also hand out the tokens), then status and backups per shape."""
+    ids, tokens = OUT / "ids.txt", OUT / "tokens.txt"
+    seconds = 4 if quick else 10
+    results = {"shapes": []}
+    for index, shape in enumerate(SHAPES):
+        with Gunicorn(env, 8765, shape) as server:
+            if index == 0:
+                results["connect"] = wrk(
+                    server.port,
+                    "connect",
+                    seconds * 1.5,
+                    CONNECT_CONNECTIONS,
+                    IDS_FILE=ids,
+                    PASSWORD=agents["password"],
+                    TOKENS_OUT=tokens,
+                )
+                results["connect"]["shape"] = shape
+                log(f"  connect {shape}: {summary_line(results['connect'])}")
+            wrk(server.port, "status", 2, WRK_CONNECTIONS, TOKENS_FILE=tokens)  # warm up
+            row = {"shape": shape}
+            for endpoint in ("status", "backups"):
+                row[endpoint] = wrk(
+                    server.port, endpoint, seconds, WRK_CONNECTIONS, TOKENS_FILE=tokens
+                )
+                log(f"  {endpoint} {shape}: {summary_line(row[endpoint])}")
+            results["shapes"].append(row)
+    return results
+
+
+def summary_line(r: dict) -> str:
+    return (
+        f"{r['req_per_s']} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
+        f"statuses {r['statuses']}, socket errors {r['socket_errors']}"
+    )
+
+
+# --- Scale-out (PostgreSQL) -----------------------------------------------------------
+
+
+def count_reports(env: dict) -> int:
+    return json_lines(env, "count")[0]["count"]
+
+
+def scale_out(env: dict, agents: dict, shape, quick: bool) -> dict:
+    ports = (8771, 8772)
+    servers = [Gunicorn(env, port, shape) for port in ports]
+    try:
+        before = count_reports(env)
+        procs = []
+        for n, port in enumerate(ports):
+            procs.append(
+                subprocess.Popen(
+                    [
+                        PY,
+                        str(BENCH / "agent_load.py"),
+                        "--server",
+                        f"http://127.0.0.1:{port}",
+                        "--endpoint",
+                        "backups",
+                        "--key",
+                        agents["key"],
+                        "--clients",
+                        "20",
+                        "--id-prefix",
+                        f"scaleout-{n}",
+                        "--processes",
+                        "1",
+                        "--threads",
+                        "4",
+                        "--duration",
+                        "4" if quick else "8",
+                        "--json",
+                    ],  # fmt: skip
+                    env={**env, "PYTHONPATH": str(ROOT)},
+                    cwd=ROOT,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        runs = []
+        for proc in procs:
+            out, err = proc.communicate()
+            lines = [line for line in out.splitlines() if line.startswith("{")]
+            if not lines:
+                raise SystemExit(f"agent_load failed:\n{out}\n{err}")
+            runs.append(json.loads(lines[-1]))
+        after = count_reports(env)
+        created = sum(r["statuses"].get("201", 0) for r in runs)
+        others = {code: n for r in runs for code, n in r["statuses"].items() if code != "201"}
+        # Rate limit shared by both instances: 10 wrong passwords alternating between the
+        # ports, then the right password is refused on either port.
+        sid = agents["ratelimit_id"]
+        wrong = [
+            post_json(
+                ports[i % 2],
+                "/api/v1/agent/connect",
+                {"securecloud_id": sid, "password": "Wrong-Password-0"},
+            )[0]
+            for i in range(10)
+        ]
+        right = [
+            post_json(
+                port,
+                "/api/v1/agent/connect",
+                {"securecloud_id": sid, "password": agents["password"]},
+            )[0]
+            for port in ports
+        ]
+        health = [get(port, "/healthz")[0] for port in ports]
+    finally:
+        for server in servers:
+            server.stop()
+    return {
+        "runs": runs,
+        "reports_before": before,
+        "reports_after": after,
+        "answers_201": created,
+        "other_answers": others,
+        "totals_equal": after - before == created,
+        "wrong_password_answers": wrong,
+        "right_password_after": right,
+        "rate_limit_shared": wrong == [401] * 10 and right == [429, 429],
+        "healthz": health,
+        "req_per_s": round(sum(r["req_per_s"] for r in runs), 1),
+    }
+
+
+# --- One database ------------------------------------------------------------------------
+
+
+def run_database(env: dict, vendor: str, args) -> dict:
+    fig: dict = {"vendor": vendor}
+    log(f"{vendor}: fresh database, migrate")
+    fresh_database(env)
+    manage(env, "migrate", "--noinput", "-v0")
+    log(f"{vendor}: seed_demo {' '.join(SEED)}")
+    seconds, output = manage(
+        env, "seed_demo", *SEED, "--prefix", "Bench", "--admin-password", ADMIN_PASSWORD
+    )
+    fig["seed_s"] = round(seconds, 1)
+    fig["seed_output"] = output.strip().splitlines()[0]
+    manage(
+        env, "seed_demo", "--sub-resellers", "0", "--customers", "1000",
+        "--clients-per-customer", "0", "--prefix", "Flat", "--admin-password", ADMIN_PASSWORD,
+    )  # fmt: skip
+    manage(
+        env, "seed_demo", "--sub-resellers", "0", "--customers", "1",
+        "--clients-per-customer", "10", "--prefix", "Small",
+    )  # fmt: skip
+    if vendor == "postgresql":
+        # What autovacuum does shortly after a bulk load: planner statistics.
+        import psycopg2
+
+        conn = psycopg2.connect(env["DATABASE_URL"])
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("VACUUM ANALYZE")
+        conn.close()
+    log(f"{vendor}: console pages")
+    fig["console"] = json_lines(env, "console")
+    log(f"{vendor}: adding clients and customers")
+    fig["writes"] = json_lines(env, "writes")
+    agents = json_lines(env, "agents", str(OUT))[0]
+    fig["hash_ms"] = agents["hash_ms"]
+    fig["hasher"] = agents["hasher"]
+    if not args.skip_http:
+        log(f"{vendor}: gunicorn + wrk")
+        fig["agent"] = agent_runs(env, agents, args.quick)
+        if vendor == "postgresql":
+            log(f"{vendor}: scale-out, two instances")
+            fig["scale_out"] = scale_out(env, agents, SHAPES[0], args.quick)
+    if not args.skip_import:
+        log(f"{vendor}: import 100,000 clients")
+        import_env = dict(env)
+        if vendor == "postgresql":
+            import_env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+        proc = subprocess.run(
+            [PY, str(BENCH / "import_bench.py")],
+            env=import_env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode:
+            raise SystemExit(f"bench/import_bench.py failed:\n{proc.stdout}\n{proc.stderr}")
+        fig["import"] = [json.loads(x) for x in proc.stdout.splitlines() if x.startswith("{")]
+    if not args.keep:
+        drop_database(env)
+    return fig
+
+
+# --- Report ------------------------------------------------------------------------------
+
+CONSOLE_TARGET = "p50 ≤ 50 ms, p95 ≤ 100 ms, ≤ 10 queries"
+
+
+def machine() -> dict:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in open("/proc/cpuinfo")
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem_kb = next(
+        int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal")
+    )
+    import sqlite3
+    from importlib.metadata import version
+
+    info = {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "django": version("Django"),
+        "sqlite": sqlite3.sqlite_version,
+        "gunicorn": version("gunicorn"),
+        "psycopg2": version("psycopg2-binary"),
+        "wrk": subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+        .stdout.split("[")[0]
+        .strip(),
+        "os": platform.platform(),
+    }
+    if os.environ.get("DATABASE_URL"):
+        conn = pg_admin(os.environ["DATABASE_URL"])
+        with conn.cursor() as cur:
+            cur.execute("SHOW server_version")
+            info["postgresql"] = cur.fetchone()[0]
+        conn.close()
+    return info
+
+
+def rows(figs: dict, total_s: float | None) -> list[dict]:
+    """[{what, target, sqlite, postgresql, ok_sqlite, ok_postgresql}] (ok None: not judged)."""
+    out = []
+
+    def add(what, target, per_vendor, judge_sqlite=True):
+        row = {"what": what, "target": target}
+        for vendor in ("sqlite", "postgresql"):
+            fig = figs.get(vendor)
+            if fig is None:
+                continue
+            value = per_vendor(fig)
+            if value is None:
+                continue
+            text, ok = value
+            row[vendor] = text
+            row[f"ok_{vendor}"] = ok if (vendor == "postgresql" or judge_sqlite) else None
+        out.append(row)
+
+    def console(name):
+        def pick(fig):
+            for item in fig.get("console", []):
+                if item.get("name") == name:
+                    ok = item["p50_ms"] <= 50 and item["p95_ms"] <= 100 and item["queries"] <= 10
+                    return (
+                        f"{item['p50_ms']:.1f} / {item['p95_ms']:.1f} ms, {item['queries']} q",
+                        ok,
+                    )
+            return None
+
+        return pick
+
+    for name in (
+        "console home",
+        "reseller pane",
+        "reseller pane, sorted by clients",
+        "customer pane (100 clients)",
+        "tree expand of a customer",
+        "client pane",
+        "search (common word)",
+        "search (no match)",
+        "health list (failed)",
+        "console home, 1,000 direct customers",
+    ):
+        add(name, CONSOLE_TARGET, console(name))
+
+    def html(fig):
+        sizes = {i["name"]: i["bytes"] for i in fig.get("console", [])}
+        flat = sizes.get("console home, 1,000 direct customers")
+        if flat is None:
+            return None
+        return (
+            f"{flat / 1024:.0f} KB (big reseller's home {sizes['console home'] / 1024:.0f} KB)",
+            flat <= 250 * 1024,
+        )
+
+    add("HTML of the console home at 1,000 customers", "≤ 250 KB", html)
+
+    def write(what, ratio_target, each_ms):
+        def pick(fig):
+            for item in fig.get("writes", []):
+                if item["name"] == f"add a {what}":
+                    s, b = item["small"], item["big"]
+                    ok = b["p50_ms"] <= each_ms and (
+                        ratio_target is None
+                        or (item["ratio"] <= ratio_target and s["p50_ms"] <= each_ms)
+                    )
+                    return (
+                        f"{s['p50_ms']:.1f} ms at {item['small_clients']:,} clients, "
+                        f"{b['p50_ms']:.1f} ms at {item['big_clients']:,} (ratio {item['ratio']})",
+                        ok,
+                    )
+            return None
+
+        return pick
+
+    add(
+        "add a client (no password), big vs small",
+        "ratio ≤ 1.5, each ≤ 25 ms",
+        write("client", 1.5, 25),
+    )
+    add("add a customer at 1,000 customers", "≤ 50 ms", write("customer", None, 50))
+
+    def agent(endpoint, minimum):
+        def pick(fig):
+            if "agent" not in fig:
+                return None
+            best = fig["agent"]["shapes"][0][endpoint]
+            ok = (
+                best["req_per_s"] >= minimum
+                and best["p99_ms"] <= 50
+                and set(best["statuses"]) == {"200" if endpoint == "status" else "201"}
+                and not best["socket_errors"]
+            )
+            return (
+                f"{best['req_per_s']:,.0f} req/s, p50 {best['p50_ms']:.1f} ms, p99 {best['p99_ms']:.1f} ms",
+                ok,
+            )
+
+        return pick
+
+    add(
+        "backup reports under gunicorn",
+        "≥ 800 req/s, p99 ≤ 50 ms (PostgreSQL)",
+        agent("backups", 800),
+        False,
+    )
+    add(
+        "status calls under gunicorn",
+        "≥ 1,000 req/s, p99 ≤ 50 ms (PostgreSQL)",
+        agent("status", 1000),
+        False,
+    )
+
+    def connect(fig):
+        if "agent" not in fig:
+            return None
+        c = fig["agent"]["connect"]
+        return (
+            f"{c['req_per_s']:.1f} req/s, p50 {c['p50_ms']:.0f} ms, p99 {c['p99_ms']:.0f} ms "
+            f"(one {fig['hasher']} check {fig['hash_ms']:.0f} ms)",
+            None,
+        )
+
+    add("connects (password hashing bound)", "reported (no target)", connect)
+
+    def scale(fig):
+        s = fig.get("scale_out")
+        if not s:
+            return None
+        ok = s["totals_equal"] and not s["other_answers"] and s["rate_limit_shared"]
+        text = (
+            f"{s['answers_201']:,} answers 201 = {s['reports_after'] - s['reports_before']:,} new rows; "
+            f"other answers {s['other_answers'] or 'none'}; after 10 failures: "
+            f"{s['right_password_after']} on the two ports"
+        )
+        return text, ok
+
+    add("scale-out: two instances, one database", "totals equal, no errors, limit shared", scale)
+
+    def imported(fig):
+        for item in fig.get("import", []):
+            if item["what"].endswith("clients"):
+                ok = item["seconds"] <= 10 and item["peak_mb"] <= 300
+                return (
+                    f"{item['seconds']:.1f} s ({item['rows_per_s']:,} rows/s), peak {item['peak_mb']} MB",
+                    ok,
+                )
+        return None
+
+    add("import 100,000 clients from CSV", "≤ 10 s, ≤ 300 MB", imported)
+    if total_s is not None:
+        out.append(
+            {
+                "what": "whole suite (`make bench`)",
+                "target": "≤ 15 min",
+                "sqlite": f"{total_s / 60:.1f} min (both databases)",
+                "ok_sqlite": total_s <= 15 * 60,
+            }
+        )
+    return out
+
+
+def mark(ok) -> str:
+    return "" if ok is None else ("ok" if ok else "**MISS**")
+
+
+def table(rows_: list[dict], vendors: list[str]) -> str:
+    head = (
+        "| what | target | "
+        + " | ".join(
+            {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[v] + " | " for v in vendors
+        ).rstrip(" |")
+        + " |"
+    )
+    lines = [head, "|" + "---|" * (2 + 2 * len(vendors))]
+    for row in rows_:
+        cells = [row["what"], row["target"]]
+        for vendor in vendors:
+            cells += [row.get(vendor, "–"), mark(row.get(f"ok_{vendor}"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def shapes_table(figs: dict) -> str:
+    lines = [
+        "| database | gunicorn workers | status req/s | p50 / p99 ms | backups req/s | p50 / p99 ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for vendor, fig in figs.items():
+        for row in fig.get("agent", {}).get("shapes", []):
+            cls, workers, threads = row["shape"]
+            shape = f"{workers} × {cls}" + (f", {threads} threads" if cls == "gthread" else "")
+            s, b = row["status"], row["backups"]
+            lines.append(
+                f"| {vendor} | {shape} | {s['req_per_s']:,.0f} | {s['p50_ms']:.1f} / {s['p99_ms']:.1f} "
+                f"| {b['req_per_s']:,.0f} | {b['p50_ms']:.1f} / {b['p99_ms']:.1f} |"
+            )
+    return "\n".join(lines)
+
+
+def write_markdown(figs: dict, info: dict, total_s: float, loads: list[str]) -> str:
+    vendors = [v for v in ("sqlite", "postgresql") if v in figs]
+    body = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (bench/run.py); the notes below the tables are kept by hand "
+        "in bench/notes.md and copied in.",
+        "",
+        f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- Machine: {info['cores']} cores, {info['cpu']}, {info['memory_gb']} GB memory, {info['os']}. "
+        "The load generator (wrk) runs on the same machine as the server and the database, "
+        "so it takes part of the two cores.",
+        f"- Load average (1, 5, 15 min) at the start and the end: {loads[0]}; {loads[-1]}",
+        f"- Python {info['python']}, Django {info['django']}, SQLite {info['sqlite']}, "
+        + (f"PostgreSQL {info['postgresql']}, " if "postgresql" in info else "PostgreSQL not run, ")
+        + f"gunicorn {info['gunicorn']}, psycopg2 {info['psycopg2']}, {info['wrk']}",
+        "- Data: " + "; ".join(f"{v}: {figs[v]['seed_output']}" for v in vendors),
+        f"- Suite time: {total_s / 60:.1f} min",
+        "",
+        "## Figures against the targets",
+        "",
+        "Console pages: server time in process (django.test.Client, signed in as the big "
+        "reseller's admin, warm), median / p95 of 40 requests, and SQL queries per request. "
+        "Agent API: gunicorn "
+        f"({SHAPES[0][1]} {SHAPES[0][0]} workers × {SHAPES[0][2]} threads, bench/gunicorn.conf.py) "
+        f"on 127.0.0.1, wrk with {WRK_CONNECTIONS} connections over {WRK_THREADS} threads "
+        f"({CONNECT_CONNECTIONS} for connects), Bearer tokens of ~2,000 different clients. "
+        "SQLite agent figures are reported beside the PostgreSQL ones, not judged.",
+        "",
+        table(rows(figs, total_s), vendors),
+        "",
+        "## gunicorn worker shapes tried",
+        "",
+        shapes_table(figs),
+        "",
+    ]
+    notes = BENCH / "notes.md"
+    if notes.exists():
+        body += [notes.read_text().strip(), ""]
+    return "\n".join(body)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="shorter load runs")
+    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the bench databases")
+    parser.add_argument("--no-write", action="store_true", help="do not write BENCHMARKS.md")
+    parser.add_argument(
+        "--wait-quiet", type=float, default=90, help="wait up to N s for a load average below 1"
+    )
+    args = parser.parse_args()
+    if not shutil.which("wrk") and not args.skip_http:
+        raise SystemExit("wrk is needed for the HTTP load (apt-get install wrk), or --skip-http")
+    started = time.perf_counter()
+    OUT.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + args.wait_quiet
+    while float(open("/proc/loadavg").read().split()[0]) >= 1.0 and time.monotonic() < deadline:
+        time.sleep(5)
+    loads = [" ".join(open("/proc/loadavg").read().split()[:3])]
+    log(f"load average {loads[0]}")
+    env = base_env()
+    log("collectstatic")
+    manage(
+        {**env, "SQLITE_PATH": str(OUT / "collectstatic.sqlite3")},
+        "collectstatic",
+        "--noinput",
+        "-v0",
+    )
+    figs = {}
+    figs["sqlite"] = run_database(
+        {**env, "SQLITE_PATH": str(OUT / "bench.sqlite3")}, "sqlite", args
+    )
+    if os.environ.get("DATABASE_URL") and not args.sqlite_only:
+        figs["postgresql"] = run_database(
+            {**env, "DATABASE_URL": bench_pg_url(os.environ["DATABASE_URL"])}, "postgresql", args
+        )
+    loads.append(" ".join(open("/proc/loadavg").read().split()[:3]))
+    total = time.perf_counter() - started
+    (OUT / "figures.json").write_text(json.dumps(figs, indent=1))
+    info = machine()
+    text = write_markdown(figs, info, total, loads)
+    if not args.no_write:
+        (ROOT / "BENCHMARKS.md").write_text(text)
+    vendors = [v for v in ("sqlite", "postgresql") if v in figs]
+    print()
+    print(table(rows(figs, total), vendors))
+    print()
+    print(shapes_table(figs))
+    print(f"\nLoad average at start / end: {loads[0]} / {loads[-1]}; suite {total / 60:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,8 @@
+"""Settings of the benchmark runs: production settings (securecloud.settings, driven by
+the same environment variables), with collectstatic writing under bench/out/ so that a
+benchmark run never touches the project's own staticfiles/ folder."""
+
+from securecloud.settings import *  # noqa: F403
+from securecloud.settings import BASE_DIR
+
+STATIC_ROOT = BASE_DIR / "bench" / "out" / "static"
