@@ -261,3 +261,29 @@ def customer_email_context(customer: Node) -> dict:
     welcome = next((row for row in rows if row.kind == EmailDelivery.Kind.WELCOME), None)
     failed_reports = [row for row in rows if row.kind != EmailDelivery.Kind.WELCOME][:10]
     return {"welcome_email": welcome, "failed_reports": failed_reports}
+
+
+def send_set_password_email(user) -> None:
+    """A new admin's link to choose a password (Django's password-reset token, which
+    works once and expires after PASSWORD_RESET_TIMEOUT). The link is built from
+    SITE_URL, never from the request's Host header."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    reseller = user.membership.reseller
+    context = {"user": user, "reseller": reseller, "link": settings.SITE_URL.rstrip("/") + path}
+    EmailMultiAlternatives(
+        subject=f"Your SecureCloud Console login for {reseller.name}",
+        body=render_to_string("email/set_password.txt", context),
+        from_email=from_address(reseller.name),
+        to=[user.email],
+    ).send()

@@ -94,14 +94,35 @@ class ResellerForm(forms.Form):
 
 
 class AdminForm(forms.Form):
-    """A new admin login of a reseller; its one-time password is generated."""
+    """A new admin login of a reseller: a one-time password shown now, or an email with
+    a link to set a password."""
+
+    ONE_TIME_PASSWORD = "password"
+    EMAIL_LINK = "email"
 
     username = forms.CharField(label="Username", max_length=150)
     email = forms.EmailField(label="Email", required=False)
+    sign_in = forms.ChoiceField(
+        label="How they sign in the first time",
+        choices=[
+            (ONE_TIME_PASSWORD, "Show a one-time password now"),
+            (EMAIL_LINK, "Email them a link to set a password"),
+        ],
+        initial=ONE_TIME_PASSWORD,
+        required=False,
+        widget=forms.RadioSelect,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = save_helper(self)
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["sign_in"] = cleaned.get("sign_in") or self.ONE_TIME_PASSWORD
+        if cleaned["sign_in"] == self.EMAIL_LINK and not cleaned.get("email"):
+            self.add_error("email", "Enter an email address to send the link to.")
+        return cleaned
 
 
 class CustomerSortForm(forms.Form):

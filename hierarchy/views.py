@@ -32,7 +32,11 @@ from hierarchy.access import (
     get_node_for_user,
     get_reseller_for_user,
 )
-from hierarchy.emails import customer_email_context, queue_welcome_email
+from hierarchy.emails import (
+    customer_email_context,
+    queue_welcome_email,
+    send_set_password_email,
+)
 from hierarchy.forms import AdminForm, CustomerForm, CustomerSortForm, ResellerForm
 from hierarchy.models import Node, reseller_of
 
@@ -467,7 +471,8 @@ def admin_add(request, code):
     reseller = get_reseller_for_user(request.user, code)
     form = AdminForm(request.POST)
     if form.is_valid():
-        password = secrets.token_urlsafe(12)
+        by_email = form.cleaned_data["sign_in"] == AdminForm.EMAIL_LINK
+        password = None if by_email else secrets.token_urlsafe(12)
         try:
             user = services.add_reseller_admin(
                 reseller,
@@ -480,12 +485,19 @@ def admin_add(request, code):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            # Shown once, on the next page, then gone from the session.
-            request.session[ONE_TIME_PASSWORD_KEY] = {
-                "username": user.username,
-                "password": password,
-            }
-            messages.success(request, f"Admin {user.username} added.")
+            if by_email:
+                send_set_password_email(user)
+                messages.success(
+                    request,
+                    f"Admin {user.username} added: a link to set a password went to {user.email}.",
+                )
+            else:
+                # Shown once, on the next page, then gone from the session.
+                request.session[ONE_TIME_PASSWORD_KEY] = {
+                    "username": user.username,
+                    "password": password,
+                }
+                messages.success(request, f"Admin {user.username} added.")
             return redirect(reverse("reseller-pane", args=[reseller.code]) + "#admins")
     return _reseller_pane(request, reseller, admin_form=form)
 

@@ -623,3 +623,36 @@ def test_every_page_is_404_for_another_reseller(bob_client, alpha_urls):
 def test_mutations_refuse_get(alice_client, alpha_urls):
     for url in alpha_urls["post_only"]:
         assert alice_client.get(url).status_code == 405, url
+
+
+def test_a_new_admin_can_get_a_link_to_set_a_password_by_email(
+    alice_client, reseller_a, mailoutbox, settings
+):
+    settings.SITE_URL = "https://console.example.com"
+    response = alice_client.post(
+        reverse("admin-add", args=[reseller_a.code]),
+        {"username": "linda", "email": "linda@alpha.example", "sign_in": "email"},
+    )
+    assert response.status_code == 302
+    linda = Membership.objects.get(user__username="linda").user
+    assert not linda.has_usable_password()
+    assert mailoutbox[0].to == ["linda@alpha.example"]
+    link = re.search(r"https://console\.example\.com(/account/reset/\S+/)", mailoutbox[0].body)
+    assert link, mailoutbox[0].body  # built from SITE_URL, not from the request's host
+    alice_client.logout()
+    form_page = alice_client.get(link.group(1), follow=True)
+    alice_client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "Linda-Chose-This-1", "new_password2": "Linda-Chose-This-1"},
+    )
+    linda.refresh_from_db()
+    assert linda.check_password("Linda-Chose-This-1")
+
+
+def test_the_email_link_option_needs_an_email(alice_client, reseller_a):
+    response = alice_client.post(
+        reverse("admin-add", args=[reseller_a.code]), {"username": "nomail", "sign_in": "email"}
+    )
+    assert response.status_code == 200
+    assert "Enter an email address to send the link to." in response.content.decode()
+    assert not Membership.objects.filter(user__username="nomail").exists()
