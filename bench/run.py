@@ -523,7 +523,7 @@ def rows(figs: dict, total_s: float | None) -> list[dict]:
         add(name, CONSOLE_TARGET, console(name))
 
     def html(fig):
-        sizes = {i["name"]: i["bytes"] for i in fig.get("console", [])}
+        sizes = {i["name"]: i["bytes"] for i in fig.get("console", []) if "bytes" in i}
         flat = sizes.get("console home, 1,000 direct customers")
         if flat is None:
             return None
@@ -644,13 +644,8 @@ def mark(ok) -> str:
 
 
 def table(rows_: list[dict], vendors: list[str]) -> str:
-    head = (
-        "| what | target | "
-        + " | ".join(
-            {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[v] + " | " for v in vendors
-        ).rstrip(" |")
-        + " |"
-    )
+    names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    head = "| what | target | " + "".join(f"{names[v]} | | " for v in vendors).rstrip()
     lines = [head, "|" + "---|" * (2 + 2 * len(vendors))]
     for row in rows_:
         cells = [row["what"], row["target"]]
@@ -728,9 +723,16 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the bench databases")
     parser.add_argument("--no-write", action="store_true", help="do not write BENCHMARKS.md")
     parser.add_argument(
+        "--report-only", action="store_true", help="rewrite the report from bench/out/figures.json"
+    )
+    parser.add_argument(
         "--wait-quiet", type=float, default=90, help="wait up to N s for a load average below 1"
     )
     args = parser.parse_args()
+    if args.report_only:
+        saved = json.loads((OUT / "figures.json").read_text())
+        figs, total, loads = saved["figures"], saved["seconds"], saved["loads"]
+        return report(figs, total, loads, args)
     if not shutil.which("wrk") and not args.skip_http:
         raise SystemExit("wrk is needed for the HTTP load (apt-get install wrk), or --skip-http")
     started = time.perf_counter()
@@ -758,7 +760,13 @@ def main() -> int:
         )
     loads.append(" ".join(open("/proc/loadavg").read().split()[:3]))
     total = time.perf_counter() - started
-    (OUT / "figures.json").write_text(json.dumps(figs, indent=1))
+    (OUT / "figures.json").write_text(
+        json.dumps({"figures": figs, "seconds": total, "loads": loads}, indent=1)
+    )
+    return report(figs, total, loads, args)
+
+
+def report(figs: dict, total: float, loads: list[str], args) -> int:
     info = machine()
     text = write_markdown(figs, info, total, loads)
     if not args.no_write:
