@@ -11,11 +11,13 @@ from hierarchy.models import Membership, Node
 
 
 def get_node_for_user(user, code) -> Node:
-    return get_object_or_404(Node.objects.visible_to(user), code=code)
+    return get_object_or_404(Node.objects.visible_to(user).select_related("parent"), code=code)
 
 
 def get_reseller_for_user(user, code) -> Node:
-    return get_object_or_404(Node.objects.visible_to(user).resellers(), code=code)
+    return get_object_or_404(
+        Node.objects.visible_to(user).resellers().select_related("parent"), code=code
+    )
 
 
 def get_customer_for_user(user, code) -> Node:

@@ -15,8 +15,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -115,29 +125,21 @@ def _node_item(node: Node, level: int) -> TreeItem:
     return TreeItem(kind=node.kind, obj=node, expandable=expandable, level=level)
 
 
-def tree_children(parent: Node, page: int = 1, *, pinned=None) -> tuple[list[TreeItem], int | None]:
-    """One page of a node's children (one query), and the next page number if any.
+def _children_query(parents):
+    return Node.objects.filter(parent__in=parents).annotate(
+        has_clients=Exists(Client.objects.filter(customer=OuterRef("pk")))
+    )
 
-    `pinned` (the node or client on the selected path) is added when it is not on the
-    page, so that the selected item is always shown.
-    """
-    start = (page - 1) * TREE_PAGE_SIZE
+
+_CHILD_ORDER = ("-kind", "name", "pk")
+
+
+def _page_items(parent, rows, page: int, pinned) -> tuple[list[TreeItem], int | None]:
+    """Tree items of one page of `rows` (which hold up to one row more than a page)."""
     level = parent.level + 2
     if parent.is_reseller:
-        rows = list(
-            Node.objects.filter(parent=parent)
-            .annotate(has_clients=Exists(Client.objects.filter(customer=OuterRef("pk"))))
-            .order_by("-kind", "name", "pk")[start : start + TREE_PAGE_SIZE + 1]
-        )
         make = lambda row: _node_item(row, level)  # noqa: E731
     else:
-        rows = list(
-            Client.objects.filter(customer=parent)
-            .only(
-                "code", "customer_id", "securecloud_id", "name", "plan", "status", "trial_ends_at"
-            )
-            .order_by("securecloud_id")[start : start + TREE_PAGE_SIZE + 1]
-        )
         make = lambda row: TreeItem(kind="client", obj=row, expandable=False, level=level)  # noqa: E731
     more = page + 1 if len(rows) > TREE_PAGE_SIZE else None
     items = [make(row) for row in rows[:TREE_PAGE_SIZE]]
@@ -146,11 +148,63 @@ def tree_children(parent: Node, page: int = 1, *, pinned=None) -> tuple[list[Tre
     return items, more
 
 
+def tree_children(parent: Node, page: int = 1, *, pinned=None) -> tuple[list[TreeItem], int | None]:
+    """One page of a node's children (one query), and the next page number if any.
+
+    `pinned` (the node or client on the selected path) is added when it is not on the
+    page, so that the selected item is always shown.
+    """
+    start = (page - 1) * TREE_PAGE_SIZE
+    if parent.is_reseller:
+        query = _children_query([parent]).order_by(*_CHILD_ORDER)
+    else:
+        query = (
+            Client.objects.filter(customer=parent)
+            .only(
+                "code", "customer_id", "securecloud_id", "name", "plan", "status", "trial_ends_at"
+            )
+            .order_by("securecloud_id")
+        )
+    rows = list(query[start : start + TREE_PAGE_SIZE + 1])
+    return _page_items(parent, rows, page, pinned)
+
+
+def _first_pages_of(resellers: list[Node]) -> dict[int, list[Node]]:
+    """The first page (plus one row) of children of each reseller, in one query: a row
+    number per parent, so that the query count does not grow with the tree's depth."""
+    if len(resellers) == 1:
+        rows = list(_children_query(resellers).order_by(*_CHILD_ORDER)[: TREE_PAGE_SIZE + 1])
+        return {resellers[0].pk: rows}
+    position = Window(
+        RowNumber(),
+        partition_by=[F("parent_id")],
+        order_by=[F("kind").desc(), F("name").asc(), F("pk").asc()],
+    )
+    rows = (
+        _children_query(resellers)
+        .annotate(position=position)
+        .filter(position__lte=TREE_PAGE_SIZE + 1)
+        .order_by("parent_id", *_CHILD_ORDER)
+    )
+    pages: dict[int, list[Node]] = {reseller.pk: [] for reseller in resellers}
+    for row in rows:
+        pages[row.parent_id].append(row)
+    return pages
+
+
 def console_path(user, node: Node) -> list[Node]:
     """The nodes from the user's top reseller down to `node` (one query)."""
     root = reseller_of(user)
     if root is not None and root.pk == node.pk:
         return [node]
+    # Most pages sit one or two levels below the admin's reseller, and their parents are
+    # already loaded (select_related): follow those before asking the database.
+    path, current, parent_field = [node], node, Node._meta.get_field("parent")
+    while root is not None and parent_field.is_cached(current) and current.parent_id:
+        if current.parent_id == root.pk:
+            return [root, *reversed(path)]
+        current = current.parent
+        path.append(current)
     query = Node.objects.filter(tree_id=node.tree_id, lft__lte=node.lft, rght__gte=node.rght)
     if root is not None:
         query = query.filter(lft__gte=root.lft)
@@ -158,13 +212,18 @@ def console_path(user, node: Node) -> list[Node]:
 
 
 def build_tree(path: list[Node], client: Client | None = None) -> TreeItem:
-    """The tree with every node on `path` expanded (one query per level)."""
+    """The tree with every node on `path` expanded: one query for the children of all
+    the resellers on the path, and one for a selected customer's clients."""
     selected = client or path[-1]
     root = _node_item(path[0], 1)
+    first_pages = _first_pages_of([node for node in path if node.is_reseller])
     item = root
     for depth, node in enumerate(path):
         pinned = path[depth + 1] if depth + 1 < len(path) else client
-        children, more = tree_children(node, pinned=pinned)
+        if node.is_reseller:
+            children, more = _page_items(node, first_pages[node.pk], 1, pinned)
+        else:
+            children, more = tree_children(node, pinned=pinned)
         item.children, item.more_page = children, more
         item.expandable = bool(children)
         if pinned is None:

@@ -241,11 +241,6 @@ def test_pages_of_the_resellers_own_customers_stay_within_ten_queries(
     assert max(counts.values()) <= 10, counts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="build_tree runs one query per level of the selected path: a sub-reseller's "
-    "pane takes 12 queries, its customers' panes 11 (see BENCHMARKS.md)",
-)
 def test_pages_one_sub_reseller_down_stay_within_ten_queries(
     alice_client, world, sub_reseller_a, customer_a_east
 ):
