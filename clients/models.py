@@ -10,24 +10,12 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from hierarchy.models import Node
+from hierarchy.models import Node, TenantQuerySetMixin
 
 
-class ClientQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """The one way in for reads: clients of customers in the user's subtree."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        from hierarchy.models import reseller_of
-
-        root = reseller_of(user)
-        if root is None:
-            return self.none()
-        return self.within(root)
-
+class ClientQuerySet(TenantQuerySetMixin, models.QuerySet):
     def within(self, node):
+        """Clients of the customers in `node`'s subtree."""
         return self.filter(
             customer__tree_id=node.tree_id,
             customer__lft__gte=node.lft,

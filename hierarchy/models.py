@@ -46,15 +46,12 @@ def new_registration_key() -> str:
     return "".join(secrets.choice(REGISTRATION_KEY_ALPHABET) for _ in range(32))
 
 
-class NodeQuerySet(TreeQuerySet):
-    def resellers(self):
-        return self.filter(kind=Node.Kind.RESELLER)
-
-    def customers(self):
-        return self.filter(kind=Node.Kind.CUSTOMER)
+class TenantQuerySetMixin:
+    """The one way in for reads: `visible_to(user)` is what the user's reseller subtree
+    holds (everything for a superuser, nothing for a login without a reseller). The
+    queryset says what "within a node" means for its rows."""
 
     def visible_to(self, user):
-        """The one way in for reads: the nodes of the user's reseller subtree."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_superuser:
@@ -63,6 +60,17 @@ class NodeQuerySet(TreeQuerySet):
         if root is None:
             return self.none()
         return self.within(root)
+
+    def within(self, node):  # pragma: no cover - each queryset defines it
+        raise NotImplementedError
+
+
+class NodeQuerySet(TenantQuerySetMixin, TreeQuerySet):
+    def resellers(self):
+        return self.filter(kind=Node.Kind.RESELLER)
+
+    def customers(self):
+        return self.filter(kind=Node.Kind.CUSTOMER)
 
     def within(self, node):
         """`node` and everything below it (read from its current lft/rght)."""
