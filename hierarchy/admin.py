@@ -18,10 +18,11 @@ from hierarchy.models import (
     Node,
     Reseller,
 )
+from securecloud.net import request_origin
 
 
 def _origin(request) -> str:
-    return f"admin {request.META.get('REMOTE_ADDR', '')}".strip()
+    return request_origin(request, "admin")
 
 
 class TreeIndentMixin:

@@ -16,10 +16,7 @@ from hierarchy import reports
 from hierarchy.access import get_customer_for_user
 from hierarchy.emails import queue_welcome_email, retry_email
 from hierarchy.models import EmailDelivery
-
-
-def _origin(request) -> str:
-    return f"console {request.META.get('REMOTE_ADDR', '')}".strip()
+from hierarchy.views import origin_of
 
 
 def _flash_outcome(request, delivery: EmailDelivery, what: str) -> None:
@@ -36,7 +33,9 @@ def _flash_outcome(request, delivery: EmailDelivery, what: str) -> None:
 def welcome_resend(request, code):
     customer = get_customer_for_user(request.user, code)
     try:
-        delivery = queue_welcome_email(customer, acting_user=request.user, origin=_origin(request))
+        delivery = queue_welcome_email(
+            customer, acting_user=request.user, origin=origin_of(request)
+        )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
@@ -52,7 +51,7 @@ def email_retry(request, code, delivery_code):
         EmailDelivery.objects.filter(customer=customer), code=delivery_code
     )
     try:
-        delivery = retry_email(delivery, acting_user=request.user, origin=_origin(request))
+        delivery = retry_email(delivery, acting_user=request.user, origin=origin_of(request))
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:

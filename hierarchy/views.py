@@ -49,6 +49,7 @@ from hierarchy.emails import (
 )
 from hierarchy.forms import AdminForm, CustomerForm, CustomerSortForm, ResellerForm
 from hierarchy.models import Node, reseller_of
+from securecloud.net import request_origin
 
 TREE_PAGE_SIZE = 50
 TABLE_PAGE_SIZE = 25
@@ -59,7 +60,7 @@ ONE_TIME_PASSWORD_KEY = "console_new_admin"
 
 def origin_of(request) -> str:
     """What the audit log records as the origin of a console change."""
-    return f"console {request.META.get('REMOTE_ADDR', '')}".strip()
+    return request_origin(request, "console")
 
 
 def search_term(request, limit: int = 100) -> str:

@@ -31,3 +31,8 @@ def axes_client_ip(request) -> str | None:
         return str(ipaddress.ip_address(address))
     except ValueError:
         return None
+
+
+def request_origin(request, channel: str = "console") -> str:
+    """What the audit log records as the origin of a change: the channel and the address."""
+    return f"{channel} {client_ip(request)}"
