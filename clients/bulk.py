@@ -24,12 +24,16 @@ from typing import TextIO
 from django.contrib.auth.hashers import get_hasher, identify_hasher, make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from clients.models import AgentToken, Client
-from clients.services import ID_TAKEN, PASSWORD_REQUIRED, clean_new_client
+from clients.services import (
+    ID_TAKEN,
+    PASSWORD_REQUIRED,
+    clean_new_client,
+    refresh_customer_totals,
+)
 from hierarchy import audit, bulk
 from hierarchy.models import Node
 
@@ -272,7 +276,7 @@ def import_clients(
                 new[6] == Client.Status.DISABLED and old_status != Client.Status.DISABLED
             ):
                 revoke.append(pk)
-            if customer_pk != old_customer and used:
+            if customer_pk != old_customer:
                 moved_bytes[old_customer] -= used
                 moved_bytes[customer_pk] += used
         pending.clear()
@@ -460,9 +464,10 @@ def import_clients(
             if revoke:
                 for start in range(0, len(revoke), CHUNK):
                     AgentToken.objects.filter(client_id__in=revoke[start : start + CHUNK]).delete()
-            for customer_pk, delta in moved_bytes.items():
-                if delta:
-                    Node.objects.filter(pk=customer_pk).update(used_bytes=F("used_bytes") + delta)
+            touched = {item[2] for item in creates} | set(moved_bytes)
+            for start in range(0, len(touched), CHUNK):
+                chunk = list(touched)[start : start + CHUNK]
+                refresh_customer_totals(Node.objects.filter(pk__in=chunk))
             audit.record_import("clients", top, summary, acting_user=acting_user, origin=origin)
     except IntegrityError:
         raise bulk.BadFile(bulk.CHANGED_DURING_IMPORT) from None

@@ -9,7 +9,8 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clients.models import Client
@@ -129,6 +130,7 @@ def create_client(
     try:
         with transaction.atomic():
             client.save()
+            _shift_customer_totals(customer.pk, clients=1)
             # Agents that auto-add themselves act with no user: the origin names them.
             audit.record(
                 "client.created",
@@ -267,8 +269,8 @@ def move_client(client: Client, customer: Node, *, acting_user=None, origin: str
         old_customer = client.customer
         client.customer = customer
         client.save(update_fields=["customer", "updated_at"])
-        _shift_used_bytes(old_customer.pk, -client.used_bytes)
-        _shift_used_bytes(customer.pk, client.used_bytes)
+        _shift_customer_totals(old_customer.pk, clients=-1, used_bytes=-client.used_bytes)
+        _shift_customer_totals(customer.pk, clients=1, used_bytes=client.used_bytes)
         audit.record(
             "client.moved",
             client,
@@ -283,7 +285,7 @@ def delete_client(client: Client, *, acting_user=None, origin: str = "") -> None
     with transaction.atomic():
         client = Client.objects.select_for_update().get(pk=client.pk)
         revoke_agent_tokens(client)
-        _shift_used_bytes(client.customer_id, -client.used_bytes)
+        _shift_customer_totals(client.customer_id, clients=-1, used_bytes=-client.used_bytes)
         audit.record(
             "client.deleted",
             client,
@@ -297,6 +299,29 @@ def delete_client(client: Client, *, acting_user=None, origin: str = "") -> None
         client.delete()
 
 
-def _shift_used_bytes(customer_id: int, delta: int) -> None:
-    if delta:
-        Node.objects.filter(pk=customer_id).update(used_bytes=F("used_bytes") + delta)
+def _shift_customer_totals(customer_id: int, *, clients: int = 0, used_bytes: int = 0) -> None:
+    """Move a customer's client count and storage used by a delta, in the database (F()),
+    so that concurrent writers never lose each other's changes."""
+    changes = {}
+    if clients:
+        changes["client_count"] = F("client_count") + clients
+    if used_bytes:
+        changes["used_bytes"] = F("used_bytes") + used_bytes
+    if changes:
+        Node.objects.filter(pk=customer_id).update(**changes)
+
+
+def refresh_customer_totals(customers) -> None:
+    """Recount the client count and storage used of `customers` (a queryset of customer
+    nodes) from their clients: for bulk writes, which do not go client by client."""
+    clients = Client.objects.filter(customer=OuterRef("pk")).order_by().values("customer")
+    customers.update(
+        client_count=Coalesce(
+            Subquery(clients.annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
+            0,
+        ),
+        used_bytes=Coalesce(
+            Subquery(clients.annotate(total=Sum("used_bytes")).values("total")),
+            0,
+        ),
+    )

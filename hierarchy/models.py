@@ -108,6 +108,9 @@ class Node(MPTTModel):
     # Sum of the clients' storage, kept by the services that change it so that listings
     # need no aggregate over every client.
     used_bytes = models.BigIntegerField("Storage used", default=0)
+    # Customers: how many clients they have, kept by the same services, so that the
+    # customers table sorts by it without counting every client of the reseller.
+    client_count = models.PositiveIntegerField("Clients", default=0)
     # Resellers: every admin of this reseller and of the resellers below must sign in
     # with a second factor.
     require_two_factor = models.BooleanField("Require two-factor sign-in", default=False)
@@ -351,3 +354,20 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+
+class HealthSnapshot(models.Model):
+    """The backup-health counts of a reseller's subtree as of `computed_at`.
+
+    Counting them reads every client of the subtree; the console shows a snapshot at most
+    HEALTH_MAX_AGE old instead, shared by every server process.
+    """
+
+    reseller = models.OneToOneField(Node, on_delete=models.CASCADE, related_name="+")
+    computed_at = models.DateTimeField()
+    failed = models.PositiveIntegerField()
+    stale = models.PositiveIntegerField()
+    over = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"health of {self.reseller_id} at {self.computed_at:%H:%M:%S}"

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
 from django.db.models import (
     Count,
     Exists,
@@ -48,13 +49,17 @@ from hierarchy.emails import (
     send_set_password_email,
 )
 from hierarchy.forms import AdminForm, CustomerForm, CustomerSortForm, ResellerForm
-from hierarchy.models import Node, reseller_of
+from hierarchy.models import HealthSnapshot, Node, reseller_of
 from securecloud.net import request_origin
 
 TREE_PAGE_SIZE = 50
 TABLE_PAGE_SIZE = 25
 SEARCH_LIMIT = 20
+# Shorter terms match too much to be useful, and PostgreSQL's trigram indexes need three.
+SEARCH_MIN_LENGTH = 3
 STALE_AFTER = timedelta(hours=24)
+# The backup-health summary may be this old (counting it reads every client).
+HEALTH_MAX_AGE = timedelta(minutes=1)
 ONE_TIME_PASSWORD_KEY = "console_new_admin"
 
 
@@ -317,41 +322,40 @@ def _customer_table(request, reseller: Node):
     sort_form = CustomerSortForm(request.GET)
     sort = sort_form.cleaned_data["sort"] if sort_form.is_valid() else ""
     sort = sort or "name"
-    customers = Node.objects.customers().filter(parent=reseller)
-    client_count = Subquery(
-        Client.objects.filter(customer=OuterRef("pk"))
-        .order_by()
-        .values("customer")
-        .annotate(n=Count("pk"))
-        .values("n"),
-        output_field=IntegerField(),
-    )
     order = CustomerSortForm.SORTS[sort]
-    if order.lstrip("-") == "client_count":
-        customers = customers.annotate(client_count=Coalesce(client_count, Value(0)))
     field_name = order.lstrip("-")
     expression = (
         F(field_name).desc(nulls_first=True)
         if order.startswith("-")
         else F(field_name).asc(nulls_last=True)
     )
-    page = paginate(request, customers.order_by(expression, "name", "pk"))
-    if order.lstrip("-") != "client_count":
-        # Count the clients of this page's customers only.
-        counts = dict(
-            Client.objects.filter(customer__in=[c.pk for c in page.object_list])
-            .order_by()
-            .values_list("customer")
-            .annotate(n=Count("pk"))
-        )
-        for customer in page.object_list:
-            customer.client_count = counts.get(customer.pk, 0)
-    return page, sort
+    customers = Node.objects.customers().filter(parent=reseller)
+    return paginate(request, customers.order_by(expression, "name", "pk")), sort
 
 
 def backup_health(reseller: Node) -> dict:
-    """Counts over the whole subtree, in one query."""
+    """The subtree's backup-health counts, from a snapshot at most HEALTH_MAX_AGE old
+    (one query), or counted afresh and stored for every server process to share."""
     now = timezone.now()
+    snapshot = list(
+        HealthSnapshot.objects.filter(
+            reseller=reseller, computed_at__gte=now - HEALTH_MAX_AGE
+        ).values("failed", "stale", "over", "computed_at")[:1]
+    )
+    if snapshot:
+        return {**snapshot[0], "as_of": snapshot[0]["computed_at"]}
+    counts = count_backup_health(reseller, now)
+    if not HealthSnapshot.objects.filter(reseller=reseller).update(computed_at=now, **counts):
+        try:
+            with transaction.atomic():
+                HealthSnapshot.objects.create(reseller=reseller, computed_at=now, **counts)
+        except IntegrityError:
+            pass  # another process stored one at the same moment: either will do
+    return {**counts, "as_of": now}
+
+
+def count_backup_health(reseller: Node, now) -> dict:
+    """Counts over the whole subtree, in one query (it reads every client of it)."""
     clients = Client.objects.within(reseller).order_by().values("customer__tree_id")
     failed = clients.filter(last_backup_status=Client.BackupStatus.FAILED)
     stale = clients.filter(stale_clients_q(now))
@@ -369,13 +373,12 @@ def backup_health(reseller: Node) -> dict:
             Value(0),
         )
 
-    row = (
+    return (
         Node.objects.filter(pk=reseller.pk)
         .annotate(failed=count(failed), stale=count(stale), over=count(over))
         .values("failed", "stale", "over")
         .get()
     )
-    return row
 
 
 def stale_clients_q(now) -> Q:
@@ -725,7 +728,8 @@ def search(request):
         raise Http404("No reseller.")
     query = search_term(request)
     customers = clients = []
-    if query:
+    too_short = len(query) < SEARCH_MIN_LENGTH
+    if query and not too_short:
         customers = list(
             Node.objects.visible_to(request.user)
             .filter(Q(name__icontains=query) | Q(contact_email__icontains=query))
@@ -742,7 +746,14 @@ def search(request):
             .select_related("customer")
             .order_by("securecloud_id")[:SEARCH_LIMIT]
         )
-    context = {"q": query, "customers": customers, "clients": clients, "limit": SEARCH_LIMIT}
+    context = {
+        "q": query,
+        "customers": customers,
+        "clients": clients,
+        "limit": SEARCH_LIMIT,
+        "too_short": too_short,
+        "min_length": SEARCH_MIN_LENGTH,
+    }
     if request.htmx:
         response = render(request, "console/search.html#results", context)
         patch_vary_headers(response, ["HX-Request"])

@@ -15,11 +15,11 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Max, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Max
 from django.utils import timezone
 
 from clients.models import Client
+from clients.services import refresh_customer_totals
 from hierarchy import bulk, services
 from hierarchy.models import GB, TB, Node, new_registration_key
 
@@ -192,17 +192,8 @@ class Command(BaseCommand):
                 totals["clients"] += self._clients(rng, o, prefix, index, tree_id, now, shared_hash)
                 if o["reports_days"]:
                     totals["reports"] += self._reports(rng, tree_id, o["reports_days"], now)
-                Node.objects.filter(tree_id=tree_id, kind=Node.Kind.CUSTOMER).update(
-                    used_bytes=Coalesce(
-                        Subquery(
-                            Client.objects.filter(customer=OuterRef("pk"))
-                            .order_by()
-                            .values("customer")
-                            .annotate(total=Sum("used_bytes"))
-                            .values("total")
-                        ),
-                        0,
-                    )
+                refresh_customer_totals(
+                    Node.objects.filter(tree_id=tree_id, kind=Node.Kind.CUSTOMER)
                 )
                 if o["admin_password"]:
                     try:
