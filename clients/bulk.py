@@ -49,6 +49,8 @@ CLIENT_COLUMNS = (
     "status",
     "reseller",
 )
+# The width of Client.password.
+MAX_PASSWORD_HASH_LENGTH = 256
 CHUNK = 900  # IDs per IN query (under SQLite's old 999-variable limit)
 # Hash in worker processes only when it takes longer than this in one process.
 POOL_THRESHOLD_SECONDS = 1.0
@@ -339,6 +341,13 @@ def import_clients(
         )
         if password and password_hash:
             row_errors.append(("password_hash", "Give either password or password_hash, not both."))
+        elif password_hash and len(password_hash) > MAX_PASSWORD_HASH_LENGTH:
+            row_errors.append(
+                (
+                    "password_hash",
+                    f"A password hash has at most {MAX_PASSWORD_HASH_LENGTH} characters.",
+                )
+            )
         elif password_hash:
             try:
                 identify_hasher(password_hash)

@@ -31,7 +31,7 @@ class NewClientForm(PasswordPairMixin, forms.Form):
         "this ID when installing SecureCloud on their machine.",
     )
     name = forms.CharField(label="Name", max_length=200, required=False)
-    email = forms.EmailField(label="Email", required=False)
+    email = forms.EmailField(label="Email", required=False, max_length=254)
     password = forms.CharField(
         label="Password",
         strip=False,
@@ -84,7 +84,7 @@ class NewClientForm(PasswordPairMixin, forms.Form):
 
 class EditClientForm(forms.Form):
     name = forms.CharField(label="Name", max_length=200, required=False)
-    email = forms.EmailField(label="Email", required=False)
+    email = forms.EmailField(label="Email", required=False, max_length=254)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

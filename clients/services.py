@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -17,6 +16,7 @@ from clients.models import Client
 from clients.validators import normalise_securecloud_id, validate_client_password
 from hierarchy import audit
 from hierarchy.models import Node
+from hierarchy.validators import clean_email_address
 
 MAX_TRIAL_EXTENSION_DAYS = 3650
 CLIENT_FIELDS = ("securecloud_id", "name", "email", "plan", "trial_ends_at", "status")
@@ -36,9 +36,9 @@ def _clean_email(email: str) -> str:
     email = (email or "").strip()
     if email:
         try:
-            validate_email(email)
-        except ValidationError:
-            raise ValidationError({"email": "Enter a valid email address."}) from None
+            email = clean_email_address(email)
+        except ValidationError as exc:
+            raise ValidationError({"email": exc.messages}) from None
     return email
 
 

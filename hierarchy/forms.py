@@ -43,7 +43,7 @@ class CustomerForm(forms.Form):
 
     name = forms.CharField(label="Name", max_length=MAX_NAME_LENGTH)
     contact_name = forms.CharField(label="Contact name", max_length=MAX_NAME_LENGTH, required=False)
-    contact_email = forms.EmailField(label="Contact email")
+    contact_email = forms.EmailField(label="Contact email", max_length=254)
     usage_space_bytes = forms.TypedChoiceField(
         label="Usage space", coerce=_usage_space_value, empty_value=DEFAULT_USAGE_SPACE
     )
@@ -101,7 +101,7 @@ class AdminForm(forms.Form):
     EMAIL_LINK = "email"
 
     username = forms.CharField(label="Username", max_length=150)
-    email = forms.EmailField(label="Email", required=False)
+    email = forms.EmailField(label="Email", required=False, max_length=254)
     sign_in = forms.ChoiceField(
         label="How they sign in the first time",
         choices=[

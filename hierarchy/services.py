@@ -10,7 +10,6 @@ re-reads the nodes it builds on.
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 
 from hierarchy import audit
@@ -21,6 +20,7 @@ from hierarchy.models import (
     Node,
     new_registration_key,
 )
+from hierarchy.validators import clean_email_address
 
 # Namespace of our PostgreSQL advisory locks: (namespace, tree_id); tree_id 0 = new roots.
 _TREE_LOCK_NAMESPACE = 7411
@@ -145,9 +145,9 @@ def clean_customer_fields(
         errors["contact_email"] = ["Enter the customer's contact email."]
     else:
         try:
-            validate_email(contact_email)
-        except ValidationError:
-            errors["contact_email"] = ["Enter a valid email address."]
+            contact_email = clean_email_address(contact_email)
+        except ValidationError as exc:
+            errors["contact_email"] = exc.messages
     contact_name = (contact_name or "").strip()
     if len(contact_name) > MAX_NAME_LENGTH:
         errors["contact_name"] = [f"A name has at most {MAX_NAME_LENGTH} characters."]
@@ -357,9 +357,9 @@ def add_reseller_admin(
     email = (email or "").strip()
     if email:
         try:
-            validate_email(email)
-        except ValidationError:
-            errors["email"] = ["Enter a valid email address."]
+            email = clean_email_address(email)
+        except ValidationError as exc:
+            errors["email"] = exc.messages
     if password is not None and not errors:
         try:
             validate_password(password, user_model(username=username, email=email))

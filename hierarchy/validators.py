@@ -4,6 +4,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 _UNITS = {"MB": 10**6, "GB": 10**9, "TB": 10**12}
 _USAGE_SPACE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]{2})\s*$")
@@ -73,3 +74,20 @@ def parse_bool(text: str) -> bool:
         raise ValidationError(
             "Enter yes/no, true/false, 1/0 or y/n.", code="invalid_boolean"
         ) from None
+
+
+MAX_EMAIL_LENGTH = 254  # RFC 5321's limit, and the columns' width
+
+
+def clean_email_address(value: str) -> str:
+    """A trimmed email address, or a ValidationError fit for a form or an import line."""
+    value = (value or "").strip()
+    if len(value) > MAX_EMAIL_LENGTH:
+        raise ValidationError(
+            f"An email address has at most {MAX_EMAIL_LENGTH} characters.", code="max_length"
+        )
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise ValidationError("Enter a valid email address.", code="invalid") from None
+    return value

@@ -194,3 +194,91 @@ def test_control_characters_in_the_move_search_are_ignored(alice_client, client_
     response = alice_client.get(reverse("client-move", args=[client_a1.code]), {"q": "Ac\x00me"})
     assert response.status_code == 200
     assert "Acme" in response.content.decode()
+
+
+LONG_EMAIL = "a" * 300 + "@b.example"
+
+
+def test_overlong_emails_are_form_errors_everywhere(alice_client, reseller_a, customer_a1):
+    from hierarchy.models import Membership
+
+    forms = [
+        (
+            reverse("customer-add", args=[reseller_a.code]),
+            {
+                "name": "Long",
+                "contact_email": LONG_EMAIL,
+                "usage_space_bytes": str(10 * 10**9),
+                "trial_days": "30",
+            },
+        ),
+        (
+            reverse("customer-edit", args=[customer_a1.code]),
+            {
+                "name": "Acme",
+                "contact_email": LONG_EMAIL,
+                "usage_space_bytes": str(10 * 10**9),
+                "trial_days": "30",
+            },
+        ),
+        (
+            reverse("client-add", args=[customer_a1.code]),
+            {
+                "securecloud_id": "long@acme.example",
+                "email": LONG_EMAIL,
+                "password": "pw-123456789",
+                "password2": "pw-123456789",
+            },
+        ),
+        (
+            reverse("admin-add", args=[reseller_a.code]),
+            {"username": "longmail", "email": LONG_EMAIL},
+        ),
+    ]
+    for url, data in forms:
+        response = alice_client.post(url, data)
+        assert response.status_code == 200, url
+        assert "254 characters" in response.content.decode(), url
+    customer_a1.refresh_from_db()
+    assert customer_a1.contact_email == "it@acme.example"
+    assert not Client.objects.exists()
+    assert not Membership.objects.filter(user__username="longmail").exists()
+
+
+def test_overlong_emails_and_hashes_are_import_errors(reseller_a, customer_a1, tmp_path):
+    customers = tmp_path / "customers.csv"
+    customers.write_text(f"name,contact_email\nLong,{LONG_EMAIL}\n")
+    errors = StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "import_customers",
+            str(customers),
+            "--reseller",
+            reseller_a.name,
+            stdout=StringIO(),
+            stderr=errors,
+        )
+    assert "line 2, contact_email: An email address has at most 254 characters." in (
+        errors.getvalue()
+    )
+    clients = tmp_path / "clients.csv"
+    clients.write_text(
+        "securecloud_id,customer,email,password_hash\n"
+        f"x1@acme.example,Acme,{LONG_EMAIL},\n"
+        f"x2@acme.example,Acme,,pbkdf2_sha256$1000$salt${'A' * 400}\n"
+    )
+    errors = StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "import_clients",
+            str(clients),
+            "--reseller",
+            reseller_a.name,
+            stdout=StringIO(),
+            stderr=errors,
+        )
+    assert "line 2, email: An email address has at most 254 characters." in errors.getvalue()
+    assert "line 3, password_hash: A password hash has at most 256 characters." in (
+        errors.getvalue()
+    )
+    assert not Client.objects.exists()
