@@ -22,6 +22,7 @@ from clients import ratelimit
 from clients.models import AgentToken, BackupReport, Client
 from clients.services import create_client
 from clients.validators import normalise_securecloud_id, validate_client_password
+from hierarchy import audit
 from hierarchy.models import Node
 
 AGENT_ORIGIN = "agent"
@@ -171,15 +172,12 @@ def parse_connect(data: Any) -> ConnectRequest:
             securecloud_id = normalise_securecloud_id(raw_id)
         except ValidationError as exc:
             f.errors["securecloud_id"] = exc.messages[0]
-    # Hashed, never stored: any character that encodes is fine.
+    # Hashed, never stored: any character that encodes is fine. The password rules apply
+    # only where a connect sets a password (rules 2 and 3); to an existing password a
+    # short guess is just a wrong password (401), and imported hashes may be of any length.
     password = f.string(
         "password", required=True, max_length=MAX_PASSWORD_FIELD_LENGTH, any_character=True
     )
-    if password is not None:
-        try:
-            validate_client_password(password)
-        except ValidationError as exc:
-            f.errors["password"] = exc.messages[0]
     key = f.string("registration_key", max_length=MAX_REGISTRATION_KEY_LENGTH)
     hostname = f.string("hostname", max_length=MAX_HOSTNAME_LENGTH)
     agent_version = f.string("agent_version", max_length=MAX_AGENT_VERSION_LENGTH)
@@ -398,7 +396,7 @@ def _connect(req: ConnectRequest, ip: str) -> ConnectResult:
             .first()
         )
         if client is not None:
-            return _connect_known(client, req)
+            return _connect_known(client, req, ip)
         created = _connect_new(req, ip)
         if created is not None:
             return created
@@ -406,7 +404,7 @@ def _connect(req: ConnectRequest, ip: str) -> ConnectResult:
     raise AgentError(*INVALID_CREDENTIALS)
 
 
-def _connect_known(client: Client, req: ConnectRequest) -> ConnectResult:
+def _connect_known(client: Client, req: ConnectRequest, ip: str) -> ConnectResult:
     if client.password:
         # Rule 1: the password must match (hashed once, outside any lock).
         checked_hash = client.password
@@ -431,6 +429,10 @@ def _connect_known(client: Client, req: ConnectRequest) -> ConnectResult:
     if not customer.auto_add_clients:
         raise AgentError(403, "authorization_required")
     check_client_state(client)
+    try:
+        validate_client_password(req.password)
+    except ValidationError as exc:
+        raise invalid_request({"password": exc.messages[0]}) from None
     hashed = make_password(req.password)
     with transaction.atomic():
         client = _lock(client)
@@ -444,7 +446,15 @@ def _connect_known(client: Client, req: ConnectRequest) -> ConnectResult:
             return _connected(client, req, set_password=False)
         check_client_state(client)
         client.password = hashed
-        return _connected(client, req, set_password=True)
+        before = client.status
+        result = _connected(client, req, set_password=True)
+        audit.record(
+            "client.claimed_by_agent",
+            client,
+            origin=f"{AGENT_ORIGIN} {ip}",
+            changes={"password": ["not set", "set"], "status": [before, client.status]},
+        )
+        return result
 
 
 def _connect_new(req: ConnectRequest, ip: str) -> ConnectResult | None:

@@ -102,6 +102,7 @@ def openapi(request: HttpRequest) -> JsonResponse:
     return JsonResponse(openapi_document())
 
 
+@csrf_exempt  # agents have no CSRF cookie: a mistyped path must still answer JSON
 def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     """Any other path under /api/v1/: JSON like every other answer of the API."""
     return JsonResponse({"error": "not_found"}, status=404)

@@ -216,8 +216,9 @@ _DOCUMENT: dict[str, Any] = {
                     },
                     "password": {
                         "type": "string",
-                        "minLength": 8,
                         "maxLength": MAX_PASSWORD_FIELD_LENGTH,
+                        "description": "The client's password. A connect that sets it (the "
+                        "first connect of an auto-added client) needs at least 8 characters.",
                     },
                     "registration_key": {
                         "type": "string",

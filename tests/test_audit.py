@@ -221,3 +221,21 @@ def test_an_agent_auto_add_through_the_api_records_the_agents_address(client, cu
     event = _last("client.created")
     assert event.object_repr == "new-laptop@bolt.example"
     assert event.actor is None and event.origin == "agent 192.0.2.9"
+
+
+def test_an_agent_claiming_a_client_without_password_is_recorded(client, customer_b1):
+    client_services.create_client(customer_b1, securecloud_id="claim@bolt.example")
+    response = client.post(
+        "/api/v1/agent/connect",
+        {
+            "securecloud_id": "claim@bolt.example",
+            "password": "agent-pass-123",
+            "registration_key": customer_b1.registration_key,
+        },
+        content_type="application/json",
+        REMOTE_ADDR="192.0.2.44",
+    )
+    assert response.status_code == 200
+    event = _last("client.claimed_by_agent")
+    assert event.origin == "agent 192.0.2.44"
+    assert event.changes == {"password": ["not set", "set"], "status": ["pending", "active"]}

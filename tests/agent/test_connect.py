@@ -250,12 +250,35 @@ def test_disabled_pending_client_with_key_is_client_disabled(agent, customer_a_e
 
 
 def test_validation_comes_before_credentials(agent, client_a1):
-    response = agent.post(CONNECT, {"securecloud_id": "a1@acme.example", "password": "short"})
+    response = agent.post(CONNECT, {"securecloud_id": "a1@acme.example", "password": 12345})
     assert response.status_code == 400
-    assert response.json() == {
-        "error": "invalid_request",
-        "fields": {"password": "A client password has at least 8 characters."},
-    }
+    assert response.json()["error"] == "invalid_request"
+    assert "password" in response.json()["fields"]
+
+
+def test_a_short_password_for_a_known_client_is_a_wrong_password(agent, client_a1):
+    response = agent.connect("a1@acme.example", "short")
+    assert response.status_code == 401
+    assert response.json() == {"error": "invalid_credentials"}
+
+
+def test_an_imported_short_password_still_connects(agent, customer_a1):
+    from django.contrib.auth.hashers import make_password
+
+    Client.objects.create(
+        customer=customer_a1,
+        securecloud_id="old@acme.example",
+        password=make_password("abc"),
+        trial_ends_at=timezone.now() + timedelta(days=3),
+    )
+    assert agent.connect("old@acme.example", "abc").status_code == 200
+
+
+def test_a_password_the_agent_sets_must_follow_the_rules(agent, customer_a_east):
+    key = customer_a_east.registration_key
+    response = agent.connect("newbie@east.example", "short", key)
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"password": "A client password has at least 8 characters."}
 
 
 def test_rate_limit_comes_before_credentials_and_state(agent, client_a1, settings):

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from clients.models import AuthFailure
-from tests.agent.conftest import Agent
+from tests.agent.conftest import CONNECT, Agent
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +85,7 @@ def test_limits_are_settings(agent, client_a1, settings):
 def test_successes_and_validation_errors_do_not_count(agent, client_a1):
     for _ in range(12):
         assert agent.connect("a1@acme.example", "client-pass-1").status_code == 200
-        assert agent.connect("a1@acme.example", "short").status_code == 400
+        assert agent.post(CONNECT, {"securecloud_id": "a1@acme.example"}).status_code == 400
     assert not AuthFailure.objects.exists()
 
 
