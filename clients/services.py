@@ -228,7 +228,10 @@ def set_client_password(client: Client, password: str, *, acting_user=None, orig
 
 def disable_client(client: Client, *, acting_user=None, origin: str = "") -> Client:
     with transaction.atomic():
+        client = Client.objects.select_for_update().select_related("customer").get(pk=client.pk)
         before = client.status
+        if before == Client.Status.DISABLED:
+            return client
         client.status = Client.Status.DISABLED
         client.save(update_fields=["status", "updated_at"])
         revoke_agent_tokens(client)
@@ -245,7 +248,10 @@ def disable_client(client: Client, *, acting_user=None, origin: str = "") -> Cli
 def enable_client(client: Client, *, acting_user=None, origin: str = "") -> Client:
     """Back to active if it has ever connected, else pending."""
     with transaction.atomic():
+        client = Client.objects.select_for_update().select_related("customer").get(pk=client.pk)
         before = client.status
+        if before != Client.Status.DISABLED:
+            return client
         client.status = Client.Status.ACTIVE if client.last_seen_at else Client.Status.PENDING
         client.save(update_fields=["status", "updated_at"])
         audit.record(

@@ -93,12 +93,11 @@ class ResellerAdmin(TreeIndentMixin, ServiceAdminMixin, admin.ModelAdmin):
                 obj.pk = created.pk
 
     def delete_model(self, request, obj):
-        if obj.get_children().exists():
-            self.message_user(
-                request, "Move or delete its customers and resellers first.", messages.ERROR
-            )
-            return
-        obj.delete()
+        self._run(request, services.delete_reseller, obj)
+
+    def delete_queryset(self, request, queryset):
+        for reseller in queryset:
+            self._run(request, services.delete_reseller, reseller)
 
 
 CUSTOMER_SETTINGS = [
@@ -209,13 +208,28 @@ class CustomerAdmin(TreeIndentMixin, ServiceAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Read-only but for removal, which goes through the service (and the audit log).
+    Admins are added in the console or with `manage.py create_reseller_admin`."""
+
     list_display = ["user", "reseller", "role", "created_at"]
     list_select_related = ["user", "reseller"]
     search_fields = ["user__username", "user__email", "reseller__name"]
     list_filter = ["role"]
-    autocomplete_fields = ["user"]
-    raw_id_fields = ["reseller"]
+    readonly_fields = ["user", "reseller", "role", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        self._run(request, services.remove_reseller_admin, obj)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("user", "reseller"):
+            self._run(request, services.remove_reseller_admin, membership)
 
 
 @admin.register(AuditEvent)

@@ -53,7 +53,7 @@ def record(
     as an import, which then names the `reseller` whose subtree it wrote to)."""
     assert connection.in_atomic_block, "audit records are written inside the change's transaction"
     scoped_reseller, customer_code, code = _scope(obj)
-    reseller = reseller or scoped_reseller
+    reseller = reseller if reseller is not None else scoped_reseller
     return AuditEvent.objects.create(
         actor=acting_user if getattr(acting_user, "is_authenticated", False) else None,
         actor_label=_actor_label(acting_user, origin)[:300],

@@ -244,8 +244,15 @@ def set_auto_authorization(
     """
     _require_customer(customer)
     with transaction.atomic():
-        before = customer.auto_add_clients
+        # Re-read under a row lock: two admins toggling at once must not undo each other.
+        before = (
+            Node.objects.select_for_update()
+            .values_list("auto_add_clients", flat=True)
+            .get(pk=customer.pk)
+        )
         customer.auto_add_clients = bool(enabled)
+        if before == customer.auto_add_clients:
+            return customer  # nothing changed, nothing to record
         customer.save(update_fields=["auto_add_clients", "updated_at"])
         audit.record(
             "customer.auto_authorization",
@@ -395,15 +402,20 @@ def remove_reseller_admin(membership: Membership, *, acting_user=None, origin: s
     """Remove an admin login (the user itself goes, as it exists only for this reseller)."""
     if acting_user is not None and membership.user_id == acting_user.pk:
         raise ValidationError("You cannot remove your own login.", code="self")
+    user = membership.user
     with transaction.atomic():
         audit.record(
             "admin.removed",
             membership,
             acting_user=acting_user,
             origin=origin,
-            changes={"username": [membership.user.get_username(), None]},
+            changes={"username": [user.get_username(), None]},
         )
-        membership.user.delete()
+        if user.is_superuser or user.is_staff:
+            # A server operator's own login outlives its membership of a reseller.
+            membership.delete()
+        else:
+            user.delete()
 
 
 def rename_reseller(reseller: Node, name: str, *, acting_user=None, origin: str = "") -> Node:
@@ -449,3 +461,28 @@ def set_two_factor_policy(
             changes={"require_two_factor": [before, bool(required)]},
         )
     return reseller
+
+
+def delete_reseller(reseller: Node, *, acting_user=None, origin: str = "") -> None:
+    """Delete an empty reseller (no customers, no sub-resellers); its admin memberships go
+    with it (their logins stay, without access to any reseller)."""
+    if not reseller.is_reseller:
+        raise ValidationError("This is not a reseller.", code="not_reseller")
+    with transaction.atomic():
+        lock_tree(reseller.tree_id)
+        reseller = Node.objects.get(pk=reseller.pk)
+        if reseller.get_descendant_count():
+            raise ValidationError(
+                f"{reseller.name} still has customers or sub-resellers: move or delete them first.",
+                code="has_children",
+            )
+        # Filed under the parent, which outlives it (a top-level one: the server's log).
+        audit.record(
+            "reseller.deleted",
+            reseller,
+            acting_user=acting_user,
+            origin=origin,
+            reseller=reseller.parent,
+            changes={"name": [reseller.name, None]},
+        )
+        reseller.delete()

@@ -663,7 +663,10 @@ def customer_edit(request, code):
 def customer_auto_authorization(request, code):
     """The key icon: toggle auto-authorization at once, then say what changed."""
     customer = get_customer_for_user(request.user, code)
-    enabled = not customer.auto_add_clients
+    # The button posts the state it offers, so a double click or two admins at once
+    # cannot flip it back; without the field (an old page), it toggles.
+    wanted = request.POST.get("enabled")
+    enabled = wanted == "1" if wanted in {"0", "1"} else not customer.auto_add_clients
     services.set_auto_authorization(
         customer, enabled, acting_user=request.user, origin=origin_of(request)
     )

@@ -1,6 +1,10 @@
 """The Django admin (superusers only) writes through the services."""
 
+import pytest
+from django.core.exceptions import ValidationError
+
 from clients.models import Client
+from hierarchy import services
 from hierarchy.models import Node
 from tests.tree_invariants import assert_tree_valid
 
@@ -116,3 +120,47 @@ def test_the_admin_client_search_and_reseller_filter(root_client, client_a1, cli
     assert "a1@acme.example" in html and "b1@bolt.example" not in html
     html = root_client.get("/admin/clients/client/?q=bolt").content.decode()
     assert "b1@bolt.example" in html and "a1@acme.example" not in html
+
+
+def test_deleting_a_reseller_in_the_admin_goes_through_the_service(
+    root_client, reseller_a, sub_reseller_a, sam
+):
+    from hierarchy.models import AuditEvent, Membership
+
+    # A reseller with sub-resellers is refused (by the admin's protected-objects page
+    # here; by the service itself anywhere else).
+    response = root_client.post(
+        f"/admin/hierarchy/reseller/{reseller_a.pk}/delete/", {"post": "yes"}
+    )
+    assert "Cannot delete reseller" in response.content.decode()
+    assert Node.objects.filter(pk=reseller_a.pk).exists()
+    with pytest.raises(ValidationError, match="still has customers or sub-resellers"):
+        services.delete_reseller(reseller_a)
+    root_client.post(f"/admin/hierarchy/reseller/{sub_reseller_a.pk}/delete/", {"post": "yes"})
+    assert not Node.objects.filter(pk=sub_reseller_a.pk).exists()
+    assert not Membership.objects.filter(user=sam).exists()
+    event = AuditEvent.objects.get(action="reseller.deleted")
+    assert event.reseller == reseller_a and event.changes == {"name": ["Alpha East", None]}
+    assert_tree_valid()
+
+
+def test_memberships_are_read_only_in_the_admin_and_removal_is_audited(root_client, alice, bob):
+    from hierarchy.models import AuditEvent, Membership
+
+    assert root_client.get("/admin/hierarchy/membership/add/").status_code == 403
+    membership = bob.membership
+    root_client.post(f"/admin/hierarchy/membership/{membership.pk}/delete/", {"post": "yes"})
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+    assert AuditEvent.objects.get(action="admin.removed").changes == {"username": ["bob", None]}
+
+
+def test_removing_an_operators_membership_keeps_the_operators_login(reseller_a, root):
+    from django.contrib.auth import get_user_model
+
+    from hierarchy import services
+    from hierarchy.models import Membership
+
+    membership = Membership.objects.create(user=root, reseller=reseller_a)
+    services.remove_reseller_admin(membership)
+    assert get_user_model().objects.filter(pk=root.pk).exists()
+    assert not Membership.objects.filter(user=root).exists()

@@ -474,6 +474,17 @@ def test_key_icon_toggles_auto_authorization(alice_client, customer_a1):
     assert "Auto-authorization is now off for Acme" in text(response)
 
 
+def test_a_double_click_on_the_key_does_not_flip_it_back(alice_client, customer_a1):
+    from hierarchy.models import AuditEvent
+
+    url = reverse("customer-auto-authorization", args=[customer_a1.code])
+    alice_client.post(url, {"enabled": "1"})
+    alice_client.post(url, {"enabled": "1"})  # the same page's button, clicked again
+    customer_a1.refresh_from_db()
+    assert customer_a1.auto_add_clients
+    assert AuditEvent.objects.filter(action="customer.auto_authorization").count() == 1
+
+
 def test_regenerate_registration_key(alice_client, customer_a1):
     old = customer_a1.registration_key
     alice_client.post(reverse("customer-regenerate-key", args=[customer_a1.code]))
