@@ -263,10 +263,14 @@ def customer_email_context(customer: Node) -> dict:
     return {"welcome_email": welcome, "failed_reports": failed_reports}
 
 
-def send_set_password_email(user) -> None:
-    """A new admin's link to choose a password (Django's password-reset token, which
+def send_set_password_email(user, *, acting_user=None, origin: str = "") -> str | None:
+    """Email an admin a link to choose a password (Django's password-reset token, which
     works once and expires after PASSWORD_RESET_TIMEOUT). The link is built from
-    SITE_URL, never from the request's Host header."""
+    SITE_URL, never from the request's Host header.
+
+    Returns None when the email went out, else why it did not; never raises, so that a
+    mail server that is down cannot undo or break the page that asked for it.
+    """
     from django.contrib.auth.tokens import default_token_generator
     from django.urls import reverse
     from django.utils.encoding import force_bytes
@@ -279,11 +283,25 @@ def send_set_password_email(user) -> None:
             "token": default_token_generator.make_token(user),
         },
     )
-    reseller = user.membership.reseller
+    membership = user.membership
+    reseller = membership.reseller
     context = {"user": user, "reseller": reseller, "link": settings.SITE_URL.rstrip("/") + path}
-    EmailMultiAlternatives(
-        subject=f"Your SecureCloud Console login for {reseller.name}",
-        body=render_to_string("email/set_password.txt", context),
-        from_email=from_address(reseller.name),
-        to=[user.email],
-    ).send()
+    try:
+        EmailMultiAlternatives(
+            subject=f"Your SecureCloud Console login for {reseller.name}",
+            body=render_to_string("email/set_password.txt", context),
+            from_email=from_address(reseller.name),
+            to=[user.email],
+        ).send()
+    except Exception as exc:  # any failure of the mail server
+        logger.warning("Set-password email to %s failed: %s", user.email, exc)
+        return error_text(exc)
+    with transaction.atomic():
+        audit.record(
+            "admin.set_password_link_sent",
+            membership,
+            acting_user=acting_user,
+            origin=origin,
+            changes={"email": [None, user.email]},
+        )
+    return None

@@ -1,7 +1,9 @@
 """Background tasks (django-tasks): emails that must not hold up a page."""
 
+from django.db import transaction
 from django_tasks import task
 
+from hierarchy import audit
 from hierarchy.models import EmailDelivery
 
 
@@ -23,5 +25,15 @@ def send_email_delivery(delivery_id: int) -> str:
         return "missing"
     if delivery.status == EmailDelivery.Status.SENT:
         return delivery.status  # a queue that runs a task twice sends once
-    deliver(delivery)
+    sent = deliver(delivery)
+    if delivery.kind == EmailDelivery.Kind.WELCOME:
+        with transaction.atomic():
+            audit.record(
+                "customer.welcome_email_sent" if sent else "customer.welcome_email_failed",
+                delivery.customer,
+                origin="task send_email_delivery",
+                changes={"recipient": [None, delivery.recipient]}
+                if sent
+                else {"error": [None, delivery.error[:300]]},
+            )
     return delivery.status

@@ -549,11 +549,8 @@ def admin_add(request, code):
             form.add_error(None, exc)
         else:
             if by_email:
-                send_set_password_email(user)
-                messages.success(
-                    request,
-                    f"Admin {user.username} added: a link to set a password went to {user.email}.",
-                )
+                messages.success(request, f"Admin {user.username} added.")
+                _send_set_password_link(request, user)
             else:
                 # Shown once, on the next page, then gone from the session.
                 request.session[ONE_TIME_PASSWORD_KEY] = {
@@ -563,6 +560,30 @@ def admin_add(request, code):
                 messages.success(request, f"Admin {user.username} added.")
             return redirect(reverse("reseller-pane", args=[reseller.code]) + "#admins")
     return _reseller_pane(request, reseller, admin_form=form)
+
+
+def _send_set_password_link(request, user) -> None:
+    error = send_set_password_email(user, acting_user=request.user, origin=origin_of(request))
+    if error:
+        messages.error(
+            request,
+            f"The email to {user.email} failed ({error}); use \u201cSend set-password link\u201d "
+            "to try again.",
+        )
+    else:
+        messages.success(request, f"A link to set a password went to {user.email}.")
+
+
+@login_required
+@require_POST
+def admin_send_link(request, code):
+    """Email an admin of the user's subtree a new link to set its password."""
+    membership = get_membership_for_user(request.user, code)
+    if not membership.user.email:
+        messages.error(request, f"{membership.user.username} has no email address.")
+    else:
+        _send_set_password_link(request, membership.user)
+    return redirect(reverse("reseller-pane", args=[membership.reseller.code]) + "#admins")
 
 
 @login_required

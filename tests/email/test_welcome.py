@@ -161,3 +161,10 @@ def test_retry_goes_to_the_current_contact_email(customer_a1, mailoutbox, refuse
     assert delivery.status == "sent"
     assert delivery.recipient == "new-it@acme.example"
     assert mailoutbox[0].to == ["new-it@acme.example"]
+
+
+def test_the_welcome_emails_outcome_is_in_the_audit_log(customer_a1, mailoutbox):
+    queue_welcome_email(customer_a1)
+    event = AuditEvent.objects.get(action="customer.welcome_email_sent")
+    assert event.object_code == customer_a1.code
+    assert event.changes == {"recipient": [None, "it@acme.example"]}

@@ -668,3 +668,25 @@ def test_the_email_link_option_needs_an_email(alice_client, reseller_a):
     assert response.status_code == 200
     assert "Enter an email address to send the link to." in response.content.decode()
     assert not Membership.objects.filter(user__username="nomail").exists()
+
+
+def test_a_failed_set_password_email_is_a_message_and_can_be_sent_again(
+    alice_client, reseller_a, mailoutbox, settings, monkeypatch
+):
+    from tests.email.backends import FailingBackend
+
+    settings.EMAIL_BACKEND = "tests.email.backends.FailingBackend"
+    monkeypatch.setattr(FailingBackend, "refused", {"linda@alpha.example"})
+    response = alice_client.post(
+        reverse("admin-add", args=[reseller_a.code]),
+        {"username": "linda", "email": "linda@alpha.example", "sign_in": "email"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "The email to linda@alpha.example failed" in text(response)
+    membership = Membership.objects.get(user__username="linda")
+    monkeypatch.setattr(FailingBackend, "refused", set())
+    response = alice_client.post(reverse("admin-send-link", args=[membership.code]), follow=True)
+    assert "A link to set a password went to linda@alpha.example." in text(response)
+    assert [message.to for message in mailoutbox] == [["linda@alpha.example"]]
+    assert alice_client.get(reverse("admin-send-link", args=[membership.code])).status_code == 405
