@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clients import services
 from clients.forms import (
@@ -69,7 +69,7 @@ def client_add(request, code):
 
 
 @login_required
-@require_GET
+@require_safe
 def client_pane(request, code):
     client = get_client_for_user(request.user, code)
     return _client_page(

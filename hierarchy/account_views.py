@@ -1,6 +1,8 @@
 """The signed-in admin's own account: two-factor sign-in and recovery codes."""
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -139,3 +141,12 @@ def reseller_two_factor_policy(request, code):
         if url_has_allowed_host_and_scheme(request.POST.get("next", ""), {request.get_host()})
         else "account"
     )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's, with the link built from SITE_URL rather than the request's Host header
+    (which a forged request could point elsewhere)."""
+
+    def form_valid(self, form):
+        self.extra_email_context = {"site_url": settings.SITE_URL.rstrip("/")}
+        return super().form_valid(form)

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from hierarchy import reports
 from hierarchy.access import get_customer_for_user
@@ -60,7 +60,7 @@ def email_retry(request, code, delivery_code):
 
 
 @login_required
-@require_GET
+@require_safe
 def report_preview(request, code):
     customer = get_customer_for_user(request.user, code)
     period = request.GET.get("period")

@@ -4,7 +4,7 @@ every console page."""
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from hierarchy import access, audit
 
@@ -21,7 +21,7 @@ def _render(request, subject, events, breadcrumb):
 
 
 @login_required
-@require_GET
+@require_safe
 def reseller_history(request, code):
     reseller = access.get_reseller_for_user(request.user, code)
     events = audit.history_for_user(request.user, node=reseller)
@@ -29,7 +29,7 @@ def reseller_history(request, code):
 
 
 @login_required
-@require_GET
+@require_safe
 def customer_history(request, code):
     customer = access.get_customer_for_user(request.user, code)
     events = audit.history_for_user(request.user, node=customer)
@@ -37,7 +37,7 @@ def customer_history(request, code):
 
 
 @login_required
-@require_GET
+@require_safe
 def client_history(request, code):
     client = access.get_client_for_user(request.user, code)
     events = audit.history_for_user(request.user, client=client)

@@ -33,7 +33,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clients.models import Client
 from hierarchy import services
@@ -275,7 +275,7 @@ def render_console(
 
 
 @login_required
-@require_GET
+@require_safe
 def tree_expand(request, code):
     """Children of a node, for the tree: the `children` partial for htmx, else its pane."""
     node = get_node_for_user(request.user, code)
@@ -302,7 +302,7 @@ def tree_expand(request, code):
 
 
 @login_required
-@require_GET
+@require_safe
 def console_home(request):
     reseller = reseller_of(request.user)
     if reseller is None:
@@ -313,7 +313,7 @@ def console_home(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def reseller_pane(request, code):
     return _reseller_pane(request, get_reseller_for_user(request.user, code))
 
@@ -420,7 +420,7 @@ HEALTH_LISTS = {
 
 
 @login_required
-@require_GET
+@require_safe
 def health_list(request, code, kind):
     reseller = get_reseller_for_user(request.user, code)
     if kind not in HEALTH_LISTS:
@@ -505,6 +505,13 @@ def subreseller_add(request, code):
 @require_http_methods(["GET", "POST"])
 def reseller_edit(request, code):
     reseller = get_reseller_for_user(request.user, code)
+    if reseller.parent_id is None and not request.user.is_superuser:
+        # A top-level reseller's name is the server-wide key of the operators' commands
+        # (`--reseller NAME`) and cron jobs: only the server's operator renames it.
+        messages.error(
+            request, "The name of a top-level reseller is changed by the server's operator."
+        )
+        return redirect("reseller-pane", code=reseller.code)
     form = ResellerForm(request.POST or None, initial={"name": reseller.name})
     if request.method == "POST" and form.is_valid():
         try:
@@ -606,7 +613,7 @@ def admin_remove(request, code):
 
 
 @login_required
-@require_GET
+@require_safe
 def customer_pane(request, code):
     customer = get_customer_for_user(request.user, code)
     page = paginate(request, Client.objects.filter(customer=customer).order_by("securecloud_id"))
@@ -742,7 +749,7 @@ def customer_delete(request, code):
 
 
 @login_required
-@require_GET
+@require_safe
 def search(request):
     """Customers and clients by name, SecureCloud ID or email, within the user's subtree."""
     root = reseller_of(request.user)
@@ -785,7 +792,7 @@ def search(request):
     return render_console(request, "console/search.html", node=root, **context)
 
 
-@require_GET
+@require_safe
 def favicon(request):
     """The browser asks every site for /favicon.ico: answer with the console's icon (an SVG
     from the icon set) rather than a 404 in every browser console."""

@@ -195,7 +195,7 @@ def console_pages(reseller_a, sub_reseller_a, customer_a1, customer_a_east, clie
         "customer edit": (reverse("customer-edit", args=[customer_a1.code]), {}),
         "customer delete": (reverse("customer-delete", args=[customer_a1.code]), {}),
         "customer add": (reverse("customer-add", args=[reseller_a.code]), {}),
-        "reseller edit": (reverse("reseller-edit", args=[reseller_a.code]), {}),
+        "reseller edit": (reverse("reseller-edit", args=[sub_reseller_a.code]), {}),
         "client add": (reverse("client-add", args=[customer_a1.code]), {}),
         "client edit": (reverse("client-edit", args=[client_a1.code]), {}),
         "client move": (reverse("client-move", args=[client_a1.code]), {}),

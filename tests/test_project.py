@@ -72,3 +72,26 @@ def test_sign_in_takes_the_admin_to_the_console_home(client, alice):
     assert response.status_code == 302
     assert response["Location"] == reverse("console-home")
     assert client.get("/").status_code == 200
+
+
+def test_unknown_pages_answer_the_consoles_own_404(alice_client):
+    response = alice_client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "There is nothing here, or nothing that your login may see." in (
+        response.content.decode()
+    )
+
+
+def test_head_requests_work_like_get(alice_client, client, db):
+    assert alice_client.head("/").status_code == 200
+    assert client.head("/healthz").status_code == 200
+
+
+def test_an_expired_form_gets_a_clear_page(alice, reseller_a):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(alice)
+    response = strict.post(f"/resellers/{reseller_a.code}/customers/new/", {"name": "X"})
+    assert response.status_code == 403
+    assert "This form has expired" in response.content.decode()

@@ -429,11 +429,23 @@ def test_add_sub_reseller_duplicate_name_is_inline(alice_client, reseller_a, res
     assert "A reseller with this name already exists." in text(response)
 
 
-def test_rename_reseller(alice_client, reseller_a):
+def test_rename_a_sub_reseller(alice_client, sub_reseller_a):
     response = alice_client.post(
-        reverse("reseller-edit", args=[reseller_a.code]), {"name": "Alpha Prime"}
+        reverse("reseller-edit", args=[sub_reseller_a.code]), {"name": "Alpha Prime"}
     )
     assert response.status_code == 302
+    sub_reseller_a.refresh_from_db()
+    assert sub_reseller_a.name == "Alpha Prime"
+
+
+def test_only_the_operator_renames_a_top_level_reseller(alice_client, reseller_a, root):
+    url = reverse("reseller-edit", args=[reseller_a.code])
+    response = alice_client.post(url, {"name": "Alpha Prime"}, follow=True)
+    assert "The name of a top-level reseller is changed by the server" in text(response)
+    reseller_a.refresh_from_db()
+    assert reseller_a.name == "Alpha Backup"
+    alice_client.force_login(root)
+    assert alice_client.post(url, {"name": "Alpha Prime"}).status_code == 302
     reseller_a.refresh_from_db()
     assert reseller_a.name == "Alpha Prime"
 
@@ -574,7 +586,7 @@ def test_search_is_scoped(bob_client, customer_a1, client_a1, client_b1):
 
 
 @pytest.fixture
-def alpha_urls(reseller_a, customer_a1, client_a1, alice):
+def alpha_urls(reseller_a, sub_reseller_a, customer_a1, client_a1, alice):
     r, c, cl = reseller_a.code, customer_a1.code, client_a1.code
     return {
         "get": [
@@ -582,7 +594,7 @@ def alpha_urls(reseller_a, customer_a1, client_a1, alice):
             reverse("reseller-pane", args=[r]),
             reverse("customer-add", args=[r]),
             reverse("subreseller-add", args=[r]),
-            reverse("reseller-edit", args=[r]),
+            reverse("reseller-edit", args=[sub_reseller_a.code]),
             reverse("health-list", args=[r, "failed"]),
             reverse("customer-pane", args=[c]),
             reverse("customer-welcome", args=[c]),
