@@ -63,22 +63,25 @@ class NewClientForm(PasswordPairMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if self.errors:
-            return cleaned
+        # The service's rules run even when a field already has an error, so that every
+        # problem shows at once; a field with an error of its own keeps only that one.
         try:
-            cleaned.update(
-                services.clean_new_client(
-                    self.customer,
-                    securecloud_id=cleaned.get("securecloud_id", ""),
-                    password=cleaned.get("password") or None,
-                    name=cleaned.get("name", ""),
-                    email=cleaned.get("email", ""),
-                )
+            checked = services.clean_new_client(
+                self.customer,
+                securecloud_id=cleaned.get("securecloud_id", ""),
+                password=cleaned.get("password") or None,
+                name=cleaned.get("name", ""),
+                email=cleaned.get("email", ""),
             )
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
+                if field in self.errors:
+                    continue
                 for message in messages:
                     self.add_error(field if field in self.fields else None, message)
+        else:
+            if not self.errors:
+                cleaned.update(checked)
         return cleaned
 
 

@@ -13,6 +13,16 @@ from django.utils import timezone
 from hierarchy.models import Node, TenantQuerySetMixin
 
 
+def silent_since_q(since) -> models.Q:
+    """Clients with no successful backup since `since` (never counts as not since): the
+    one definition of a silent client, for the console and the email reports alike.
+    Silence is a failure, so a client that has not backed up yet is silent too; a
+    disabled client is not expected to back up."""
+    return ~models.Q(status=Client.Status.DISABLED) & (
+        models.Q(last_success_at__isnull=True) | models.Q(last_success_at__lt=since)
+    )
+
+
 class ClientQuerySet(TenantQuerySetMixin, models.QuerySet):
     def within(self, node):
         """Clients of the customers in `node`'s subtree."""

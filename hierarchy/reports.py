@@ -25,7 +25,7 @@ from django.db.models import Count, F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from clients.models import BackupReport, Client
+from clients.models import BackupReport, Client, silent_since_q
 from hierarchy.emails import deliver, error_text, from_address, mark_failed
 from hierarchy.models import EmailDelivery, Membership, Node
 from hierarchy.validators import format_bytes
@@ -67,11 +67,9 @@ def period_key(period: str, now: datetime) -> str:
 
 def flagged_q(start: datetime) -> Q:
     """Clients without a verified backup in the period (the query form of ClientLine)."""
-    return (
-        Q(last_success_at__isnull=True)
-        | Q(last_success_at__lt=start)
-        | Q(last_backup_status=Client.BackupStatus.FAILED)
-    ) & ~Q(status=Client.Status.DISABLED)
+    return silent_since_q(start) | (
+        Q(last_backup_status=Client.BackupStatus.FAILED) & ~Q(status=Client.Status.DISABLED)
+    )
 
 
 def usage_percent(used: int, space: int | None) -> int | None:

@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clients.models import Client
+from clients.models import Client, silent_since_q
 from hierarchy import services
 from hierarchy.access import (
     get_customer_for_user,
@@ -382,11 +382,8 @@ def count_backup_health(reseller: Node, now) -> dict:
 
 
 def stale_clients_q(now) -> Q:
-    """No successful backup in 24 hours (clients younger than that are not yet late)."""
-    cutoff = now - STALE_AFTER
-    return ~Q(status=Client.Status.DISABLED) & (
-        Q(last_success_at__lt=cutoff) | Q(last_success_at__isnull=True, created_at__lt=cutoff)
-    )
+    """No successful backup in the last 24 hours."""
+    return silent_since_q(now - STALE_AFTER)
 
 
 def over_quota_q() -> Q:

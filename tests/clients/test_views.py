@@ -306,3 +306,21 @@ def test_client_actions_are_scoped(bob_client, client_a1):
         ), name
     client_a1.refresh_from_db()
     assert client_a1.status == "pending"
+
+
+def test_add_new_client_shows_every_error_at_once(alice_client, customer_a1, client_a1):
+    response = alice_client.post(
+        reverse("client-add", args=[customer_a1.code]),
+        {
+            "securecloud_id": "A1@ACME.EXAMPLE",
+            "email": "not-an-email",
+            "password": "abc",
+            "password2": "abd",
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "already taken" in page
+    assert "Enter a valid email address." in page
+    assert "The two passwords do not match." in page
+    assert "at least 8 characters" in page
