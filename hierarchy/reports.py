@@ -81,6 +81,10 @@ def usage_percent(used: int, space: int | None) -> int | None:
 # --- The customer report --------------------------------------------------------------
 
 
+# The most client lines one report lists; the rest are counted.
+MAX_REPORT_LINES = 200
+
+
 @dataclass
 class ClientLine:
     client: Client
@@ -130,6 +134,20 @@ class CustomerReport:
     @property
     def flagged(self) -> list[ClientLine]:
         return [line for line in self.lines if line.flagged]
+
+    @property
+    def shown_lines(self) -> list[ClientLine]:
+        """The lines the email lists (flagged first): a customer with thousands of clients
+        gets a readable email, and the console's preview a bounded page."""
+        return self.lines[:MAX_REPORT_LINES]
+
+    @property
+    def hidden_count(self) -> int:
+        return max(0, len(self.lines) - MAX_REPORT_LINES)
+
+    @property
+    def hidden_flagged_count(self) -> int:
+        return sum(1 for line in self.lines[MAX_REPORT_LINES:] if line.flagged)
 
     @property
     def active_count(self) -> int:

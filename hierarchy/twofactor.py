@@ -143,6 +143,7 @@ class TwoFactorMiddleware:
         user = getattr(request, "user", None)
         if (
             user is not None
+            and not request.path.startswith(_EXEMPT_PREFIXES)
             and user.is_authenticated
             and not user.is_verified()
             and not self._exempt(request.path)

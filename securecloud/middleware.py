@@ -17,6 +17,9 @@ class SessionRefreshMiddleware:
 
     def __call__(self, request):
         session = getattr(request, "session", None)
+        # The agent API never uses the session: not even a look at its cookie.
+        if request.path.startswith("/api/"):
+            return self.get_response(request)
         if session is not None and request.user.is_authenticated:
             now = int(time.time())
             if now - session.get(_REFRESHED_AT, 0) >= SESSION_REFRESH_SECONDS:

@@ -199,3 +199,11 @@ def test_an_unknown_api_path_answers_json_404(client, db):
     response = client.get("/api/v1/agent/nothing-here")
     assert response.status_code == 404
     assert response.json() == {"error": "not_found"}
+
+
+def test_the_api_never_reads_the_session(client, db):
+    client.cookies["sessionid"] = "some-session-cookie"
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert "Cookie" not in response.get("Vary", "")
+    assert "sessionid" not in response.cookies

@@ -408,3 +408,28 @@ def test_unreachable_mail_server_stops_the_run_and_the_next_run_sends_all(
     assert sorted(m.to[0] for m in mailoutbox) == [f"it@c{n}.example" for n in range(5)]
     assert "5 sent, 0 failed" in output
     assert set(EmailDelivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_report_lists_at_most_two_hundred_clients_flagged_first(customer_b1, settings):
+    from django.utils import timezone
+
+    from clients.models import Client
+    from hierarchy import reports
+
+    now = timezone.now()
+    Client.objects.bulk_create(
+        Client(
+            customer=customer_b1,
+            securecloud_id=f"c{i:04}@bolt.example",
+            trial_ends_at=now,
+            last_success_at=None if i % 100 == 0 else now,
+        )
+        for i in range(450)
+    )
+    report = reports.customer_report(customer_b1, reports.DAILY, now)
+    assert len(report.shown_lines) == 200 and report.hidden_count == 250
+    assert all(line.flagged for line in report.shown_lines[:5])  # the 5 silent ones first
+    assert report.hidden_flagged_count == 0
+    text = reports.report_message(report, "it@bolt.example").body
+    assert "... and 250 more clients, all verified" in text
+    assert text.count("[OK]") + text.count("[ATTENTION]") == 200
