@@ -41,6 +41,12 @@
       group.classList.add("is-loading");
       window.htmx
         .ajax("GET", url, { target: group, swap: "innerHTML" })
+        .catch(() => {
+          // Let the user try again: collapse, and keep the URL for the next expand.
+          item.dataset.childrenUrl = url;
+          item.setAttribute("aria-expanded", "false");
+          group.hidden = true;
+        })
         .finally(() => group.classList.remove("is-loading"));
     } else if (url) {
       window.location.assign(item.href);
@@ -116,9 +122,28 @@
     });
   }
 
-  // After "Show more" replaces itself with the next page, keep focus in the tree.
+  // "Show more" replaces itself with the next page: when it had the focus, the focus
+  // moves to the first item of that page instead of falling back to the page's body.
+  let showMore = null;
+  document.addEventListener("htmx:beforeSwap", () => {
+    const link = document.activeElement;
+    const tree = link && link.closest && link.closest('[role="tree"]');
+    showMore =
+      tree && link.classList.contains("tree-more-link")
+        ? { tree: tree, index: visibleItems(tree).indexOf(link) }
+        : null;
+  });
   document.addEventListener("htmx:afterSwap", (event) => {
     const target = event.detail && event.detail.target;
+    if (showMore) {
+      // The first item of the new page stands where the "Show more" link stood.
+      const firstNew = visibleItems(showMore.tree)[showMore.index];
+      showMore = null;
+      if (firstNew) {
+        focusItem(firstNew);
+        return;
+      }
+    }
     if (target && target.classList && target.classList.contains("tree-group")) return;
     const tree = document.getElementById("tree");
     if (tree && !tree.querySelector('[role="treeitem"][tabindex="0"]')) initTrees(document);

@@ -176,3 +176,40 @@ def test_seed_walkthrough(live_server, heroware, browser_page, screenshot):
     screenshot(page, "list-of-customers")
 
     assert page.console_errors == []
+
+
+def test_show_more_keeps_the_keyboard_in_the_tree(live_server, heroware, browser_page):
+    """A customer with more clients than a tree page: expand it with the keyboard, go to
+    "Show more" and press Enter; the focus lands on the first client of the next page."""
+    from django.utils import timezone
+    from playwright.sync_api import expect
+
+    dental = Node.objects.get(name="Main Street Dental")
+    Client.objects.bulk_create(
+        Client(
+            customer=dental,
+            securecloud_id=f"seat{i:03}@msdental.example",
+            password="x",
+            trial_ends_at=timezone.now(),
+        )
+        for i in range(60)
+    )
+    page = browser_page
+    page.goto(live_server.url + "/login/")
+    page.get_by_label("Username").fill("heroware-admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    tree = page.get_by_role("tree")
+    customer = tree.get_by_role("treeitem", name=re.compile("Main Street Dental"))
+    customer.focus()
+    page.keyboard.press("ArrowRight")
+    expect(customer).to_have_attribute("aria-expanded", "true")
+    more = tree.get_by_role("treeitem", name="Show more")
+    expect(more).to_be_visible()
+    page.keyboard.press("End")
+    expect(more).to_be_focused()
+    page.keyboard.press("Enter")
+    # Page 1 held the front desk and seats 000-048; page 2 starts with seat 049.
+    focused = tree.get_by_role("treeitem", name=re.compile("seat049@msdental.example"))
+    expect(focused).to_be_focused()
+    assert page.console_errors == []
