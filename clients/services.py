@@ -16,7 +16,7 @@ from clients.models import Client
 from clients.validators import normalise_securecloud_id, validate_client_password
 from hierarchy import audit
 from hierarchy.models import Node
-from hierarchy.validators import clean_email_address
+from hierarchy.validators import clean_email_address, clean_name
 
 MAX_TRIAL_EXTENSION_DAYS = 3650
 CLIENT_FIELDS = ("securecloud_id", "name", "email", "plan", "trial_ends_at", "status")
@@ -43,12 +43,7 @@ def _clean_email(email: str) -> str:
 
 
 def _clean_display_name(name: str) -> str:
-    name = (name or "").strip()
-    if len(name) > 200:
-        raise ValidationError({"name": "A name has at most 200 characters."})
-    if any(ord(ch) < 32 for ch in name):
-        raise ValidationError({"name": "A name cannot contain control characters."})
-    return name
+    return clean_name(name, required=False)
 
 
 def revoke_agent_tokens(client: Client) -> None:

@@ -18,6 +18,7 @@ from hierarchy.models import (
     Node,
     Reseller,
 )
+from hierarchy.services import CUSTOMER_SETTINGS
 from securecloud.net import request_origin
 
 
@@ -98,17 +99,6 @@ class ResellerAdmin(TreeIndentMixin, ServiceAdminMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for reseller in queryset:
             self._run(request, services.delete_reseller, reseller)
-
-
-CUSTOMER_SETTINGS = [
-    "name",
-    "contact_name",
-    "contact_email",
-    "usage_space_bytes",
-    "auto_add_clients",
-    "email_reports",
-    "trial_days",
-]
 
 
 class CustomerForm(forms.ModelForm):

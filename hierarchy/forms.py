@@ -6,8 +6,8 @@ from crispy_forms.layout import Submit
 from django import forms
 
 from hierarchy.models import DEFAULT_TRIAL_DAYS, DEFAULT_USAGE_SPACE, USAGE_SPACE_CHOICES, Node
-from hierarchy.services import MAX_NAME_LENGTH, MAX_TRIAL_DAYS
-from hierarchy.validators import format_bytes
+from hierarchy.services import MAX_TRIAL_DAYS
+from hierarchy.validators import MAX_NAME_LENGTH, format_bytes
 
 UNLIMITED = "unlimited"
 

@@ -20,12 +20,11 @@ from hierarchy.models import (
     Node,
     new_registration_key,
 )
-from hierarchy.validators import clean_email_address
+from hierarchy.validators import clean_email_address, clean_name
 
 # Namespace of our PostgreSQL advisory locks: (namespace, tree_id); tree_id 0 = new roots.
 _TREE_LOCK_NAMESPACE = 7411
 _NEW_ROOT_LOCK = 0
-MAX_NAME_LENGTH = 200
 MAX_TRIAL_DAYS = 3650
 CUSTOMER_SETTINGS = (
     "name",
@@ -56,16 +55,7 @@ def lock_new_roots() -> None:
 
 
 def _clean_name(name: str, field: str = "name") -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({field: "Enter a name."}, code="required")
-    if len(name) > MAX_NAME_LENGTH:
-        raise ValidationError(
-            {field: f"A name has at most {MAX_NAME_LENGTH} characters."}, code="max_length"
-        )
-    if any(ord(ch) < 32 for ch in name):
-        raise ValidationError({field: "A name cannot contain control characters."})
-    return name
+    return clean_name(name, field=field)
 
 
 def _reload_reseller(parent: Node) -> Node:
@@ -148,9 +138,10 @@ def clean_customer_fields(
             contact_email = clean_email_address(contact_email)
         except ValidationError as exc:
             errors["contact_email"] = exc.messages
-    contact_name = (contact_name or "").strip()
-    if len(contact_name) > MAX_NAME_LENGTH:
-        errors["contact_name"] = [f"A name has at most {MAX_NAME_LENGTH} characters."]
+    try:
+        contact_name = clean_name(contact_name, field="contact_name", required=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if usage_space_bytes is not None and usage_space_bytes <= 0:
         errors["usage_space_bytes"] = ["Usage space must be more than zero."]
     if not isinstance(trial_days, int) or not 1 <= trial_days <= MAX_TRIAL_DAYS:

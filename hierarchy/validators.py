@@ -91,3 +91,21 @@ def clean_email_address(value: str) -> str:
     except ValidationError:
         raise ValidationError("Enter a valid email address.", code="invalid") from None
     return value
+
+
+MAX_NAME_LENGTH = 200
+
+
+def clean_name(value: str, *, field: str = "name", required: bool = True) -> str:
+    """A trimmed display name (resellers, customers, contacts, clients): at most 200
+    characters, no control characters; empty only when not required."""
+    value = (value or "").strip()
+    if not value and required:
+        raise ValidationError({field: "Enter a name."}, code="required")
+    if len(value) > MAX_NAME_LENGTH:
+        raise ValidationError(
+            {field: f"A name has at most {MAX_NAME_LENGTH} characters."}, code="max_length"
+        )
+    if any(ord(ch) < 32 for ch in value):
+        raise ValidationError({field: "A name cannot contain control characters."})
+    return value

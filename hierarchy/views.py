@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+import bsicons
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,7 +29,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -793,9 +794,6 @@ def search(request):
 def favicon(request):
     """The browser asks every site for /favicon.ico: answer with the console's icon (an SVG
     from the icon set) rather than a 404 in every browser console."""
-    import bsicons
-    from django.http import HttpResponse
-
     with open(bsicons.get_icon_path("shield-lock"), encoding="utf-8") as handle:
         response = HttpResponse(handle.read(), content_type="image/svg+xml")
     response["Cache-Control"] = "public, max-age=86400"

@@ -95,7 +95,7 @@ def test_unknown_reseller(reseller_a, tmp_path):
 def test_line_numbers_count_the_header_and_multiline_rows_report_their_start(reseller_a, tmp_path):
     text = (
         "name,contact_name,contact_email\n"  # line 1
-        'Good,"Ann\nSecond line",ok@x.example\n'  # lines 2-3, fine
+        'Good,"Ann\nSecond line",ok@x.example\n'  # lines 2-3 (a name has no line breaks)
         "\n"  # line 4, blank: skipped
         'Bad,"Multi\nline\nname",not-an-email\n'  # lines 5-7
         "Worse,,\n"  # line 8
@@ -103,10 +103,12 @@ def test_line_numbers_count_the_header_and_multiline_rows_report_their_start(res
     result = run_csv("import_customers", tmp_path, text, "--reseller", "Alpha Backup")
     assert not result.ok
     assert result.error_lines == [
+        "line 2, contact_name: A name cannot contain control characters.",
         "line 5, contact_email: Enter a valid email address.",
+        "line 5, contact_name: A name cannot contain control characters.",
         "line 8, contact_email: Enter the customer's contact email.",
     ]
-    assert "2 errors" in result.err and "nothing was written" in result.err
+    assert "4 errors" in result.err and "nothing was written" in result.err
     assert not customers_of(reseller_a)
 
 
