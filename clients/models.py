@@ -85,6 +85,11 @@ class Client(models.Model):
         indexes = [
             models.Index(fields=["customer", "securecloud_id"], name="client_customer_id_idx"),
             models.Index(fields=["email"], name="client_email_idx"),
+            # The backup-health lists: failed clients, and clients silent since a time.
+            models.Index(
+                fields=["last_backup_status", "securecloud_id"], name="client_backup_status_idx"
+            ),
+            models.Index(fields=["last_success_at"], name="client_last_success_idx"),
         ]
         constraints = [
             models.CheckConstraint(
