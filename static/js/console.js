@@ -122,6 +122,33 @@
     });
   }
 
+  // A tree link that swapped the right pane in (htmx) becomes the selected item; the rest
+  // of the tree keeps its expanded nodes and the keyboard focus.
+  function select(link) {
+    const tree = link.closest('[role="tree"]');
+    tree.querySelectorAll('[role="treeitem"][aria-selected="true"]').forEach((other) => {
+      other.setAttribute("aria-selected", "false");
+      other.removeAttribute("aria-current");
+      other.closest(".tree-row").classList.remove("is-selected");
+    });
+    link.setAttribute("aria-selected", "true");
+    link.setAttribute("aria-current", "page");
+    link.closest(".tree-row").classList.add("is-selected");
+    focusItem(link);
+  }
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const link = event.detail && event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (
+      link &&
+      link.matches &&
+      link.matches('[role="treeitem"]:not(.tree-more-link)') &&
+      event.detail.successful !== false &&
+      document.body.contains(link)
+    ) {
+      select(link);
+    }
+  });
+
   // "Show more" replaces itself with the next page: when it had the focus, the focus
   // moves to the first item of that page instead of falling back to the page's body.
   let showMore = null;

@@ -206,10 +206,51 @@ def test_show_more_keeps_the_keyboard_in_the_tree(live_server, heroware, browser
     expect(customer).to_have_attribute("aria-expanded", "true")
     more = tree.get_by_role("treeitem", name="Show more")
     expect(more).to_be_visible()
+    # htmx wires new content up as it settles, a few milliseconds after it shows; a
+    # person cannot press a key in that time, a test can.
+    page.wait_for_function(
+        "() => document.querySelector('.tree-more-link')['htmx-internal-data'] !== undefined"
+    )
     page.keyboard.press("End")
     expect(more).to_be_focused()
     page.keyboard.press("Enter")
     # Page 1 held the front desk and seats 000-048; page 2 starts with seat 049.
     focused = tree.get_by_role("treeitem", name=re.compile("seat049@msdental.example"))
     expect(focused).to_be_focused()
+    assert page.console_errors == []
+
+
+def test_clicking_a_tree_node_swaps_in_its_pane_and_keeps_deep_links(
+    live_server, heroware, browser_page
+):
+    """With htmx a click replaces only the right pane (no page load, the tree keeps its
+    state), the URL changes, the node is selected, and the back button goes back."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(live_server.url + "/login/")
+    page.get_by_label("Username").fill("heroware-admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name=re.compile("List of Customers"))).to_be_visible()
+    page.evaluate("window.stillTheSamePage = true")
+    tree = page.get_by_role("tree")
+    dental = tree.get_by_role("treeitem", name=re.compile("Main Street Dental"))
+    dental.click()
+    customer = Node.objects.get(name="Main Street Dental")
+    expect(page).to_have_url(re.compile(rf"/customers/{customer.code}/$"))
+    expect(page.get_by_role("heading", name="Main Street Dental")).to_be_visible()
+    expect(dental).to_have_attribute("aria-selected", "true")
+    expect(tree.get_by_role("treeitem", name=re.compile("HEROware"))).to_have_attribute(
+        "aria-selected", "false"
+    )
+    assert page.evaluate("window.stillTheSamePage") is True  # swapped, not reloaded
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.get_by_role("heading", name=re.compile("List of Customers"))).to_be_visible()
+    page.goto(live_server.url + f"/customers/{customer.code}/")  # the deep link itself
+    expect(page.get_by_role("heading", name="Main Street Dental")).to_be_visible()
+    expect(tree.get_by_role("treeitem", name=re.compile("Main Street Dental"))).to_have_attribute(
+        "aria-selected", "true"
+    )
     assert page.console_errors == []
