@@ -112,6 +112,18 @@ class TreeItem:
         return reverse("tree-children", args=[self.obj.code])
 
     @property
+    def more_pane_url(self) -> str:
+        """Without JavaScript, "Show more" opens the pane's table where the tree's next
+        page begins."""
+        return f"{self.url}?page={table_page_of_tree_page(self.more_page)}"
+
+
+def table_page_of_tree_page(page: int) -> int:
+    """The pane's table page that holds the first row of the tree's `page` (the table
+    shows fewer rows per page than the tree)."""
+    return (page - 1) * TREE_PAGE_SIZE // TABLE_PAGE_SIZE + 1
+
+    @property
     def expanded(self) -> bool:
         return self.children is not None
 
@@ -283,7 +295,7 @@ def tree_expand(request, code):
     page = page_number(request)
     if not request.htmx:
         url = pane_url(node)
-        return redirect(f"{url}?page={page}" if page > 1 else url)
+        return redirect(f"{url}?page={table_page_of_tree_page(page)}" if page > 1 else url)
     items, more = tree_children(node, page)
     response = render(
         request,

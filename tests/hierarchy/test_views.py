@@ -95,6 +95,8 @@ def test_tree_expand_without_htmx_goes_to_the_pane(alice_client, customer_a1):
     response = alice_client.get(reverse("tree-children", args=[customer_a1.code]))
     assert response.status_code == 302
     assert response["Location"] == reverse("customer-pane", args=[customer_a1.code])
+    response = alice_client.get(reverse("tree-children", args=[customer_a1.code]) + "?page=2")
+    assert response["Location"] == reverse("customer-pane", args=[customer_a1.code]) + "?page=3"
 
 
 def test_tree_expand_pages_children_with_show_more(alice_client, customer_a1):
@@ -111,6 +113,9 @@ def test_tree_expand_pages_children_with_show_more(alice_client, customer_a1):
     first = text(alice_client.get(url, HTTP_HX_REQUEST="true"))
     assert first.count('role="treeitem"') == 51  # 50 clients + "Show more"
     assert "Show more" in first and f"{url}?page=2" in first
+    # Without JavaScript the link opens the pane's table (25 a page) where row 51 is.
+    pane = reverse("customer-pane", args=[customer_a1.code])
+    assert f'href="{pane}?page=3"' in first
     second = text(alice_client.get(url + "?page=2", HTTP_HX_REQUEST="true"))
     assert second.count('role="treeitem"') == 10 and "Show more" not in second
     assert "bulk059@acme.example" in second and "bulk000@acme.example" not in second
