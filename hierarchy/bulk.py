@@ -118,6 +118,31 @@ def validation_messages(exc: ValidationError, rename: dict[str, str] | None = No
 # --------------------------------------------------------------------------- reading
 
 
+class Utf8Lines:
+    """The lines of a binary stream, decoded one at a time: a byte that is not UTF-8 is
+    reported on its own line (a text stream decodes blocks ahead and cannot say where).
+    A BOM on the first line is dropped."""
+
+    def __init__(self, binary, label: str):
+        self.binary = binary
+        self.label = label
+        self.line = 0
+
+    def readline(self) -> str:
+        raw = self.binary.readline()
+        if not raw:
+            return ""
+        self.line += 1
+        try:
+            return raw.decode("utf-8-sig" if self.line == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise BadFile(f"{self.label}: line {self.line}: not UTF-8 text.") from None
+
+    def __iter__(self) -> Iterator[str]:
+        while line := self.readline():
+            yield line
+
+
 @contextmanager
 def open_source(path: str) -> Iterator[TextIO]:
     """A text stream of a CSV file (UTF-8, with or without BOM), or standard input for '-'."""
@@ -125,16 +150,12 @@ def open_source(path: str) -> Iterator[TextIO]:
         stdin = sys.stdin
         buffer = getattr(stdin, "buffer", None)
         if buffer is not None:
-            wrapper = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
-            try:
-                yield wrapper
-            finally:
-                wrapper.detach()
+            yield Utf8Lines(buffer, "standard input")
         else:  # already text (a test's StringIO, a notebook)
             yield stdin
         return
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+        handle = open(path, "rb")  # noqa: SIM115
     except FileNotFoundError:
         raise BadFile(f"{path}: no such file.") from None
     except IsADirectoryError:
@@ -142,7 +163,7 @@ def open_source(path: str) -> Iterator[TextIO]:
     except OSError as exc:
         raise BadFile(f"{path}: cannot be read ({exc.strerror or exc}).") from None
     with handle:
-        yield handle
+        yield Utf8Lines(handle, path)
 
 
 def _detect_delimiter(header_line: str) -> str:

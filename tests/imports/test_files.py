@@ -67,7 +67,7 @@ def test_wrong_encoding_is_one_line_error(reseller_a, tmp_path):
     path = write_csv(tmp_path, "name,contact_email\nCafé,c@c.example\n".encode("latin-1"))
     result = run("import_customers", path, "--reseller", "Alpha Backup")
     assert not result.ok
-    assert "not UTF-8" in result.err
+    assert "line 2: not UTF-8 text" in result.err  # the line that holds the bad byte
     assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1
     assert not customers_of(reseller_a)
 
