@@ -117,15 +117,15 @@ class TreeItem:
         page begins."""
         return f"{self.url}?page={table_page_of_tree_page(self.more_page)}"
 
+    @property
+    def expanded(self) -> bool:
+        return self.children is not None
+
 
 def table_page_of_tree_page(page: int) -> int:
     """The pane's table page that holds the first row of the tree's `page` (the table
     shows fewer rows per page than the tree)."""
     return (page - 1) * TREE_PAGE_SIZE // TABLE_PAGE_SIZE + 1
-
-    @property
-    def expanded(self) -> bool:
-        return self.children is not None
 
 
 def pane_url(obj) -> str:
