@@ -8,7 +8,6 @@ queries and the size of each page stay the same whatever the size of the tenant.
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 import bsicons
 from django.conf import settings
@@ -16,19 +15,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
 from django.db.models import (
-    Count,
     Exists,
     F,
-    IntegerField,
     OuterRef,
     Q,
-    Subquery,
-    Value,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import RowNumber
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,7 +30,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clients.models import Client, silent_since_q
+from clients.models import Client
 from hierarchy import services
 from hierarchy.access import (
     get_customer_for_user,
@@ -50,7 +44,8 @@ from hierarchy.emails import (
     send_set_password_email,
 )
 from hierarchy.forms import AdminForm, CustomerForm, CustomerSortForm, ResellerForm
-from hierarchy.models import HealthSnapshot, Node, reseller_of
+from hierarchy.health import backup_health, over_quota_q, stale_clients_q
+from hierarchy.models import Node, reseller_of
 from securecloud.net import request_origin
 
 TREE_PAGE_SIZE = 50
@@ -58,9 +53,6 @@ TABLE_PAGE_SIZE = 25
 SEARCH_LIMIT = 20
 # Shorter terms match too much to be useful, and PostgreSQL's trigram indexes need three.
 SEARCH_MIN_LENGTH = 3
-STALE_AFTER = timedelta(hours=24)
-# The backup-health summary may be this old (counting it reads every client).
-HEALTH_MAX_AGE = timedelta(minutes=1)
 ONE_TIME_PASSWORD_KEY = "console_new_admin"
 
 
@@ -344,63 +336,6 @@ def _customer_table(request, reseller: Node):
     )
     customers = Node.objects.customers().filter(parent=reseller)
     return paginate(request, customers.order_by(expression, "name", "pk")), sort
-
-
-def backup_health(reseller: Node) -> dict:
-    """The subtree's backup-health counts, from a snapshot at most HEALTH_MAX_AGE old
-    (one query), or counted afresh and stored for every server process to share."""
-    now = timezone.now()
-    snapshot = list(
-        HealthSnapshot.objects.filter(
-            reseller=reseller, computed_at__gte=now - HEALTH_MAX_AGE
-        ).values("failed", "stale", "over", "computed_at")[:1]
-    )
-    if snapshot:
-        return {**snapshot[0], "as_of": snapshot[0]["computed_at"]}
-    counts = count_backup_health(reseller, now)
-    if not HealthSnapshot.objects.filter(reseller=reseller).update(computed_at=now, **counts):
-        try:
-            with transaction.atomic():
-                HealthSnapshot.objects.create(reseller=reseller, computed_at=now, **counts)
-        except IntegrityError:
-            pass  # another process stored one at the same moment: either will do
-    return {**counts, "as_of": now}
-
-
-def count_backup_health(reseller: Node, now) -> dict:
-    """Counts over the whole subtree, in one query (it reads every client of it)."""
-    clients = Client.objects.within(reseller).order_by().values("customer__tree_id")
-    failed = clients.filter(last_backup_status=Client.BackupStatus.FAILED)
-    stale = clients.filter(stale_clients_q(now))
-    over = (
-        Node.objects.within(reseller)
-        .customers()
-        .filter(over_quota_q())
-        .order_by()
-        .values("tree_id")
-    )
-
-    def count(queryset):
-        return Coalesce(
-            Subquery(queryset.annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
-            Value(0),
-        )
-
-    return (
-        Node.objects.filter(pk=reseller.pk)
-        .annotate(failed=count(failed), stale=count(stale), over=count(over))
-        .values("failed", "stale", "over")
-        .get()
-    )
-
-
-def stale_clients_q(now) -> Q:
-    """No successful backup in the last 24 hours."""
-    return silent_since_q(now - STALE_AFTER)
-
-
-def over_quota_q() -> Q:
-    return Q(usage_space_bytes__isnull=False, used_bytes__gt=F("usage_space_bytes"))
 
 
 def _reseller_pane(request, reseller: Node, admin_form=None, status=200):
