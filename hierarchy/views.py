@@ -68,9 +68,15 @@ def search_term(request, limit: int = 100) -> str:
     return "".join(ch for ch in raw if ch.isprintable()).strip()[:limit]
 
 
+# Far past the last page of any tree (50 million children): a larger number would only
+# overflow the database's offset, so it is read as this one (an empty page).
+MAX_PAGE = 1_000_000
+
+
 def page_number(request, name: str = "page") -> int:
+    """A page number from the query string: 1 when missing or not a number."""
     try:
-        return max(1, int(request.GET.get(name, 1)))
+        return min(max(1, int(request.GET.get(name, 1))), MAX_PAGE)
     except (TypeError, ValueError):
         return 1
 

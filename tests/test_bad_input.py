@@ -282,3 +282,11 @@ def test_overlong_emails_and_hashes_are_import_errors(reseller_a, customer_a1, t
         errors.getvalue()
     )
     assert not Client.objects.exists()
+
+
+def test_a_huge_tree_page_is_an_empty_page_not_an_error(alice_client, customer_a1, client_a1):
+    for page in ["99999999999999999999999", "9223372036854775807", "-3", "x"]:
+        for code in (customer_a1.code, customer_a1.parent.code):
+            url = reverse("tree-children", args=[code]) + "?page=" + page
+            assert alice_client.get(url, HTTP_HX_REQUEST="true").status_code == 200, page
+            assert alice_client.get(url).status_code == 302, page
