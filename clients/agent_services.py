@@ -29,6 +29,10 @@ AGENT_ORIGIN = "agent"
 TOKENS_KEPT = 5
 TOKEN_BYTES = 32
 MAX_SIZE = 2**63 - 1
+# The most one client may report as stored: a petabyte. A customer's total is the sum
+# of its clients', kept in a 64-bit column; int64-sized reports from a few clients
+# would overflow it.
+MAX_CLIENT_USED_BYTES = 10**15
 MAX_MESSAGE_LENGTH = 4000
 MAX_HOSTNAME_LENGTH = 255
 MAX_AGENT_VERSION_LENGTH = 100
@@ -102,7 +106,7 @@ class _Fields:
             return None
         return value
 
-    def size(self, name: str, *, required: bool = False) -> int | None:
+    def size(self, name: str, *, required: bool = False, most: int = MAX_SIZE) -> int | None:
         value = self.data.get(name)
         if value is None:
             if required:
@@ -111,8 +115,8 @@ class _Fields:
         if isinstance(value, bool) or not isinstance(value, int):
             self.errors[name] = "Send a whole number."
             return None
-        if not 0 <= value <= MAX_SIZE:
-            self.errors[name] = f"Send a number from 0 to {MAX_SIZE}."
+        if not 0 <= value <= most:
+            self.errors[name] = f"Send a number from 0 to {most}."
             return None
         return value
 
@@ -210,7 +214,7 @@ def parse_backup(data: Any, now: datetime | None = None) -> BackupRequest:
         f.errors["status"] = "This field is required."
     elif status not in BACKUP_STATUSES or not isinstance(status, str):
         f.errors["status"] = "Send one of: " + ", ".join(BACKUP_STATUSES) + "."
-    used_bytes = f.size("used_bytes", required=True)
+    used_bytes = f.size("used_bytes", required=True, most=MAX_CLIENT_USED_BYTES)
     files = f.size("files")
     message = f.string("message", max_length=MAX_MESSAGE_LENGTH, multiline=True)
     if started_at and finished_at and finished_at < started_at:

@@ -6,6 +6,7 @@ from typing import Any
 from clients.agent_services import (
     BACKUP_STATUSES,
     MAX_AGENT_VERSION_LENGTH,
+    MAX_CLIENT_USED_BYTES,
     MAX_HOSTNAME_LENGTH,
     MAX_MESSAGE_LENGTH,
     MAX_PASSWORD_FIELD_LENGTH,
@@ -305,7 +306,9 @@ _DOCUMENT: dict[str, Any] = {
                     "status": {"type": "string", "enum": BACKUP_STATUSES},
                     "used_bytes": {
                         **_SIZE,
-                        "description": "The client's total stored size after this backup.",
+                        "maximum": MAX_CLIENT_USED_BYTES,
+                        "description": "The client's total stored size after this backup "
+                        "(at most a petabyte).",
                     },
                     "files": {**_SIZE, "nullable": True},
                     "message": {

@@ -207,3 +207,19 @@ def test_the_api_never_reads_the_session(client, db):
     assert response.status_code == 200
     assert "Cookie" not in response.get("Vary", "")
     assert "sessionid" not in response.cookies
+
+
+def test_two_huge_reports_cannot_overflow_the_customers_total(client, customer_b1):
+    from tests.agent.conftest import Agent
+
+    totals = []
+    for n in (1, 2):
+        agent = Agent(client, ip=f"192.0.2.{n}")
+        token = agent.token(f"huge{n}@bolt.example", "password-123", customer_b1.registration_key)
+        response = agent.report(token, used_bytes=2**62)
+        assert response.status_code == 400
+        assert "used_bytes" in response.json()["fields"]
+        response = agent.report(token, used_bytes=10**15)
+        assert response.status_code == 201
+        totals.append(response.json()["customer_used_bytes"])
+    assert totals == [10**15, 2 * 10**15]
