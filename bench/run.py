@@ -14,7 +14,7 @@ Per database:
     home) and a small one (1 customer, 10 clients);
  2. console pages in process (bench/inprocess.py console): median, p95, SQL queries;
  3. adding a client and a customer, small reseller vs big (bench/inprocess.py writes);
- 4. gunicorn on 127.0.0.1 (bench/gunicorn.conf.py) driven by wrk (bench/agent.lua):
+ 4. gunicorn on 127.0.0.1 (securecloud/gunicorn_conf.py) driven by wrk (bench/agent.lua):
     connects, then status calls and backup reports, for a few worker shapes;
  5. PostgreSQL only: two gunicorn instances on one database (totals, shared rate limit);
  6. importing 100,000 clients from CSV (bench/import_bench.py).
@@ -45,7 +45,7 @@ SEED = [
     "--clients-per-customer", "100", "--reports-days", "7",
 ]  # fmt: skip
 # Worker shapes tried under gunicorn (class, workers, threads); the first is the one
-# bench/gunicorn.conf.py and the README use. The table shows the best one measured.
+# securecloud/gunicorn_conf.py and the README use. The table shows the best one measured.
 SHAPES = [("sync", 4, 1), ("sync", 2, 1), ("gthread", 2, 4)]
 WRK_THREADS = 2
 WRK_CONNECTIONS = 16
@@ -143,9 +143,9 @@ class Gunicorn:
             **env,
             "ALLOWED_HOSTS": "127.0.0.1",
             "GUNICORN_BIND": f"127.0.0.1:{port}",
-            "BENCH_WORKER_CLASS": worker_class,
-            "BENCH_WORKERS": str(workers),
-            "BENCH_THREADS": str(threads),
+            "GUNICORN_WORKER_CLASS": worker_class,
+            "GUNICORN_WORKERS": str(workers),
+            "GUNICORN_THREADS": str(threads),
         }
         self.log = open(OUT / f"gunicorn-{port}.log", "w")
         self.proc = subprocess.Popen(
@@ -153,7 +153,7 @@ class Gunicorn:
                 str(Path(PY).parent / "gunicorn"),
                 "securecloud.wsgi",
                 "-c",
-                str(BENCH / "gunicorn.conf.py"),
+                "python:securecloud.gunicorn_conf",
             ],
             env=self.env,
             cwd=ROOT,
@@ -704,7 +704,7 @@ def write_markdown(figs: dict, info: dict, total_s: float, loads: list[str]) -> 
         "",
         "Console pages: server time in process (django.test.Client, signed in as the big "
         "reseller's admin, warm), median / p95 of 40 requests, and SQL queries per request. "
-        "Agent API: gunicorn as production runs it (bench/gunicorn.conf.py: 4 sync workers; "
+        "Agent API: gunicorn as production runs it (securecloud/gunicorn_conf.py: 4 sync workers; "
         "other worker shapes in the second table) "
         f"on 127.0.0.1, wrk with {WRK_CONNECTIONS} connections over {WRK_THREADS} threads "
         f"({CONNECT_CONNECTIONS} for connects), Bearer tokens of ~2,000 different clients. "

@@ -14,12 +14,12 @@ from typing import Any
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from clients import ratelimit
-from clients.models import AgentToken, BackupReport, Client
+from clients import agent_store, ratelimit
+from clients.models import AgentToken, Client
 from clients.services import create_client
 from clients.validators import normalise_securecloud_id, validate_client_password
 from hierarchy import audit
@@ -265,23 +265,7 @@ def bearer_token(authorization: str) -> str | None:
     return token
 
 
-# What the Bearer endpoints read: fetching only these keeps the hot query small.
-_TOKEN_FIELDS = (
-    "digest",
-    "client__securecloud_id",
-    "client__plan",
-    "client__trial_ends_at",
-    "client__status",
-    "client__used_bytes",
-    "client__last_seen_at",
-    "client__customer__name",
-    "client__customer__usage_space_bytes",
-    "client__customer__used_bytes",
-    "client__customer__parent__name",
-)
-
-
-def authenticate(authorization: str, *, for_update: bool = False) -> AgentToken:
+def authenticate(authorization: str) -> AgentToken:
     """The token named in an Authorization header, with its client, customer and reseller.
 
     Raises 401 invalid_token, then 403 client_disabled or trial_expired.
@@ -290,14 +274,9 @@ def authenticate(authorization: str, *, for_update: bool = False) -> AgentToken:
     if token is None:
         raise AgentError(401, "invalid_token")
     digest = token_digest(token)
-    qs = AgentToken.objects.select_related("client__customer__parent").only(*_TOKEN_FIELDS)
-    if for_update:
-        qs = qs.select_for_update(of=("client",))
-    try:
-        found = qs.get(digest=digest)
-    except AgentToken.DoesNotExist:
-        raise AgentError(401, "invalid_token") from None
-    if not hmac.compare_digest(found.digest, digest):
+    found = agent_store.find_token(digest)
+    # The lookup found it by the indexed column; still compare in constant time.
+    if found is None or not hmac.compare_digest(found.digest, digest):
         raise AgentError(401, "invalid_token")
     check_client_state(found.client)
     return found
@@ -528,63 +507,34 @@ def _connected(client: Client, req: ConnectRequest, *, set_password: bool) -> Co
 def record_backup(authorization: str, data: Any) -> dict[str, Any]:
     """Store a backup report and move the client's and the customer's storage used.
 
-    One transaction: the token lookup locks the client row (so two reports of one
-    client cannot lose a delta), the customer's total moves by the delta with an
-    atomic UPDATE ... RETURNING, then the report and the client row are written.
+    The token comes first (401/403), then the body (400). The write itself is one
+    statement on PostgreSQL (clients.agent_store): it locks the client row, so two
+    reports of one client cannot lose a delta.
     """
     now = timezone.now()
-    with transaction.atomic():
-        token = authenticate(authorization, for_update=True)
-        if isinstance(data, AgentError):  # the body was not JSON
-            raise data
-        report = parse_backup(data, now)
-        client = token.client
-        customer = client.customer
-        delta = report.used_bytes - client.used_bytes
-        customer_used = _shift_customer_used(customer.pk, delta) if delta else customer.used_bytes
-        quota = customer.usage_space_bytes
-        over_quota = quota is not None and customer_used > quota
-        BackupReport.objects.create(
-            client_id=client.pk,
-            started_at=report.started_at,
-            finished_at=report.finished_at,
-            status=report.status,
-            used_bytes=report.used_bytes,
-            files=report.files,
-            message=report.message,
-            over_quota=over_quota,
-            created_at=now,
-        )
-        changes = {
-            "used_bytes": report.used_bytes,
-            "last_backup_at": report.finished_at,
-            "last_backup_status": report.status,
-            "last_seen_at": now,
-            "updated_at": now,
-        }
-        if report.status == Client.BackupStatus.SUCCESS:
-            changes["last_success_at"] = report.finished_at
-        Client.objects.filter(pk=client.pk).update(**changes)
+    token = authenticate(authorization)
+    if isinstance(data, AgentError):  # the body was not JSON
+        raise data
+    report = parse_backup(data, now)
+    written = agent_store.write_backup(
+        token.client_id,
+        started_at=report.started_at,
+        finished_at=report.finished_at,
+        status=report.status,
+        used_bytes=report.used_bytes,
+        files=report.files,
+        message=report.message,
+        now=now,
+    )
+    if written is None:
+        # Disabled or deleted since the token was read: its tokens are revoked.
+        raise AgentError(401, "invalid_token")
     return {
-        "quota_bytes": quota,
+        "quota_bytes": written.quota_bytes,
         "used_bytes": report.used_bytes,
-        "customer_used_bytes": customer_used,
-        "over_quota": over_quota,
+        "customer_used_bytes": written.customer_used_bytes,
+        "over_quota": written.over_quota,
     }
-
-
-def _shift_customer_used(customer_id: int, delta: int) -> int:
-    """used_bytes += delta on the customer row; returns the new total (one statement)."""
-    table = connection.ops.quote_name(Node._meta.db_table)
-    column = connection.ops.quote_name(Node._meta.get_field("used_bytes").column)
-    pk = connection.ops.quote_name(Node._meta.pk.column)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {column} = {column} + %s WHERE {pk} = %s RETURNING {column}",
-            [delta, customer_id],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else 0
 
 
 def status(authorization: str) -> dict[str, Any]:

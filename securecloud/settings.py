@@ -133,6 +133,9 @@ else:
             "TEST": {"NAME": str(sqlite_path.with_name("test-" + sqlite_path.name))},
         }
     }
+# The agent API prepares its hot statements once per PostgreSQL session (clients.agent_store).
+# A pooler in transaction mode (PgBouncer) does not keep sessions: set this to 0 there.
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

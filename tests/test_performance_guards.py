@@ -340,11 +340,13 @@ def test_agent_status_and_backups_queries_constant_and_few(client, customer_a_ea
     assert len(large_backups) == len(small_backups)
     assert len(large_status) == len(small_status)
     # Status: the token lookup (with client, customer and reseller) and nothing else
-    # within a minute of the last call. Backups: lookup with lock, the customer's total,
-    # the report, the client (4), plus a savepoint and its release inside the test's
+    # within a minute of the last call. Backups: the lookup, then the write: one
+    # statement on PostgreSQL; on SQLite the client, the customer's total, the report
+    # and the client again (4), plus a savepoint and its release inside the test's
     # transaction.
     assert len(large_status) <= 1, [q["sql"] for q in large_status]
-    assert len(large_backups) <= 6, [q["sql"] for q in large_backups]
+    most = 2 if connection.vendor == "postgresql" else 7
+    assert len(large_backups) <= most, [q["sql"] for q in large_backups]
     for query in large_backups + large_status:
         sql = query["sql"].upper()
         assert "BACKUPREPORT" not in sql or sql.startswith("INSERT"), query["sql"]

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from clients import services as client_services
@@ -177,10 +178,11 @@ def test_unlimited_customer_is_never_over_quota(agent, client_a1, customer_a1, t
     assert body["over_quota"] is False
 
 
-def test_report_query_count_is_small(agent, token, django_assert_max_num_queries):
-    # token+client+customer (locked), customer total, report insert, client update,
-    # plus the transaction's savepoint/commit statements.
-    with django_assert_max_num_queries(6):
+def test_report_query_count_is_small(agent, token, django_assert_num_queries):
+    # The token with its client, customer and reseller; then the write: one statement on
+    # PostgreSQL, a transaction of four on SQLite (plus its savepoint and release here,
+    # inside the test's transaction).
+    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 7):
         assert agent.report(token, used_bytes=77).status_code == 201
 
 

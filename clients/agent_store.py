@@ -1,0 +1,305 @@
+"""The agent API's hot path in SQL: the token lookup and the backup write.
+
+Agents call hundreds of times a second. Measured on a 2-core machine, the ORM's share
+of such a call (compiling a four-table select_related per request, then a transaction
+of six round trips for a report) and PostgreSQL's planning of those statements were
+most of its cost (see BENCHMARKS.md). So these statements are written out here once:
+
+- the token lookup reads a token with its client, customer and reseller in one query
+  and builds the model instances from the row (both databases);
+- a backup report on PostgreSQL is one statement, committed on its own: it locks the
+  client row, moves the customer's total by the change, updates the client and inserts
+  the report. SQLite has no data-modifying WITH, so it runs the same steps in one
+  transaction (IMMEDIATE: it holds the write lock throughout);
+- on PostgreSQL both are prepared once per database connection (PREPARE, then EXECUTE):
+  planning the lookup cost more than running it. A pooler in transaction mode (PgBouncer)
+  does not keep a session's prepared statements: set DATABASE_PREPARED_STATEMENTS=0.
+
+The business rules stay in clients.agent_services; the one rule repeated in SQL below,
+"over quota", mirrors Node.over_quota.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.backends.signals import connection_created
+from django.db.models import DEFERRED
+from django.dispatch import receiver
+
+from clients.models import AgentToken, Client
+from hierarchy.models import Node
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A statement with %(name)s parameters, preparable on PostgreSQL."""
+
+    name: str
+    sql: str
+    # PostgreSQL type of each parameter, in the order of EXECUTE's arguments.
+    parameters: dict[str, str]
+
+    def prepare_sql(self) -> str:
+        body = self.sql
+        for number, parameter in enumerate(self.parameters, start=1):
+            body = body.replace(f"%({parameter})s", f"${number}")
+        types = ", ".join(self.parameters.values())
+        return f"PREPARE {self.name} ({types}) AS {body}"
+
+    def execute_sql(self) -> str:
+        arguments = ", ".join(f"%({parameter})s" for parameter in self.parameters)
+        return f"EXECUTE {self.name} ({arguments})"
+
+
+def _prepared_names() -> set[str]:
+    names = getattr(connection, "agent_prepared_statements", None)
+    if names is None:
+        names = connection.agent_prepared_statements = set()
+    return names
+
+
+@receiver(connection_created)
+def _forget_prepared_statements(sender, connection, **kwargs) -> None:
+    """A new database session has none of the old one's prepared statements."""
+    connection.agent_prepared_statements = set()
+
+
+def _fetchone(statement: Statement, params: dict[str, Any]) -> tuple | None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and settings.DATABASE_PREPARED_STATEMENTS:
+            names = _prepared_names()
+            if statement.name not in names:
+                # Setting up the session, as Django's own SET TIME ZONE is: straight on
+                # the driver's connection, not one of the request's queries.
+                with connection.connection.cursor() as raw:
+                    raw.execute(statement.prepare_sql())
+                names.add(statement.name)
+            cursor.execute(statement.execute_sql(), params)
+        else:
+            cursor.execute(statement.sql, params)
+        return cursor.fetchone()
+
+
+# ---------------------------------------------------------------------------
+# Token lookup
+# ---------------------------------------------------------------------------
+
+TOKEN_LOOKUP = Statement(
+    name="agent_token_lookup",
+    sql="""
+        SELECT t.id, t.digest,
+               c.id, c.securecloud_id, c.plan, c.trial_ends_at, c.status, c.used_bytes,
+               c.last_seen_at,
+               cu.id, cu.name, cu.usage_space_bytes, cu.used_bytes,
+               r.id, r.name
+        FROM clients_agenttoken t
+        JOIN clients_client c ON c.id = t.client_id
+        JOIN hierarchy_node cu ON cu.id = c.customer_id
+        LEFT JOIN hierarchy_node r ON r.id = cu.parent_id
+        WHERE t.digest = %(digest)s
+    """,
+    parameters={"digest": "varchar"},
+)
+
+
+def _instance(model, values: dict[str, Any]):
+    """A model instance as the ORM builds one from a row; fields not given are deferred."""
+    fields = model._meta.concrete_fields
+    row = [values.get(field.attname, DEFERRED) for field in fields]
+    return model.from_db(connection.alias, [field.attname for field in fields], row)
+
+
+def _datetime(value: Any) -> datetime | None:
+    # psycopg2 gives aware datetimes; SQLite's driver gives naive UTC ones (or text),
+    # which the ORM would convert with this same backend function.
+    if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
+        return value
+    return connection.ops.convert_datetimefield_value(value, None, connection)
+
+
+def find_token(digest: str) -> AgentToken | None:
+    """The token with this digest, with its client, customer and reseller; None if none."""
+    row = _fetchone(TOKEN_LOOKUP, {"digest": digest})
+    if row is None:
+        return None
+    (
+        token_id, token_digest,
+        client_id, securecloud_id, plan, trial_ends_at, status, used_bytes, last_seen_at,
+        customer_id, customer_name, quota, customer_used,
+        reseller_id, reseller_name,
+    ) = row  # fmt: skip
+    reseller = _instance(Node, {"id": reseller_id, "name": reseller_name}) if reseller_id else None
+    customer = _instance(
+        Node,
+        {
+            "id": customer_id,
+            "name": customer_name,
+            "parent_id": reseller_id,
+            "usage_space_bytes": quota,
+            "used_bytes": customer_used,
+        },
+    )
+    customer.parent = reseller
+    client = _instance(
+        Client,
+        {
+            "id": client_id,
+            "customer_id": customer_id,
+            "securecloud_id": securecloud_id,
+            "plan": plan,
+            "trial_ends_at": _datetime(trial_ends_at),
+            "status": status,
+            "used_bytes": used_bytes,
+            "last_seen_at": _datetime(last_seen_at),
+        },
+    )
+    client.customer = customer
+    token = _instance(AgentToken, {"id": token_id, "client_id": client_id, "digest": token_digest})
+    token.client = client
+    return token
+
+
+# ---------------------------------------------------------------------------
+# Backup write
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackupWritten:
+    customer_used_bytes: int
+    quota_bytes: int | None
+    over_quota: bool
+
+
+# The client row is locked first (FOR UPDATE), so two reports of one client cannot lose
+# a delta: the second waits, then reads the first one's used_bytes. A client disabled
+# meanwhile is not written to (its tokens are gone too).
+BACKUP_WRITE = Statement(
+    name="agent_backup_write",
+    sql="""
+        WITH client AS (
+            SELECT id, customer_id, used_bytes FROM clients_client
+            WHERE id = %(client_id)s AND status <> 'disabled'
+            FOR UPDATE
+        ), customer AS (
+            UPDATE hierarchy_node
+            SET used_bytes = hierarchy_node.used_bytes + (%(used_bytes)s - client.used_bytes)
+            FROM client WHERE hierarchy_node.id = client.customer_id
+            RETURNING hierarchy_node.used_bytes, hierarchy_node.usage_space_bytes,
+                hierarchy_node.usage_space_bytes IS NOT NULL
+                AND hierarchy_node.used_bytes > hierarchy_node.usage_space_bytes AS over_quota
+        ), updated AS (
+            UPDATE clients_client
+            SET used_bytes = %(used_bytes)s,
+                last_backup_at = %(finished_at)s,
+                last_backup_status = %(status)s,
+                last_success_at = CASE WHEN %(status)s = 'success' THEN %(finished_at)s
+                                  ELSE clients_client.last_success_at END,
+                last_seen_at = %(now)s,
+                updated_at = %(now)s
+            FROM client WHERE clients_client.id = client.id
+            RETURNING clients_client.id
+        ), report AS (
+            INSERT INTO clients_backupreport (client_id, started_at, finished_at, status,
+                used_bytes, files, message, over_quota, created_at)
+            SELECT client.id, %(started_at)s, %(finished_at)s, %(status)s, %(used_bytes)s,
+                CAST(%(files)s AS bigint), %(message)s, customer.over_quota, %(now)s
+            FROM client, customer
+            RETURNING id
+        )
+        SELECT customer.used_bytes, customer.usage_space_bytes, customer.over_quota
+        FROM customer, updated, report
+    """,
+    parameters={
+        "client_id": "bigint",
+        "used_bytes": "bigint",
+        "started_at": "timestamptz",
+        "finished_at": "timestamptz",
+        "status": "varchar",
+        "files": "bigint",
+        "message": "text",
+        "now": "timestamptz",
+    },
+)
+
+
+def write_backup(
+    client_id: int,
+    *,
+    started_at: datetime,
+    finished_at: datetime,
+    status: str,
+    used_bytes: int,
+    files: int | None,
+    message: str,
+    now: datetime,
+) -> BackupWritten | None:
+    """Store a report and move the client's and its customer's storage used.
+
+    None when the client was disabled or deleted since its token was read.
+    """
+    params = {
+        "client_id": client_id,
+        "used_bytes": used_bytes,
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "status": status,
+        "files": files,
+        "message": message,
+        "now": now,
+    }
+    if connection.vendor == "postgresql":
+        row = _fetchone(BACKUP_WRITE, params)
+    else:
+        row = _write_backup_in_steps(params)
+    if row is None:
+        return None
+    customer_used, quota, over_quota = row
+    return BackupWritten(customer_used, quota, bool(over_quota))
+
+
+def _write_backup_in_steps(params: dict[str, Any]) -> tuple | None:
+    """BACKUP_WRITE for databases without data-modifying WITH (SQLite)."""
+    # Datetimes stored as the ORM stores them, so that its comparisons still hold.
+    params = {
+        name: connection.ops.adapt_datetimefield_value(value)
+        if isinstance(value, datetime)
+        else value
+        for name, value in params.items()
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT used_bytes, customer_id FROM clients_client"
+            " WHERE id = %(client_id)s AND status <> 'disabled'",
+            params,
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        previous, customer_id = row
+        cursor.execute(
+            "UPDATE hierarchy_node SET used_bytes = used_bytes + %(delta)s"
+            " WHERE id = %(customer_id)s RETURNING used_bytes, usage_space_bytes",
+            {"delta": params["used_bytes"] - previous, "customer_id": customer_id},
+        )
+        customer_used, quota = cursor.fetchone()
+        over_quota = quota is not None and customer_used > quota
+        cursor.execute(
+            "INSERT INTO clients_backupreport (client_id, started_at, finished_at, status,"
+            " used_bytes, files, message, over_quota, created_at)"
+            " VALUES (%(client_id)s, %(started_at)s, %(finished_at)s, %(status)s,"
+            " %(used_bytes)s, %(files)s, %(message)s, %(over_quota)s, %(now)s)",
+            {**params, "over_quota": over_quota},
+        )
+        cursor.execute(
+            "UPDATE clients_client SET used_bytes = %(used_bytes)s,"
+            " last_backup_at = %(finished_at)s, last_backup_status = %(status)s,"
+            " last_success_at = CASE WHEN %(status)s = 'success' THEN %(finished_at)s"
+            " ELSE last_success_at END,"
+            " last_seen_at = %(now)s, updated_at = %(now)s WHERE id = %(client_id)s",
+            params,
+        )
+    return customer_used, quota, over_quota
