@@ -33,7 +33,6 @@ function init(args)
   counter = math.floor((id - 1) * #items / tonumber(os.getenv("WRK_THREADS") or "2"))
   statuses = {}
   tokens = {}
-  now = os.date("!%Y-%m-%dT%H:%M:%S+00:00")
   math.randomseed(id * 7919 + os.time())
 end
 
@@ -52,9 +51,14 @@ function request()
     return wrk.format("GET", "/api/v1/agent/status", headers)
   end
   headers["Content-Type"] = "application/json"
+  -- A backup that just ended, a different time on every report (as real ones are), so
+  -- the client row's indexed last_success_at changes each time.
+  local second = os.date("!%Y-%m-%dT%H:%M:%S")
   local body = string.format(
-    '{"started_at":"%s","finished_at":"%s","status":"success","used_bytes":%d,"files":%d}',
-    now, now, math.random(1000000, 1000000000), math.random(100, 10000))
+    '{"started_at":"%s+00:00","finished_at":"%s.%06d+00:00","status":"success",' ..
+    '"used_bytes":%d,"files":%d}',
+    second, second, counter % 1000000, math.random(1000000, 1000000000),
+    math.random(100, 10000))
   return wrk.format("POST", "/api/v1/agent/backups", headers, body)
 end
 

@@ -259,6 +259,7 @@ def agent_runs(env: dict, agents: dict, quick: bool) -> dict:
                     TOKENS_OUT=tokens,
                 )
                 results["connect"]["shape"] = shape
+                results["token_count"] = len(tokens.read_text().split())
                 log(f"  connect {shape}: {summary_line(results['connect'])}")
             wrk(server.port, "status", 2, WRK_CONNECTIONS, TOKENS_FILE=tokens)  # warm up
             row = {"shape": shape}
@@ -680,6 +681,15 @@ def shapes_table(figs: dict) -> str:
     return "\n".join(lines)
 
 
+def token_clients(figs: dict) -> str:
+    counts = [fig["agent"].get("token_count") for fig in figs.values() if "agent" in fig]
+    counts = [count for count in counts if count]
+    if not counts:
+        return "?"
+    low, high = min(counts), max(counts)
+    return f"{low:,}" if low == high else f"{low:,}-{high:,}"
+
+
 def write_markdown(figs: dict, info: dict, total_s: float, loads: list[str]) -> str:
     vendors = [v for v in ("sqlite", "postgresql") if v in figs]
     body = [
@@ -707,7 +717,9 @@ def write_markdown(figs: dict, info: dict, total_s: float, loads: list[str]) -> 
         "Agent API: gunicorn as production runs it (securecloud/gunicorn_conf.py: 4 sync workers; "
         "other worker shapes in the second table) "
         f"on 127.0.0.1, wrk with {WRK_CONNECTIONS} connections over {WRK_THREADS} threads "
-        f"({CONNECT_CONNECTIONS} for connects), Bearer tokens of ~2,000 different clients. "
+        f"({CONNECT_CONNECTIONS} for connects), Bearer tokens of the {token_clients(figs)} "
+        "clients that the connect run reached (consecutive ones of the load's SecureCloud IDs, "
+        "which are spread over the whole tree). "
         "SQLite agent figures are reported beside the PostgreSQL ones, not judged.",
         "",
         table(rows(figs, total_s), vendors),
