@@ -177,6 +177,32 @@ def _detect_delimiter(header_line: str) -> str:
     return ";" if header_line.count(";") > header_line.count(",") else ","
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection:
+# a client named "=HYPERLINK(...)" would become a link in whoever opens the export). The
+# export writes such a value behind an apostrophe, which spreadsheets show as plain text,
+# and the imports take that apostrophe off again, so the round trip stays identical. An
+# apostrophe before anything else ("'t Hooft") is an ordinary character.
+FORMULA_STARTS = ("=", "+", "-", "@")
+_GUARDED_STARTS = (*FORMULA_STARTS, "'")
+
+
+def guard_cell(value):
+    """The export form of one cell: an apostrophe before a would-be formula."""
+    if isinstance(value, str) and (
+        value.startswith(FORMULA_STARTS)
+        or (value.startswith("'") and value[1:].startswith(_GUARDED_STARTS))
+    ):
+        return "'" + value
+    return value
+
+
+def unguard_cell(value: str) -> str:
+    """The inverse of guard_cell, for imports."""
+    if value.startswith("'") and value[1:].startswith(_GUARDED_STARTS):
+        return value[1:]
+    return value
+
+
 class CSVRows:
     """Stream the rows of a CSV file with a header row as (line number, values).
 
@@ -234,12 +260,15 @@ class CSVRows:
         self.index = {name: position for position, name in enumerate(names)}
         self.width = len(names)
 
-    def getter(self, column: str) -> Callable[[list[str]], str]:
-        """A fast accessor for one column: stripped text, "" when absent or short."""
+    def getter(self, column: str, *, unguard: bool = True) -> Callable[[list[str]], str]:
+        """A fast accessor for one column: stripped text, "" when absent or short, with
+        the export's formula guard taken off (see unguard_cell) unless `unguard` is off."""
         position = self.index.get(column)
         if position is None:
             return lambda row: ""
-        return lambda row: row[position].strip() if position < len(row) else ""
+        if not unguard:
+            return lambda row: row[position].strip() if position < len(row) else ""
+        return lambda row: unguard_cell(row[position].strip()) if position < len(row) else ""
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
         reader = self._reader
@@ -763,7 +792,7 @@ def _write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable]) -> i
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         for row in rows:
-            writer.writerow(row)
+            writer.writerow([guard_cell(value) for value in row])
             count += 1
     return count
 

@@ -1,11 +1,15 @@
 """export_accounts, import_resellers and the round trip export → empty database → import
 → export."""
 
+import csv
+import io
+
 from django.contrib.auth.hashers import check_password
 
 from clients import services as client_services
 from clients.models import Client
 from hierarchy import services
+from hierarchy.bulk import FORMULA_STARTS
 from hierarchy.models import GB, Node
 from tests.imports.helpers import assert_tree_valid, run, run_csv, wipe_accounts
 
@@ -204,3 +208,73 @@ def test_import_resellers_nesting_errors_and_update(sub_reseller_a, reseller_b, 
         "line 2, parent: No reseller named Alpha Backup in Alpha East's subtree (nor earlier "
         "in this file)."
     ]
+
+
+def test_export_guards_cells_a_spreadsheet_would_run_and_the_round_trip_stays(
+    reseller_a, tmp_path, monkeypatch
+):
+    # A spreadsheet runs "=…", "+…", "-…" and "@…" as formulas: the export puts an
+    # apostrophe in front (shown as text there), the imports take it off again.
+    services.create_reseller(reseller_a, name="-Minus Resellers")
+    customer = services.create_customer(
+        reseller_a,
+        name='=HYPERLINK("https://evil.example","Click")',
+        contact_name="+1 555 0100",
+        contact_email="it@formula.example",
+        auto_add_clients=True,
+    )
+    client_services.create_client(customer, securecloud_id="calc.box", name="@SUM(A1:A9)")
+    client_services.create_client(customer, securecloud_id="quote.box", name="'t Hooft")
+    client_services.create_client(customer, securecloud_id="guard.box", name="'=already quoted")
+
+    first = tmp_path / "first"
+    assert run("export_accounts", "--reseller", "Alpha Backup", "--out", str(first)).ok
+    files = read(first)
+    assert "'-Minus Resellers," in files["resellers.csv"]
+    assert (
+        """"'=HYPERLINK(""https://evil.example"",""Click"")",'+1 555 0100,"""
+        in (files["customers.csv"])
+    )
+    clients = {
+        row["securecloud_id"]: row for row in csv.DictReader(io.StringIO(files["clients.csv"]))
+    }
+    assert clients["calc.box"]["customer"] == """'=HYPERLINK("https://evil.example","Click")"""
+    assert clients["calc.box"]["name"] == "'@SUM(A1:A9)"
+    assert clients["quote.box"]["name"] == "'t Hooft"  # before anything else: just text
+    assert clients["guard.box"]["name"] == "''=already quoted"
+    for text in files.values():
+        for line in text.splitlines()[1:]:
+            for cell in next(csv.reader([line])):
+                assert not cell.startswith(FORMULA_STARTS), line
+
+    wipe_accounts()
+    monkeypatch.setenv("RESELLER_ADMIN_PASSWORD", "Harbour-Lights-5521")
+    assert run(
+        "create_reseller_admin", "--reseller", "Alpha Backup", "--username", "newadmin", "--noinput"
+    ).ok
+    for command, name in (
+        ("import_resellers", "resellers.csv"),
+        ("import_customers", "customers.csv"),
+        ("import_clients", "clients.csv"),
+    ):
+        result = run(command, str(first / name), "--reseller", "Alpha Backup")
+        assert result.ok, result.err
+    assert Node.objects.filter(name='=HYPERLINK("https://evil.example","Click")').exists()
+    assert Client.objects.get(securecloud_id="calc.box").name == "@SUM(A1:A9)"
+    assert Client.objects.get(securecloud_id="quote.box").name == "'t Hooft"
+    assert Client.objects.get(securecloud_id="guard.box").name == "'=already quoted"
+    second = tmp_path / "second"
+    assert run("export_accounts", "--reseller", "Alpha Backup", "--out", str(second)).ok
+    assert read(second) == files
+
+
+def test_a_hand_written_apostrophe_before_a_formula_sign_is_the_spreadsheet_guard(
+    customer_a1, tmp_path
+):
+    text = "securecloud_id,customer,name,password\nguarded.box,Acme,'+44 20 7946 0000,'=Pass-1234\n"
+    result = run_csv("import_clients", tmp_path, text, "--reseller", "Alpha Backup")
+    assert result.ok, result.err
+    imported = Client.objects.get(securecloud_id="guarded.box")
+    assert imported.name == "+44 20 7946 0000"
+    # Passwords are never exported, so never guarded: taken exactly as written.
+    assert check_password("'=Pass-1234", imported.password)
