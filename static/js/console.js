@@ -205,11 +205,45 @@
   }
 
   // --- Confirmations: <form data-confirm="Question?"> ----------------------------------
-  document.addEventListener("submit", (event) => {
-    const form = event.target;
-    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
-      event.preventDefault();
+  // Capture phase: the answer must come before htmx submits a boosted form.
+  document.addEventListener(
+    "submit",
+    (event) => {
+      const form = event.target;
+      if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+      }
+    },
+    true
+  );
+
+  // --- The right pane: links and forms in it swap the pane (hx-boost, layout.html) ------
+  // An answer without a pane (the sign-in page after a session ran out, an error page,
+  // a page of its own) is shown as a whole page instead of an empty pane.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const detail = event.detail;
+    if (!detail.target || detail.target.id !== "pane") return;
+    const text = detail.serverResponse || "";
+    if (detail.isError || !/<section[^>]*\bid="pane"/.test(text)) {
+      detail.shouldSwap = false;
+      window.location.assign(detail.xhr.responseURL || window.location.href);
     }
+  });
+
+  // After a pane swap that a form or a pane link made, the focus goes to the first field
+  // with an error, else to the pane itself, so keyboard and screen-reader users land on
+  // the new content (tree clicks keep the focus in the tree).
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const detail = event.detail;
+    const elt = detail && detail.requestConfig && detail.requestConfig.elt;
+    if (!detail.target || detail.target.id !== "pane" || !elt || !elt.closest) return;
+    if (elt.closest('[role="tree"]')) return;
+    const pane = document.getElementById("pane");
+    if (!pane) return;
+    const invalid = pane.querySelector(".is-invalid, [aria-invalid='true']");
+    if (invalid) invalid.focus();
+    else pane.focus({ preventScroll: true });
   });
 
   if (document.readyState === "loading") {

@@ -254,3 +254,72 @@ def test_clicking_a_tree_node_swaps_in_its_pane_and_keeps_deep_links(
         "aria-selected", "true"
     )
     assert page.console_errors == []
+
+
+def sign_in(page, live_server) -> None:
+    page.goto(live_server.url + "/login/")
+    page.get_by_label("Username").fill("heroware-admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_pane_links_and_forms_swap_the_pane_tree_and_messages(live_server, heroware, browser_page):
+    """Links and forms in the right pane swap in the next page's pane, tree and messages
+    without a page load; a confirmation still stops a form; pages of their own (History)
+    and answers without a pane (a session that ran out) load as whole pages."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    sign_in(page, live_server)
+    tree = page.get_by_role("tree")
+    tree.get_by_role("treeitem", name=re.compile("Main Street Dental")).click()
+    expect(page.get_by_role("heading", name="Main Street Dental")).to_be_visible()
+    page.evaluate("window.stillTheSamePage = true")
+
+    # A form with an error: the pane shows it and the focus is on the field.
+    page.get_by_role("link", name="Add New Client").click()
+    page.get_by_role("button", name="Save").click()
+    securecloud_id = page.get_by_label("SecureCloud ID", exact=True)
+    expect(securecloud_id).to_have_class(re.compile("is-invalid"))
+    expect(securecloud_id).to_be_focused()
+
+    # Saved: the new client is in the tree, selected, with the message; no page load.
+    securecloud_id.fill("reception@msdental.example")
+    page.get_by_label("Password", exact=True).fill("client-pass-2")
+    page.get_by_label("Password (again)", exact=True).fill("client-pass-2")
+    page.get_by_role("button", name="Save").click()
+    reception = tree.get_by_role("treeitem", name=re.compile("reception@msdental.example"))
+    expect(reception).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("alert")).to_contain_text("reception@msdental.example")
+    client = Client.objects.get(securecloud_id="reception@msdental.example")
+    expect(page).to_have_url(re.compile(rf"/clients/{client.code}/$"))
+    expect(page.locator("#pane")).to_be_focused()
+
+    # A confirmation answered "no" stops the form; "yes" lets it through.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Disable").click()
+    expect(page.get_by_role("button", name="Disable")).to_be_visible()
+    assert Client.objects.get(pk=client.pk).status != Client.Status.DISABLED
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Disable").click()
+    expect(page.get_by_role("button", name="Enable")).to_be_visible()
+    assert Client.objects.get(pk=client.pk).status == Client.Status.DISABLED
+    assert page.evaluate("window.stillTheSamePage") is True
+
+    # The tree shows the state the pane shows.
+    expect(reception.get_by_role("img", name="Disabled")).to_be_visible()
+
+    # History is a page of its own: a whole page load.
+    page.get_by_role("link", name="History").click()
+    expect(page.get_by_role("heading", name=re.compile("History"))).to_be_visible()
+    assert page.evaluate("window.stillTheSamePage === undefined")
+
+    # A session that ran out: the sign-in page, as a whole page, not inside the pane.
+    page.go_back()
+    expect(page.get_by_role("link", name="Move")).to_be_visible()
+    page.context.clear_cookies()
+    page.get_by_role("link", name="Move").click()
+    expect(page).to_have_url(re.compile(r"/login/"))
+    expect(page.get_by_label("Username")).to_be_visible()
+    expect(page.locator("#pane")).to_have_count(0)
+    assert page.console_errors == []
