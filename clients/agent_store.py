@@ -12,8 +12,9 @@ most of its cost (see BENCHMARKS.md). So these statements are written out here o
   the report. SQLite has no data-modifying WITH, so it runs the same steps in one
   transaction (IMMEDIATE: it holds the write lock throughout);
 - on PostgreSQL both are prepared once per database connection (PREPARE, then EXECUTE):
-  planning the lookup cost more than running it. A pooler in transaction mode (PgBouncer)
-  does not keep a session's prepared statements: set DATABASE_PREPARED_STATEMENTS=0.
+  planning the lookup cost more than running it. A session that lost them (DISCARD ALL)
+  prepares them again; a pooler in transaction mode (PgBouncer) hands each statement to
+  any server session, so there set DATABASE_PREPARED_STATEMENTS=0.
 
 The business rules stay in clients.agent_services; the one rule repeated in SQL below,
 "over quota", mirrors Node.over_quota.
@@ -24,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.backends.signals import connection_created
 from django.db.models import DEFERRED
 from django.dispatch import receiver
@@ -67,20 +68,38 @@ def _forget_prepared_statements(sender, connection, **kwargs) -> None:
     connection.agent_prepared_statements = set()
 
 
+# PostgreSQL's "prepared statement ... does not exist".
+INVALID_SQL_STATEMENT_NAME = "26000"
+
+
 def _fetchone(statement: Statement, params: dict[str, Any]) -> tuple | None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and settings.DATABASE_PREPARED_STATEMENTS:
-            names = _prepared_names()
-            if statement.name not in names:
-                # Setting up the session, as Django's own SET TIME ZONE is: straight on
-                # the driver's connection, not one of the request's queries.
-                with connection.connection.cursor() as raw:
-                    raw.execute(statement.prepare_sql())
-                names.add(statement.name)
-            cursor.execute(statement.execute_sql(), params)
+            try:
+                _execute_prepared(cursor, statement, params)
+            except DatabaseError as exc:
+                # The session lost its prepared statements (DISCARD ALL, as poolers send
+                # between clients): prepare again. Only outside a transaction, which the
+                # failed statement would have aborted; the hot path runs outside one.
+                pgcode = getattr(exc.__cause__, "pgcode", None)
+                if pgcode != INVALID_SQL_STATEMENT_NAME or not connection.get_autocommit():
+                    raise
+                _prepared_names().clear()
+                _execute_prepared(cursor, statement, params)
         else:
             cursor.execute(statement.sql, params)
         return cursor.fetchone()
+
+
+def _execute_prepared(cursor, statement: Statement, params: dict[str, Any]) -> None:
+    names = _prepared_names()
+    if statement.name not in names:
+        # Setting up the session, as Django's own SET TIME ZONE is: straight on the
+        # driver's connection, not one of the request's queries.
+        with connection.connection.cursor() as raw:
+            raw.execute(statement.prepare_sql())
+        names.add(statement.name)
+    cursor.execute(statement.execute_sql(), params)
 
 
 # ---------------------------------------------------------------------------

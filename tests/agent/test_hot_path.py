@@ -57,6 +57,17 @@ def test_a_new_database_session_prepares_them_again(agent, token):
     assert {"agent_token_lookup", "agent_backup_write"} <= prepared_on_the_server()
 
 
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_session_that_lost_its_prepared_statements_prepares_them_again(agent, token):
+    assert agent.report(token, used_bytes=GB).status_code == 201
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # what a pooler sends between two clients
+    assert agent.get(STATUS, token).status_code == 200
+    assert agent.report(token, used_bytes=2 * GB).status_code == 201
+    assert {"agent_token_lookup", "agent_backup_write"} <= prepared_on_the_server()
+
+
 @pytest.mark.django_db
 def test_without_prepared_statements_the_same_answers(agent, client_a1, token, settings):
     settings.DATABASE_PREPARED_STATEMENTS = False  # behind PgBouncer in transaction mode
