@@ -368,3 +368,45 @@ def test_the_last_click_wins_when_answers_cross(live_server, heroware, browser_p
     # else may show up.
     aborted = re.compile(r"console: htmx:(afterRequest|sendAbort), ")
     assert [error for error in page.console_errors if not aborted.match(error)] == []
+
+
+def test_a_session_that_ran_out_shows_the_sign_in_page_not_a_tree_inside_the_tree(
+    live_server, heroware, browser_page
+):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    sign_in(page, live_server)
+    dental = page.get_by_role("tree").get_by_role("treeitem", name=re.compile("Main Street"))
+    expect(dental).to_have_attribute("aria-expanded", "false")
+    page.context.clear_cookies()
+    dental.focus()
+    page.keyboard.press("ArrowRight")  # loads its clients (htmx): signed out now
+    expect(page).to_have_url(re.compile(r"/login/\?next=%2F$"))
+    expect(page.get_by_label("Username")).to_be_visible()
+    expect(page.get_by_role("tree")).to_have_count(0)
+    # Signing in again comes back to the console.
+    page.get_by_label("Username").fill("heroware-admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("tree")).to_be_visible()
+    assert page.console_errors == []
+
+
+def test_a_tree_click_clears_the_last_actions_message(live_server, heroware, browser_page):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    sign_in(page, live_server)
+    tree = page.get_by_role("tree")
+    tree.get_by_role("treeitem", name=re.compile("Main Street Dental")).click()
+    page.get_by_role("button", name=re.compile("Turn auto-authorization on")).click()
+    alert = page.get_by_role("alert").filter(has_text="Auto-authorization is now on")
+    expect(alert).to_be_visible()
+    tree.get_by_role("treeitem", name=re.compile("HEROware")).click()
+    expect(page.get_by_role("heading", name=re.compile("List of Customers"))).to_be_visible()
+    expect(alert).to_have_count(0)
+    # A label cut short in the tree shows whole on hover.
+    label = tree.locator(".tree-label", has_text="Main Street Dental")
+    expect(label).to_have_attribute("title", "Main Street Dental")
+    assert page.console_errors == []
