@@ -109,16 +109,25 @@ def client_edit(request, code):
 @login_required
 @require_http_methods(["GET", "POST"])
 def client_switch_to_paid(request, code):
-    """Seed step 12: Trial → Paid, after a confirmation (the GET page without JS)."""
+    """Seed step 12: Trial → Paid, after a confirmation (the GET page without JS).
+
+    Reached from the client's pane, or from the yellow Trial badge in its customer's
+    list of clients (back=customer), where it then returns.
+    """
     client = get_client_for_user(request.user, code)
+    back_to_customer = request.GET.get("back") == "customer"
     if request.method == "POST":
         if client.is_paid:
             messages.info(request, f"{client.securecloud_id} is already Paid.")
         else:
             services.switch_to_paid(client, acting_user=request.user, origin=origin_of(request))
             messages.success(request, f"{client.securecloud_id} switched from Trial to Paid.")
+        if back_to_customer:
+            return redirect("customer-pane", code=client.customer.code)
         return redirect("client-pane", code=client.code)
-    return _client_page(request, client, "clients/confirm_paid.html")
+    return _client_page(
+        request, client, "clients/confirm_paid.html", back_to_customer=back_to_customer
+    )
 
 
 @login_required

@@ -189,6 +189,25 @@ def test_switch_to_paid_asks_first(alice_client, client_a1):
     assert 'aria-label="Paid"' in page
 
 
+def test_the_yellow_trial_badge_in_the_list_switches_to_paid_and_comes_back(
+    alice_client, client_a1, customer_a1
+):
+    # Seed step 12: under the client's name in the right pane, the yellow icon.
+    customer_url = reverse("customer-pane", args=[customer_a1.code])
+    switch_url = reverse("client-switch-to-paid", args=[client_a1.code]) + "?back=customer"
+    page = alice_client.get(customer_url).content.decode()
+    assert f'href="{switch_url}"' in page
+    assert 'aria-label="Trial: switch a1@acme.example to Paid"' in page
+    confirm = alice_client.get(switch_url).content.decode()
+    assert f'action="{switch_url}"' in confirm
+    assert f'href="{customer_url}">Cancel' in confirm
+    response = alice_client.post(switch_url)
+    assert response.status_code == 302 and response["Location"] == customer_url
+    client_a1.refresh_from_db()
+    assert client_a1.plan == "paid"
+    assert f'href="{switch_url}"' not in alice_client.get(customer_url).content.decode()
+
+
 def test_switch_to_paid_is_scoped(bob_client, client_a1):
     assert (
         bob_client.post(reverse("client-switch-to-paid", args=[client_a1.code])).status_code == 404
