@@ -160,12 +160,15 @@ def _user_or_none(user):
     return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
-def queue_welcome_email(customer: Node, *, acting_user=None, origin: str = "") -> EmailDelivery:
+def queue_welcome_email(
+    customer: Node, *, acting_user=None, origin: str = "", first_only: bool = False
+) -> EmailDelivery:
     """Record a welcome email to the customer's contact address and queue it.
 
     Returns the delivery (already sent or failed with the immediate backend, queued with
     the database queue). Raises ValidationError only for what the admin can fix: no
-    contact email, or a welcome email already on its way.
+    contact email, a welcome email already on its way, or (`first_only`, the Send step
+    right after Add New Customer) one already sent: sending again is Resend's job.
     """
     if not customer.is_customer:
         raise ValidationError("Only a customer receives a welcome email.", code="not_customer")
@@ -173,17 +176,26 @@ def queue_welcome_email(customer: Node, *, acting_user=None, origin: str = "") -
         raise ValidationError(
             "No welcome email sent: the customer has no contact email.", code="no_contact_email"
         )
-    pending = EmailDelivery.objects.filter(
-        customer=customer,
-        kind=EmailDelivery.Kind.WELCOME,
-        status=EmailDelivery.Status.QUEUED,
-        updated_at__gte=timezone.now() - QUEUED_WELCOME_GRACE,
-    )
-    if pending.exists():
-        raise ValidationError(
-            "A welcome email to this customer is already on its way.", code="already_queued"
-        )
     with transaction.atomic():
+        # One at a time per customer: a double click or two admins cannot both pass the
+        # checks below.
+        Node.objects.select_for_update().filter(pk=customer.pk).first()
+        welcomes = EmailDelivery.objects.filter(customer=customer, kind=EmailDelivery.Kind.WELCOME)
+        pending = welcomes.filter(
+            status=EmailDelivery.Status.QUEUED,
+            updated_at__gte=timezone.now() - QUEUED_WELCOME_GRACE,
+        )
+        if pending.exists():
+            raise ValidationError(
+                "A welcome email to this customer is already on its way.", code="already_queued"
+            )
+        sent = welcomes.filter(status=EmailDelivery.Status.SENT).order_by("-sent_at").first()
+        if first_only and sent is not None:
+            raise ValidationError(
+                f"A welcome email already went to {sent.recipient} on "
+                f"{sent.sent_at:%Y-%m-%d}; use Resend in the customer's pane to send another.",
+                code="already_sent",
+            )
         delivery = EmailDelivery.objects.create(
             customer=customer,
             kind=EmailDelivery.Kind.WELCOME,

@@ -45,7 +45,7 @@ from hierarchy.emails import (
 )
 from hierarchy.forms import AdminForm, CustomerForm, CustomerSortForm, ResellerForm
 from hierarchy.health import backup_health, over_quota_q, stale_clients_q
-from hierarchy.models import Node, reseller_of
+from hierarchy.models import EmailDelivery, Node, reseller_of
 from securecloud.net import request_origin
 
 TREE_PAGE_SIZE = 50
@@ -582,7 +582,7 @@ def _queue_welcome_email(request, customer) -> None:
     """Queue the welcome email and say what became of it; the customer stays created."""
     try:
         delivery = queue_welcome_email(
-            customer, acting_user=request.user, origin=origin_of(request)
+            customer, acting_user=request.user, origin=origin_of(request), first_only=True
         )
     except ValidationError as exc:
         messages.warning(request, exc.messages[0])
@@ -609,7 +609,21 @@ def customer_welcome(request, code):
         else:
             messages.info(request, "No welcome email sent.")
         return redirect("customer-pane", code=customer.code)
-    return render_console(request, "hierarchy/welcome.html", node=customer, customer=customer)
+    # Back on this page after sending: say so rather than offer Send again.
+    welcome_sent = (
+        customer.email_deliveries.filter(
+            kind=EmailDelivery.Kind.WELCOME, status=EmailDelivery.Status.SENT
+        )
+        .order_by("-sent_at")
+        .first()
+    )
+    return render_console(
+        request,
+        "hierarchy/welcome.html",
+        node=customer,
+        customer=customer,
+        welcome_sent=welcome_sent,
+    )
 
 
 @login_required

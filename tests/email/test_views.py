@@ -260,3 +260,31 @@ def test_retry_of_a_report_is_refused_once_reports_are_off(alice_client, custome
     assert mailoutbox == []
     delivery.refresh_from_db()
     assert delivery.status == "failed"
+
+
+def welcome_url(customer):
+    return reverse("customer-welcome", args=[customer.code])
+
+
+def test_the_send_step_sends_the_welcome_email_once(alice_client, customer_a1, mailoutbox):
+    # Seed step 4. A second Send (double click, Back then Send) sends nothing more: after
+    # the first, the step says the email went, and Resend is the way to send another.
+    pane = reverse("customer-pane", args=[customer_a1.code])
+    assert alice_client.post(welcome_url(customer_a1), {"action": "send"})["Location"] == pane
+    again = alice_client.post(welcome_url(customer_a1), {"action": "send"}, follow=True)
+    assert len(mailoutbox) == 1
+    assert EmailDelivery.objects.filter(customer=customer_a1).count() == 1
+    page = again.content.decode()
+    assert "A welcome email already went to it@acme.example on" in page
+    assert "use Resend in the customer&#x27;s pane to send another" in page
+    step = alice_client.get(welcome_url(customer_a1)).content.decode()
+    assert "A welcome email already went to <strong>it@acme.example</strong>" in step
+    assert 'value="send"' not in step
+    # Resend still sends another, on purpose.
+    alice_client.post(resend_url(customer_a1))
+    assert len(mailoutbox) == 2
+
+
+def test_the_send_step_offers_send_until_one_went(alice_client, customer_a1, mailoutbox):
+    step = alice_client.get(welcome_url(customer_a1)).content.decode()
+    assert 'value="send"' in step and 'value="dont-send"' in step

@@ -168,3 +168,36 @@ def test_the_welcome_emails_outcome_is_in_the_audit_log(customer_a1, mailoutbox)
     event = AuditEvent.objects.get(action="customer.welcome_email_sent")
     assert event.object_code == customer_a1.code
     assert event.changes == {"recipient": [None, "it@acme.example"]}
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_two_sends_at_once_from_the_send_step_make_one_welcome_email(customer_a1, mailoutbox):
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def send() -> None:
+        try:
+            barrier.wait(timeout=30)
+            queue_welcome_email(customer_a1, first_only=True)
+            outcome = "queued"
+        except ValidationError as exc:
+            outcome = exc.code
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) in (["already_queued", "queued"], ["already_sent", "queued"])
+    assert EmailDelivery.objects.filter(customer=customer_a1).count() == 1
+    assert len(mailoutbox) == 1
