@@ -716,7 +716,8 @@ def customer_delete(request, code):
 @login_required
 @require_safe
 def search(request):
-    """Customers and clients by name, SecureCloud ID or email, within the user's subtree."""
+    """Customers (name, contact name or email) and clients (SecureCloud ID, name or email),
+    within the user's subtree."""
     root = reseller_of(request.user)
     if root is None:
         if request.user.is_superuser:
@@ -728,7 +729,11 @@ def search(request):
     if query and not too_short:
         customers = list(
             Node.objects.visible_to(request.user)
-            .filter(Q(name__icontains=query) | Q(contact_email__icontains=query))
+            .filter(
+                Q(name__icontains=query)
+                | Q(contact_name__icontains=query)
+                | Q(contact_email__icontains=query)
+            )
             .select_related("parent")
             .order_by("name", "pk")[:SEARCH_LIMIT]
         )

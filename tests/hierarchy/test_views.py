@@ -580,6 +580,11 @@ def test_search_finds_customers_and_clients(alice_client, customer_a1, client_a1
     assert "Acme" in by_email and "<html" not in by_email
 
 
+def test_search_finds_a_customer_by_its_contact_name(alice_client, customer_a1):
+    page = text(alice_client.get("/search/?q=ann acme", HTTP_HX_REQUEST="true"))
+    assert reverse("customer-pane", args=[customer_a1.code]) in page
+
+
 def test_search_is_scoped(bob_client, customer_a1, client_a1, client_b1):
     # ".example" is in every client's ID and every contact email, Alpha's included.
     page = text(bob_client.get("/search/?q=.example", HTTP_HX_REQUEST="true"))
