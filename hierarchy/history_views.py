@@ -6,17 +6,18 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from hierarchy import access, audit
+from hierarchy import access, audit, history
 
 PAGE_SIZE = 50
 
 
 def _render(request, subject, events, breadcrumb):
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    entries = [history.describe(event) for event in page.object_list]
     return render(
         request,
         "audit/history.html",
-        {"subject": subject, "page": page, "breadcrumb": breadcrumb},
+        {"subject": subject, "page": page, "entries": entries, "breadcrumb": breadcrumb},
     )
 
 
