@@ -5,11 +5,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from clients import services
-from clients.services import MAX_TRIAL_EXTENSION_DAYS, PASSWORD_REQUIRED
-from hierarchy.forms import save_helper
+from clients.services import MAX_TRIAL_EXTENSION_DAYS
+from hierarchy.forms import field_helper, save_helper
 from hierarchy.models import Node
 
 PASSWORDS_DIFFER = "The two passwords do not match."
+# The password's help text says its rules. That a password is needed at all the page
+# already says in its notice (and the field in its error): never a third time here.
+PASSWORD_RULES = "At least 8 characters, with no space at the start or end."
 
 
 class PasswordPairMixin:
@@ -49,15 +52,22 @@ class NewClientForm(PasswordPairMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.customer = customer
         self.password_required = not customer.auto_add_clients
+        # The page's notice, in the product's words; the service's error says the same.
+        self.password_notice = services.PASSWORD_REQUIRED if self.password_required else ""
         for field in ("password", "password2"):
             self.fields[field].widget.attrs["autocomplete"] = "new-password"
+            if self.password_required:
+                # Required here, though not by the field itself: tell assistive technology.
+                self.fields[field].widget.attrs["required"] = True
         if self.password_required:
-            self.fields["password"].help_text = PASSWORD_REQUIRED
+            self.fields["password"].help_text = (
+                f"{PASSWORD_RULES} The client enters it with the SecureCloud ID when "
+                "installing SecureCloud."
+            )
         else:
-            self.fields[
-                "password"
-            ].help_text = (
-                "Optional: with auto-authorization on, the client sets it at its first connect."
+            self.fields["password"].help_text = (
+                "Optional: with auto-authorization on, the client sets it at its first "
+                f"connect. {PASSWORD_RULES}"
             )
         self.helper = save_helper(self)
 
@@ -99,6 +109,10 @@ class ExtendTrialForm(forms.Form):
         label="Extend trial by (days)", min_value=1, max_value=MAX_TRIAL_EXTENSION_DAYS, initial=30
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = field_helper(self)
+
 
 class ResetPasswordForm(PasswordPairMixin, forms.Form):
     password = forms.CharField(
@@ -111,6 +125,10 @@ class ResetPasswordForm(PasswordPairMixin, forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = field_helper(self)
 
 
 class MoveClientForm(forms.Form):
@@ -134,6 +152,7 @@ class DeleteClientForm(forms.Form):
     def __init__(self, *args, client, **kwargs):
         super().__init__(*args, **kwargs)
         self.client = client
+        self.helper = field_helper(self)
 
     def clean_securecloud_id(self):
         typed = self.cleaned_data["securecloud_id"].strip().lower()

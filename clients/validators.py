@@ -28,8 +28,18 @@ def normalise_securecloud_id(value: str) -> str:
     return normalised
 
 
+PASSWORD_ONLY_SPACES = "A password cannot be only spaces."
+PASSWORD_EDGE_SPACE = "Passwords cannot start or end with a space."
+
+
 def validate_client_password(password: str) -> None:
-    """Client (agent) passwords: at least 8 characters, at most 128."""
+    """A password the console, an import or an agent sets for a client: 8 to 128
+    characters, and no space (or other white space) at the start or end, which nobody
+    sees when it is pasted and everybody forgets when typing it again.
+
+    Checking a password that is already stored must not use this: older imports and
+    hashes from elsewhere may hold passwords that break today's rules.
+    """
     if len(password) < 8:
         raise ValidationError(
             "A client password has at least 8 characters.", code="password_too_short"
@@ -38,3 +48,7 @@ def validate_client_password(password: str) -> None:
         raise ValidationError(
             "A client password has at most 128 characters.", code="password_too_long"
         )
+    if password.isspace():
+        raise ValidationError(PASSWORD_ONLY_SPACES, code="password_only_spaces")
+    if password != password.strip():
+        raise ValidationError(PASSWORD_EDGE_SPACE, code="password_edge_space")

@@ -12,14 +12,24 @@ from hierarchy.validators import MAX_NAME_LENGTH, format_bytes
 UNLIMITED = "unlimited"
 
 
+# Labels read exactly as the product words ("Name", not "Name*"): the console marks no
+# field as required. Every console form needs a helper naming this template, also one
+# whose page renders its fields one by one (|as_crispy_field): without a helper, crispy
+# falls back to its own field template, which adds the asterisk.
 FIELD_TEMPLATE = "console/crispy_field.html"
+
+
+def field_helper(form: forms.Form) -> FormHelper:
+    """For a form whose page owns the <form> tag and the buttons."""
+    helper = FormHelper(form)
+    helper.form_tag = False
+    helper.field_template = FIELD_TEMPLATE
+    return helper
 
 
 def save_helper(form: forms.Form) -> FormHelper:
     """Every create/edit form ends with one "Save" button; the page owns the <form> tag."""
-    helper = FormHelper(form)
-    helper.form_tag = False
-    helper.field_template = FIELD_TEMPLATE
+    helper = field_helper(form)
     helper.add_input(Submit("save", "Save"))
     return helper
 

@@ -1,6 +1,7 @@
 """Parsing and formatting rules shared by the console forms, the imports and the API."""
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -76,6 +77,30 @@ def parse_bool(text: str) -> bool:
         ) from None
 
 
+# Line breaks, tabs, the C0 and C1 controls and lone surrogates (neither database
+# stores those).
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# Characters that change how the text around them shows: the direction marks,
+# embeddings, overrides and isolates (U+202E shows what follows it backwards, in every
+# list the text appears in), and invisible characters that have no use in a name or an
+# address but to make two that look the same differ: zero width space, word joiner, the
+# invisible math operators, the deprecated shaping controls, the byte order mark and the
+# interlinear annotation marks (which hide the text between them). Zero width joiner
+# and non-joiner are not here: emoji sequences and Persian or Indic names need them.
+_INVISIBLE_RE = re.compile(
+    "[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\u200b\u2060-\u2064\u206a-\u206f\ufeff\ufff9-\ufffb]"
+)
+# Letters and symbols that draw nothing: the Hangul fillers and the blank braille
+# pattern, popular for names that look empty.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Tag characters spell out the region of an emoji flag (England, Scotland, Wales) and
+# end with U+E007F: a name may end with one.
+_TAG_CHARACTERS = range(0xE0020, 0xE0080)
+# Categories of characters that draw nothing on their own.
+_NOT_DRAWN_ALONE = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Mc", "Me"})
+
+
 MAX_EMAIL_LENGTH = 254  # RFC 5321's limit, and the columns' width
 
 
@@ -88,6 +113,10 @@ def clean_email_address(value: str) -> str:
         )
     try:
         validate_email(value)
+        # The domain may be internationalised, and the IDNA check lets a direction
+        # override or a zero width space through; no real address holds one.
+        if _INVISIBLE_RE.search(value):
+            raise ValidationError("invisible characters")
     except ValidationError:
         raise ValidationError("Enter a valid email address.", code="invalid") from None
     return value
@@ -95,17 +124,51 @@ def clean_email_address(value: str) -> str:
 
 MAX_NAME_LENGTH = 200
 
+NAME_CONTROL_CHARACTERS = "A name cannot contain control characters."
+NAME_INVISIBLE_CHARACTERS = "A name cannot contain invisible or text-direction control characters."
+NAME_INVISIBLE_EDGE = "A name cannot start or end with an invisible character."
+NAME_NOT_VISIBLE = "Enter a name with visible characters."
+
+
+def _is_visible(ch: str) -> bool:
+    """A character that draws something on its own: not a space, a control or format
+    character, nor a mark that only changes the character before it. Code points this
+    Python's Unicode tables do not know count as visible: they are newer letters and
+    emoji more often than anything else."""
+    return unicodedata.category(ch) not in _NOT_DRAWN_ALONE and ch not in _BLANK_LETTERS
+
+
+def _is_invisible_end(ch: str) -> bool:
+    """A last character that shows nothing: a format character (other than the tags
+    that end an emoji flag) or a blank letter. Combining marks and variation selectors
+    belong to the character before them, so a name may end with one."""
+    if ch in _BLANK_LETTERS:
+        return True
+    return unicodedata.category(ch) == "Cf" and ord(ch) not in _TAG_CHARACTERS
+
 
 def clean_name(value: str, *, field: str = "name", required: bool = True) -> str:
     """A trimmed display name (resellers, customers, contacts, clients): at most 200
-    characters, no control characters; empty only when not required."""
+    characters that show as written. No control characters or line breaks, nothing that
+    changes the text's direction, at least one visible character, and no invisible
+    character at either end; empty only when not required."""
     value = (value or "").strip()
-    if not value and required:
-        raise ValidationError({field: "Enter a name."}, code="required")
+    if not value:
+        if required:
+            raise ValidationError({field: "Enter a name."}, code="required")
+        return value
     if len(value) > MAX_NAME_LENGTH:
         raise ValidationError(
             {field: f"A name has at most {MAX_NAME_LENGTH} characters."}, code="max_length"
         )
-    if any(ord(ch) < 32 for ch in value):
-        raise ValidationError({field: "A name cannot contain control characters."})
+    if _CONTROL_RE.search(value):
+        raise ValidationError({field: NAME_CONTROL_CHARACTERS}, code="control_characters")
+    if value.isascii():
+        return value  # stripped and free of controls: every character shows
+    if not any(_is_visible(ch) for ch in value):
+        raise ValidationError({field: NAME_NOT_VISIBLE}, code="not_visible")
+    if _INVISIBLE_RE.search(value):
+        raise ValidationError({field: NAME_INVISIBLE_CHARACTERS}, code="invisible_characters")
+    if not _is_visible(value[0]) or _is_invisible_end(value[-1]):
+        raise ValidationError({field: NAME_INVISIBLE_EDGE}, code="invisible_edge")
     return value
