@@ -28,6 +28,8 @@ class ClientAddForm(forms.ModelForm):
     password = forms.CharField(
         widget=forms.PasswordInput,
         required=False,
+        # As typed: the password rules refuse spaces at either end rather than drop them.
+        strip=False,
         help_text="Required when the customer's auto-authorization is off.",
     )
 

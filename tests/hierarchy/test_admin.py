@@ -101,6 +101,15 @@ def test_adding_a_client_in_the_admin_follows_the_password_rule(root_client, cus
     assert Client.objects.get(securecloud_id="new@acme.example").plan == Client.Plan.TRIAL
 
 
+def test_the_admin_refuses_a_client_password_of_spaces(root_client, customer_a_east):
+    # Auto-authorization is on there: stripped, eight spaces would pass as "no password".
+    form = {"customer": customer_a_east.pk, "securecloud_id": "spaces@east.example"}
+    response = root_client.post("/admin/clients/client/add/", {**form, "password": " " * 8})
+    assert response.status_code == 200
+    assert "A password cannot be only spaces." in response.content.decode()
+    assert not Client.objects.filter(securecloud_id="spaces@east.example").exists()
+
+
 def test_adding_a_sub_reseller_in_the_admin(root_client, reseller_a):
     response = root_client.post(
         "/admin/hierarchy/reseller/add/", {"name": "Alpha West", "parent": reseller_a.pk}
