@@ -24,6 +24,7 @@ from clients.services import create_client
 from clients.validators import normalise_securecloud_id, validate_client_password
 from hierarchy import audit
 from hierarchy.models import Node
+from hierarchy.validators import has_invisible_characters
 
 AGENT_ORIGIN = "agent"
 TOKENS_KEPT = 5
@@ -185,6 +186,10 @@ def parse_connect(data: Any) -> ConnectRequest:
     key = f.string("registration_key", max_length=MAX_REGISTRATION_KEY_LENGTH)
     hostname = f.string("hostname", max_length=MAX_HOSTNAME_LENGTH)
     agent_version = f.string("agent_version", max_length=MAX_AGENT_VERSION_LENGTH)
+    # Both show on the client's pane: nothing there may turn text around or hide in it.
+    for name, value in (("hostname", hostname), ("agent_version", agent_version)):
+        if value and has_invisible_characters(value):
+            f.errors[name] = "Contains characters that are not allowed."
     f.done()
     return ConnectRequest(
         securecloud_id=securecloud_id,

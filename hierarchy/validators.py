@@ -101,6 +101,11 @@ _TAG_CHARACTERS = range(0xE0020, 0xE0080)
 _NOT_DRAWN_ALONE = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Mc", "Me"})
 
 
+def has_invisible_characters(value: str) -> bool:
+    """Direction controls or invisible characters (see _INVISIBLE_RE) anywhere in `value`."""
+    return bool(_INVISIBLE_RE.search(value))
+
+
 MAX_EMAIL_LENGTH = 254  # RFC 5321's limit, and the columns' width
 
 

@@ -59,6 +59,22 @@ def test_connect_body_that_is_not_a_json_object(agent, body):
             {
                 "securecloud_id": "a1@acme.example",
                 "password": "long-enough",
+                "hostname": "pc-\u202eexe.txt",  # shows as "pc-txt.exe"
+            },
+            "hostname",
+        ),
+        (
+            {
+                "securecloud_id": "a1@acme.example",
+                "password": "long-enough",
+                "agent_version": "2.\u200b1",
+            },
+            "agent_version",
+        ),
+        (
+            {
+                "securecloud_id": "a1@acme.example",
+                "password": "long-enough",
                 "registration_key": "k" * 500,
             },
             "registration_key",
