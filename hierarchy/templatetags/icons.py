@@ -3,7 +3,9 @@
 `{% icon_sprite %}` puts one hidden SVG sprite with every icon the console uses at the
 top of the page; `{% icon "key-fill" "Auto-authorization: on" %}` then costs a few
 bytes per use (an inline <svg><use>), which keeps long tree listings small. No style
-attributes: the Content-Security-Policy forbids them.
+attributes: the Content-Security-Policy forbids them. Each icon paints in the colour of
+its text (fill="currentColor", as on the package's own <svg>, which the sprite leaves
+out), so that text-success, text-danger and the like colour it.
 """
 
 import re
@@ -80,7 +82,8 @@ def icon(name: str, label: str = "", css_class: str = ""):
     classes = f"bi {css_class}".strip()
     if label:
         return format_html(
-            '<svg class="{}" width="16" height="16" role="img" aria-label="{}">'
+            '<svg class="{}" width="16" height="16" fill="currentColor" role="img"'
+            ' aria-label="{}">'
             '<title>{}</title><use href="#bi-{}"></use></svg>',
             classes,
             label,
@@ -88,7 +91,8 @@ def icon(name: str, label: str = "", css_class: str = ""):
             name,
         )
     return format_html(
-        '<svg class="{}" width="16" height="16" aria-hidden="true" focusable="false">'
+        '<svg class="{}" width="16" height="16" fill="currentColor" aria-hidden="true"'
+        ' focusable="false">'
         '<use href="#bi-{}"></use></svg>',
         classes,
         name,
