@@ -378,6 +378,9 @@ def console_forms(reseller_a, customer_a1, client_a1) -> dict[str, str]:
         "Client pane (extend trial, reset password)": reverse("client-pane", args=[client_a1.code]),
         "Edit client": reverse("client-edit", args=[client_a1.code]),
         "Delete client": reverse("client-delete", args=[client_a1.code]),
+        # Pages that render a whole form with |crispy use the same field template.
+        "Change password": reverse("password_change"),
+        "Two-factor setup": reverse("two-factor-setup"),
     }
 
 
