@@ -14,6 +14,7 @@ from clients import services as client_services
 from hierarchy import services
 from hierarchy.emails import queue_welcome_email
 from hierarchy.models import AuditEvent
+from tests.agent.conftest import Agent
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -109,15 +110,9 @@ def test_the_time_reads_to_the_minute_with_its_zone(alice_client, alice, client_
 
 
 def test_a_client_added_by_its_agent_says_so_and_from_where(alice_client, customer_a_east):
-    response = alice_client.post(
-        "/api/v1/agent/connect",
-        {
-            "securecloud_id": "new-laptop@eastwidgets.example",
-            "password": "agent-pass-123",
-            "registration_key": customer_a_east.registration_key,
-        },
-        content_type="application/json",
-        REMOTE_ADDR="198.51.100.7",
+    agent = Agent(alice_client, ip="198.51.100.7")
+    response = agent.connect(
+        "new-laptop@eastwidgets.example", "agent-pass-123", customer_a_east.registration_key
     )
     assert response.status_code == 201
 

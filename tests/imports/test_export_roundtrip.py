@@ -36,6 +36,23 @@ def build_alpha(customer_a1, client_a1, customer_a_east):
     client_services.disable_client(off)
 
 
+def import_into_an_empty_console(folder, monkeypatch) -> None:
+    """Wipe every account, make Alpha Backup's first admin, import the three files."""
+    wipe_accounts()
+    assert not Node.objects.exists() and not Client.objects.exists()
+    monkeypatch.setenv("RESELLER_ADMIN_PASSWORD", "Harbour-Lights-5521")
+    assert run(
+        "create_reseller_admin", "--reseller", "Alpha Backup", "--username", "newadmin", "--noinput"
+    ).ok
+    for command, name in (
+        ("import_resellers", "resellers.csv"),
+        ("import_customers", "customers.csv"),
+        ("import_clients", "clients.csv"),
+    ):
+        result = run(command, str(folder / name), "--reseller", "Alpha Backup")
+        assert result.ok, result.err
+
+
 def read(folder):
     return {
         name: (folder / name).read_text()
@@ -111,19 +128,7 @@ def test_round_trip_with_password_hashes(
         Node.objects.exclude(registration_key=None).values_list("registration_key", flat=True)
     )
 
-    wipe_accounts()
-    assert not Node.objects.exists() and not Client.objects.exists()
-    monkeypatch.setenv("RESELLER_ADMIN_PASSWORD", "Harbour-Lights-5521")
-    assert run(
-        "create_reseller_admin", "--reseller", "Alpha Backup", "--username", "newadmin", "--noinput"
-    ).ok
-    for command, name in (
-        ("import_resellers", "resellers.csv"),
-        ("import_customers", "customers.csv"),
-        ("import_clients", "clients.csv"),
-    ):
-        result = run(command, str(first / name), "--reseller", "Alpha Backup")
-        assert result.ok, result.err
+    import_into_an_empty_console(first, monkeypatch)
 
     second = tmp_path / "second"
     assert run(
@@ -247,18 +252,7 @@ def test_export_guards_cells_a_spreadsheet_would_run_and_the_round_trip_stays(
             for cell in next(csv.reader([line])):
                 assert not cell.startswith(FORMULA_STARTS), line
 
-    wipe_accounts()
-    monkeypatch.setenv("RESELLER_ADMIN_PASSWORD", "Harbour-Lights-5521")
-    assert run(
-        "create_reseller_admin", "--reseller", "Alpha Backup", "--username", "newadmin", "--noinput"
-    ).ok
-    for command, name in (
-        ("import_resellers", "resellers.csv"),
-        ("import_customers", "customers.csv"),
-        ("import_clients", "clients.csv"),
-    ):
-        result = run(command, str(first / name), "--reseller", "Alpha Backup")
-        assert result.ok, result.err
+    import_into_an_empty_console(first, monkeypatch)
     assert Node.objects.filter(name='=HYPERLINK("https://evil.example","Click")').exists()
     assert Client.objects.get(securecloud_id="calc.box").name == "@SUM(A1:A9)"
     assert Client.objects.get(securecloud_id="quote.box").name == "'t Hooft"
