@@ -59,11 +59,13 @@ class ResellerForm(forms.ModelForm):
             # Resellers are not moved between trees; only renamed here.
             self.fields["parent"].disabled = True
 
-    def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        if services.reseller_name_taken(name, exclude_pk=self.instance.pk):
-            raise ValidationError("A reseller with this name already exists.")
-        return name
+    def clean(self):
+        cleaned = super().clean()
+        name = (cleaned.get("name") or "").strip()
+        parent = self.instance.parent if self.instance.pk else cleaned.get("parent")
+        if name and services.reseller_name_taken(name, parent=parent, exclude_pk=self.instance.pk):
+            self.add_error("name", "A reseller with this name already exists.")
+        return cleaned
 
     def _post_clean(self):
         # Model-level validation is the services' job (they lock the tree first).

@@ -596,7 +596,7 @@ def import_resellers(
                 else:
                     plan.append(("move", name, parent_key))
             continue
-        if services.reseller_name_taken(name):
+        if services.reseller_name_taken(name, parent=top):
             errors.append((line, "name", "A reseller with this name already exists."))
             continue
         if parent_known:
@@ -841,8 +841,22 @@ def export_tree(top: Node, out_dir: Path) -> tuple[int, int]:
 
 
 def find_reseller(name: str) -> Node | None:
-    """A reseller by name (case-insensitive), for the commands' --reseller."""
-    return Node.objects.resellers().filter(name__iexact=(name or "").strip()).first()
+    """A reseller by name (case-insensitive), for the commands' --reseller: the top-level
+    reseller of that name, else the one sub-reseller of that name. None when there is
+    none; CommandError when sub-resellers in several trees have it."""
+    from django.core.management.base import CommandError
+
+    resellers = Node.objects.resellers().filter(name__iexact=(name or "").strip())
+    top = resellers.filter(parent=None).first()
+    if top is not None:
+        return top
+    found = list(resellers.select_related("parent")[:2])
+    if len(found) > 1:
+        raise CommandError(
+            f"Several sub-resellers are named {name!r}, under different resellers: give "
+            "the top-level reseller's name."
+        )
+    return found[0] if found else None
 
 
 # --------------------------------------------------------------------------- commands

@@ -127,10 +127,20 @@ class Node(MPTTModel):
             models.Index(fields=["parent", "kind", "name"], name="node_parent_kind_name_idx"),
         ]
         constraints = [
+            # Top-level resellers' names are the commands' --reseller key: unique among
+            # them. A sub-reseller's name is unique within its top-level reseller's tree
+            # only: whether another tenant uses a name is none of this one's business.
             models.UniqueConstraint(
                 Lower("name"),
+                condition=Q(kind="reseller", parent__isnull=True),
+                name="unique_top_reseller_name_ci",
+                violation_error_message="A reseller with this name already exists.",
+            ),
+            models.UniqueConstraint(
+                Lower("name"),
+                "tree_id",
                 condition=Q(kind="reseller"),
-                name="unique_reseller_name_ci",
+                name="unique_reseller_name_per_tree_ci",
                 violation_error_message="A reseller with this name already exists.",
             ),
             models.UniqueConstraint(

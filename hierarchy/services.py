@@ -66,8 +66,17 @@ def _reload_reseller(parent: Node) -> Node:
     return parent
 
 
-def reseller_name_taken(name: str, exclude_pk=None) -> bool:
+def reseller_name_taken(name: str, *, parent: Node | None, exclude_pk=None) -> bool:
+    """Whether a reseller under `parent` (None: a top-level one) may not take `name`.
+
+    A sub-reseller's name must be free within its top-level reseller's tree only: other
+    tenants' trees are never looked at, so a refusal tells a reseller's admin nothing
+    about them. A top-level reseller, which only the operator adds and which names the
+    tenant in commands (--reseller), takes a name no reseller anywhere has.
+    """
     qs = Node.objects.resellers().filter(name__iexact=name)
+    if parent is not None:
+        qs = qs.filter(tree_id=parent.tree_id)
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     return qs.exists()
@@ -99,7 +108,7 @@ def create_reseller(parent: Node | None, *, name: str, acting_user=None, origin:
         else:
             lock_tree(parent.tree_id)
             parent = _reload_reseller(parent)
-        if reseller_name_taken(name):
+        if reseller_name_taken(name, parent=parent):
             raise ValidationError(taken, code="unique")
         node = Node(kind=Node.Kind.RESELLER, name=name, parent=parent)
         _save_unique(node, taken)
@@ -415,7 +424,7 @@ def rename_reseller(reseller: Node, name: str, *, acting_user=None, origin: str 
     name = _clean_name(name)
     taken = {"name": "A reseller with this name already exists."}
     with transaction.atomic():
-        if reseller_name_taken(name, exclude_pk=reseller.pk):
+        if reseller_name_taken(name, parent=reseller.parent, exclude_pk=reseller.pk):
             raise ValidationError(taken, code="unique")
         before = reseller.name
         reseller.name = name

@@ -426,12 +426,25 @@ def test_add_sub_reseller(alice_client, reseller_a):
     assert 'value="Save"' in page
 
 
-def test_add_sub_reseller_duplicate_name_is_inline(alice_client, reseller_a, reseller_b):
+def test_add_sub_reseller_duplicate_name_is_inline(alice_client, reseller_a, sub_reseller_a):
     response = alice_client.post(
-        reverse("subreseller-add", args=[reseller_a.code]), {"name": "bravo storage"}
+        reverse("subreseller-add", args=[reseller_a.code]), {"name": "alpha EAST"}
     )
     assert response.status_code == 200
     assert "A reseller with this name already exists." in text(response)
+
+
+def test_another_tenants_reseller_names_are_neither_taken_nor_told(
+    alice_client, reseller_a, reseller_b
+):
+    # Sub-reseller names are unique within their own tree: a refusal would tell Alpha's
+    # admin that Bravo Storage exists.
+    response = alice_client.post(
+        reverse("subreseller-add", args=[reseller_a.code]), {"name": "bravo storage"}
+    )
+    assert response.status_code == 302
+    sub = Node.objects.resellers().get(name="bravo storage")
+    assert sub.parent == reseller_a and sub.tree_id == reseller_a.tree_id
 
 
 def test_rename_a_sub_reseller(alice_client, sub_reseller_a):

@@ -170,7 +170,7 @@ def test_import_resellers_nesting_errors_and_update(sub_reseller_a, reseller_b, 
     assert_tree_valid(sub_reseller_a.tree_id)
     bad = (
         "name,parent\n"
-        "Bravo Storage,\n"  # 2: another tenant's name (reseller names are global)
+        "Bravo Storage,\n"  # 2: another tenant's name is fine: unique per tree
         "Orphan,Nobody\n"  # 3
         "Twice,\n"  # 4
         "TWICE,\n"  # 5
@@ -182,7 +182,6 @@ def test_import_resellers_nesting_errors_and_update(sub_reseller_a, reseller_b, 
     )
     result = run_csv("import_resellers", tmp_path, bad, "--reseller", "Alpha Backup")
     assert result.error_lines == [
-        "line 2, name: A reseller with this name already exists.",
         "line 3, parent: No reseller named Nobody in Alpha Backup's subtree (nor earlier in "
         "this file).",
         "line 5, name: TWICE is also on line 4.",
@@ -272,3 +271,28 @@ def test_a_hand_written_apostrophe_before_a_formula_sign_is_the_spreadsheet_guar
     assert imported.name == "+44 20 7946 0000"
     # Passwords are never exported, so never guarded: taken exactly as written.
     assert check_password("'=Pass-1234", imported.password)
+
+
+def test_a_sub_resellers_name_is_unique_within_its_tree_only(sub_reseller_a, reseller_b, tmp_path):
+    text = "name,parent\nalpha east,\nBravo Storage,\n"
+    result = run_csv("import_resellers", tmp_path, text, "--reseller", "Alpha Backup")
+    assert result.error_lines == [
+        "line 2, name: alpha east already exists (use --update to move it)."
+    ]
+    result = run_csv(
+        "import_resellers", tmp_path, "name,parent\nBravo Storage,\n", "--reseller", "Alpha Backup"
+    )
+    assert result.ok, result.err
+    # Two resellers named Bravo Storage now: --reseller means the top-level one.
+    result = run("export_accounts", "--reseller", "bravo storage", "--out", str(tmp_path / "b"))
+    assert "of Bravo Storage" in result.out
+    assert (tmp_path / "b" / "resellers.csv").read_text() == "name,parent\n"
+
+
+def test_a_sub_reseller_name_in_several_trees_must_be_told_apart(reseller_a, reseller_b, tmp_path):
+    services.create_reseller(reseller_a, name="North")
+    services.create_reseller(reseller_b, name="North")
+    result = run("export_accounts", "--reseller", "north", "--out", str(tmp_path))
+    assert not result.ok
+    assert "Several sub-resellers are named 'north'" in result.err
+    assert not any(tmp_path.iterdir())

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from hierarchy import services
-from hierarchy.models import Node
+from hierarchy.bulk import find_reseller
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         origin = "command create_reseller_admin"
         try:
             with transaction.atomic():
-                node = Node.objects.resellers().filter(name__iexact=reseller.strip()).first()
+                node = find_reseller(reseller)
                 created = node is None
                 if created:
                     node = services.create_reseller(None, name=reseller, origin=origin)

@@ -173,7 +173,7 @@ class Command(BaseCommand):
             raise CommandError("--resellers must be at least 1.")
         prefix = o["prefix"].strip()
         names = [f"{prefix} Reseller {i + 1}" for i in range(o["resellers"])]
-        taken = [n for n in names if services.reseller_name_taken(n)]
+        taken = [n for n in names if services.reseller_name_taken(n, parent=None)]
         if taken:
             raise CommandError(
                 f"{taken[0]} already exists: use another --prefix or an empty database."

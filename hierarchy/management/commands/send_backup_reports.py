@@ -11,6 +11,7 @@ failed (each failure is recorded and shown in the console).
 from django.core.management.base import BaseCommand, CommandError
 
 from hierarchy import reports
+from hierarchy.bulk import find_reseller
 from hierarchy.models import Node
 
 
@@ -47,7 +48,7 @@ class Command(BaseCommand):
                 "--customer needs --reseller (customer names are unique per reseller)."
             )
         if reseller:
-            reseller_node = Node.objects.resellers().filter(name__iexact=reseller.strip()).first()
+            reseller_node = find_reseller(reseller)
             if reseller_node is None:
                 raise CommandError(f"No reseller named {reseller!r}.")
         if customer:
