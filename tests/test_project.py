@@ -95,3 +95,18 @@ def test_an_expired_form_gets_a_clear_page(alice, reseller_a):
     response = strict.post(f"/resellers/{reseller_a.code}/customers/new/", {"name": "X"})
     assert response.status_code == 403
     assert "This form has expired" in response.content.decode()
+
+
+def test_template_comments_in_braces_stay_on_one_line():
+    # Django's {# ... #} ends at the line's end: a second line prints the comment as
+    # text on the page (it happened twice). Longer comments use {% comment %}.
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parent.parent / "templates"
+    broken = [
+        f"{path.relative_to(templates)}:{number}"
+        for path in sorted(templates.rglob("*.html"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "{#" in line and "#}" not in line.split("{#", 1)[1]
+    ]
+    assert broken == []
