@@ -20,6 +20,7 @@ The business rules stay in clients.agent_services; the one rule repeated in SQL 
 "over quota", mirrors Node.over_quota.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.backends.signals import connection_created
 from django.db.models import DEFERRED
 from django.dispatch import receiver
+from django.utils.functional import cached_property
 
 from clients.models import AgentToken, Client
 from hierarchy.models import Node
@@ -43,29 +45,43 @@ class Statement:
     # PostgreSQL type of each parameter, in the order of EXECUTE's arguments.
     parameters: dict[str, str]
 
+    @cached_property
+    def prepared_name(self) -> str:
+        """The name on the server, which changes with the text: during a rolling deploy
+        a session never runs another version's statement under the same name."""
+        text = self.sql + repr(self.parameters)
+        return f"{self.name}_{hashlib.sha256(text.encode()).hexdigest()[:10]}"
+
     def prepare_sql(self) -> str:
         body = self.sql
         for number, parameter in enumerate(self.parameters, start=1):
             body = body.replace(f"%({parameter})s", f"${number}")
         types = ", ".join(self.parameters.values())
-        return f"PREPARE {self.name} ({types}) AS {body}"
+        return f"PREPARE {self.prepared_name} ({types}) AS {body}"
 
     def execute_sql(self) -> str:
         arguments = ", ".join(f"%({parameter})s" for parameter in self.parameters)
-        return f"EXECUTE {self.name} ({arguments})"
+        return f"EXECUTE {self.prepared_name} ({arguments})"
 
 
 def _prepared_names() -> set[str]:
+    """The statements this database session holds, read from the server once per
+    session: a pooler in session mode may hand over a session that already has some."""
     names = getattr(connection, "agent_prepared_statements", None)
     if names is None:
-        names = connection.agent_prepared_statements = set()
+        # Setting up the session, as Django's own SET TIME ZONE is: straight on the
+        # driver's connection, not one of the request's queries.
+        with connection.connection.cursor() as raw:
+            raw.execute("SELECT name FROM pg_prepared_statements")
+            names = {name for (name,) in raw.fetchall()}
+        connection.agent_prepared_statements = names
     return names
 
 
 @receiver(connection_created)
 def _forget_prepared_statements(sender, connection, **kwargs) -> None:
-    """A new database session has none of the old one's prepared statements."""
-    connection.agent_prepared_statements = set()
+    """A new database session: what it holds is read again on first use."""
+    connection.agent_prepared_statements = None
 
 
 # PostgreSQL's "prepared statement ... does not exist".
@@ -78,13 +94,14 @@ def _fetchone(statement: Statement, params: dict[str, Any]) -> tuple | None:
             try:
                 _execute_prepared(cursor, statement, params)
             except DatabaseError as exc:
-                # The session lost its prepared statements (DISCARD ALL, as poolers send
-                # between clients): prepare again. Only outside a transaction, which the
-                # failed statement would have aborted; the hot path runs outside one.
+                # The session lost prepared statements (DEALLOCATE, or DISCARD ALL as
+                # poolers send between clients): read what it holds, prepare again. Only
+                # outside a transaction, which the failed statement would have aborted;
+                # the hot path runs outside one.
                 pgcode = getattr(exc.__cause__, "pgcode", None)
                 if pgcode != INVALID_SQL_STATEMENT_NAME or not connection.get_autocommit():
                     raise
-                _prepared_names().clear()
+                connection.agent_prepared_statements = None
                 _execute_prepared(cursor, statement, params)
         else:
             cursor.execute(statement.sql, params)
@@ -93,12 +110,10 @@ def _fetchone(statement: Statement, params: dict[str, Any]) -> tuple | None:
 
 def _execute_prepared(cursor, statement: Statement, params: dict[str, Any]) -> None:
     names = _prepared_names()
-    if statement.name not in names:
-        # Setting up the session, as Django's own SET TIME ZONE is: straight on the
-        # driver's connection, not one of the request's queries.
+    if statement.prepared_name not in names:
         with connection.connection.cursor() as raw:
             raw.execute(statement.prepare_sql())
-        names.add(statement.name)
+        names.add(statement.prepared_name)
     cursor.execute(statement.execute_sql(), params)
 
 

@@ -1,6 +1,7 @@
 """The agent API's hot path (clients.agent_store): the token lookup and the backup write
 as written-out SQL, prepared once per PostgreSQL session."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -33,18 +34,25 @@ def prepared_on_the_server() -> set[str]:
         return {name for (name,) in cursor.fetchall()}
 
 
+LOOKUP = agent_store.TOKEN_LOOKUP.prepared_name
+WRITE = agent_store.BACKUP_WRITE.prepared_name
+
+
 @on_postgresql
 @pytest.mark.django_db
 def test_postgresql_runs_the_hot_statements_prepared(agent, token):
     with CaptureQueriesContext(connection) as captured:
         assert agent.get(STATUS, token).status_code == 200
         assert agent.report(token, used_bytes=3 * GB).status_code == 201
-    assert statements(captured) == [
-        "EXECUTE agent_token_lookup",
-        "EXECUTE agent_token_lookup",
-        "EXECUTE agent_backup_write",
-    ]
-    assert {"agent_token_lookup", "agent_backup_write"} <= prepared_on_the_server()
+    assert statements(captured) == [f"EXECUTE {LOOKUP}", f"EXECUTE {LOOKUP}", f"EXECUTE {WRITE}"]
+    assert {LOOKUP, WRITE} <= prepared_on_the_server()
+
+
+def test_a_statements_name_changes_with_its_text():
+    # During a rolling deploy one server session never runs another version's statement.
+    changed = dataclasses.replace(agent_store.TOKEN_LOOKUP, sql=agent_store.TOKEN_LOOKUP.sql + " ")
+    assert changed.prepared_name != LOOKUP
+    assert LOOKUP.startswith("agent_token_lookup_")
 
 
 @on_postgresql
@@ -52,20 +60,37 @@ def test_postgresql_runs_the_hot_statements_prepared(agent, token):
 def test_a_new_database_session_prepares_them_again(agent, token):
     assert agent.get(STATUS, token).status_code == 200
     connection.close()  # as after CONN_MAX_AGE, a failed health check or a server restart
-    assert agent.get(STATUS, token).status_code == 200
-    assert agent.report(token, used_bytes=GB).status_code == 201
-    assert {"agent_token_lookup", "agent_backup_write"} <= prepared_on_the_server()
+    with CaptureQueriesContext(connection) as captured:
+        assert agent.get(STATUS, token).status_code == 200
+        assert agent.report(token, used_bytes=GB).status_code == 201
+    # Straight away, not after a failed EXECUTE and a retry.
+    assert statements(captured) == [f"EXECUTE {LOOKUP}", f"EXECUTE {LOOKUP}", f"EXECUTE {WRITE}"]
+    assert {LOOKUP, WRITE} <= prepared_on_the_server()
 
 
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
-def test_a_session_that_lost_its_prepared_statements_prepares_them_again(agent, token):
+def test_a_session_handed_over_with_the_statements_prepared_uses_them(agent, token):
+    # A pooler in session mode may give a new connection a server session that already
+    # holds them: preparing again would fail ("already exists").
     assert agent.report(token, used_bytes=GB).status_code == 201
-    with connection.cursor() as cursor:
-        cursor.execute("DEALLOCATE ALL")  # what a pooler sends between two clients
+    connection.agent_prepared_statements = None  # what a new connection knows
     assert agent.get(STATUS, token).status_code == 200
     assert agent.report(token, used_bytes=2 * GB).status_code == 201
-    assert {"agent_token_lookup", "agent_backup_write"} <= prepared_on_the_server()
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("lost", ["ALL", "one"])
+def test_a_session_that_lost_prepared_statements_prepares_them_again(agent, token, lost):
+    assert agent.report(token, used_bytes=GB).status_code == 201
+    with connection.cursor() as cursor:
+        # DISCARD ALL between two clients of a pooler; or one statement only.
+        cursor.execute("DEALLOCATE ALL" if lost == "ALL" else f"DEALLOCATE {LOOKUP}")
+    assert agent.get(STATUS, token).status_code == 200
+    assert agent.report(token, used_bytes=2 * GB).status_code == 201
+    assert agent.report(token, used_bytes=3 * GB).status_code == 201
+    assert {LOOKUP, WRITE} <= prepared_on_the_server()
 
 
 @pytest.mark.django_db
