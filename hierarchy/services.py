@@ -69,13 +69,16 @@ def _reload_reseller(parent: Node) -> Node:
 def reseller_name_taken(name: str, *, parent: Node | None, exclude_pk=None) -> bool:
     """Whether a reseller under `parent` (None: a top-level one) may not take `name`.
 
-    A sub-reseller's name must be free within its top-level reseller's tree only: other
-    tenants' trees are never looked at, so a refusal tells a reseller's admin nothing
-    about them. A top-level reseller, which only the operator adds and which names the
-    tenant in commands (--reseller), takes a name no reseller anywhere has.
+    A sub-reseller's name must be free within its top-level reseller's tree, a top-level
+    reseller's among the top-level ones. Other tenants' trees are never looked at: a
+    refusal tells an admin nothing about them, and no tenant's sub-reseller can take a
+    future tenant's name from the operator. (--reseller in commands means the top-level
+    reseller of a name first.)
     """
     qs = Node.objects.resellers().filter(name__iexact=name)
-    if parent is not None:
+    if parent is None:
+        qs = qs.filter(parent=None)
+    else:
         qs = qs.filter(tree_id=parent.tree_id)
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)

@@ -116,9 +116,18 @@ def test_adding_a_sub_reseller_in_the_admin(root_client, reseller_a):
     )
     assert response.status_code == 302
     assert Node.objects.resellers().get(name="Alpha West").parent == reseller_a
-    response = root_client.post("/admin/hierarchy/reseller/add/", {"name": "alpha west"})
+    response = root_client.post("/admin/hierarchy/reseller/add/", {"name": "alpha BACKUP"})
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
+    response = root_client.post(
+        "/admin/hierarchy/reseller/add/", {"name": "ALPHA WEST", "parent": reseller_a.pk}
+    )
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+    # A sub-reseller's name in one tenant's tree does not keep it from a new tenant.
+    response = root_client.post("/admin/hierarchy/reseller/add/", {"name": "alpha west"})
+    assert response.status_code == 302
+    assert Node.objects.resellers().get(name="alpha west").parent is None
     assert_tree_valid()
 
 

@@ -28,12 +28,23 @@ def test_creates_the_top_level_reseller_and_its_first_admin(db, monkeypatch):
     assert Membership.objects.get(user=user).reseller == reseller
 
 
-def test_uses_an_existing_reseller_whatever_its_case_and_depth(sub_reseller_a, monkeypatch):
+def test_uses_an_existing_top_level_reseller_whatever_its_case(reseller_a, monkeypatch):
     monkeypatch.setenv("RESELLER_ADMIN_PASSWORD", "A-good-pass-2026")
-    output = _run("--reseller", "alpha east", "--username", "eastie", "--noinput")
+    output = _run("--reseller", "alpha BACKUP", "--username", "second", "--noinput")
     assert "Created top-level" not in output
-    assert Membership.objects.get(user__username="eastie").reseller == sub_reseller_a
-    assert Node.objects.resellers().count() == 2
+    assert Membership.objects.get(user__username="second").reseller == reseller_a
+    assert Node.objects.resellers().count() == 1
+
+
+def test_never_adds_the_admin_to_a_sub_reseller_in_a_tenants_tree(sub_reseller_a, monkeypatch):
+    # Alpha's admins named a sub-reseller "Alpha East"; a new tenant of that name gets
+    # a top-level reseller of its own, not a login inside Alpha's tree.
+    monkeypatch.setenv("RESELLER_ADMIN_PASSWORD", "A-good-pass-2026")
+    output = _run("--reseller", "alpha east", "--username", "eastco", "--noinput")
+    assert "Created top-level reseller alpha east" in output
+    reseller = Membership.objects.get(user__username="eastco").reseller
+    assert reseller.parent is None and reseller.tree_id != sub_reseller_a.tree_id
+    assert Node.objects.resellers().count() == 3
 
 
 def test_noinput_needs_the_password_in_the_environment(db, monkeypatch):

@@ -8,13 +8,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from hierarchy import services
-from hierarchy.bulk import find_reseller
+from hierarchy.models import Node
 
 
 class Command(BaseCommand):
     help = (
-        "Create a login that administers a reseller. Creates the top-level reseller when no "
-        "reseller has that name. With --noinput the password comes from "
+        "Create a login that administers a top-level reseller, which it creates when none "
+        "has that name. With --noinput the password comes from "
         "RESELLER_ADMIN_PASSWORD."
     )
 
@@ -29,7 +29,13 @@ class Command(BaseCommand):
         origin = "command create_reseller_admin"
         try:
             with transaction.atomic():
-                node = find_reseller(reseller)
+                # A tenant's first admin: of a top-level reseller, never of a
+                # sub-reseller in some tenant's tree that happens to have the name.
+                node = (
+                    Node.objects.resellers()
+                    .filter(parent=None, name__iexact=reseller.strip())
+                    .first()
+                )
                 created = node is None
                 if created:
                     node = services.create_reseller(None, name=reseller, origin=origin)
