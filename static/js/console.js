@@ -225,8 +225,16 @@
     const detail = event.detail;
     if (!detail.target || detail.target.id !== "pane") return;
     const text = detail.serverResponse || "";
-    if (detail.isError || !/<section[^>]*\bid="pane"/.test(text)) {
-      detail.shouldSwap = false;
+    if (!detail.isError && /<section[^>]*\bid="pane"/.test(text)) return;
+    detail.shouldSwap = false;
+    const verb = detail.requestConfig && detail.requestConfig.verb;
+    if (detail.isError && verb && verb !== "get" && /<html/i.test(text)) {
+      // A refused form (an expired form, a server error): its answer is the page to
+      // show; loading the address again would only show the form as if nothing happened.
+      document.open();
+      document.write(text);
+      document.close();
+    } else {
       window.location.assign(detail.xhr.responseURL || window.location.href);
     }
   });

@@ -413,3 +413,47 @@ def test_a_tree_click_clears_the_last_actions_message(live_server, heroware, bro
     label = tree.locator(".tree-label", has_text="Main Street Dental")
     expect(label).to_have_attribute("title", "Main Street Dental")
     assert page.console_errors == []
+
+
+def test_back_after_the_session_ran_out_asks_to_sign_in_and_keeps_no_copies(
+    live_server, heroware, browser_page
+):
+    """Back and Forward load pages from the server (which checks the session), and the
+    browser's storage keeps no copies of panes, which hold registration keys."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    sign_in(page, live_server)
+    tree = page.get_by_role("tree")
+    tree.get_by_role("treeitem", name=re.compile("Main Street Dental")).click()
+    expect(page.get_by_role("heading", name="Main Street Dental")).to_be_visible()
+    page.get_by_role("link", name="Add New Client").click()
+    expect(page.get_by_role("heading", name="Add New Client")).to_be_visible()
+    page.go_back()
+    expect(page.get_by_role("heading", name="Main Street Dental")).to_be_visible()
+    stored = "JSON.stringify(Object.assign({}, localStorage, sessionStorage))"
+    assert "Main Street Dental" not in page.evaluate(stored)  # no copy of a page
+    page.context.clear_cookies()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/login/\?next="))
+    expect(page.get_by_label("Username")).to_be_visible()
+    expect(page.get_by_role("tree")).to_have_count(0)
+    assert page.console_errors == []
+
+
+def test_a_refused_form_shows_why_instead_of_the_form_again(live_server, heroware, browser_page):
+    # The form's CSRF cookie is gone (a new sign-in elsewhere, cleared cookies): Django
+    # refuses the POST with the console's "This form has expired" page, which must show.
+    from playwright.sync_api import expect
+
+    page = browser_page
+    sign_in(page, live_server)
+    page.get_by_role("tree").get_by_role("treeitem", name=re.compile("Main Street")).click()
+    button = page.get_by_role("button", name=re.compile("Turn auto-authorization on"))
+    expect(button).to_be_visible()
+    kept = [cookie for cookie in page.context.cookies() if cookie["name"] != "csrftoken"]
+    page.context.clear_cookies()
+    page.context.add_cookies(kept)
+    button.click()
+    expect(page.get_by_role("heading", name="This form has expired")).to_be_visible()
+    assert not Node.objects.get(name="Main Street Dental").auto_add_clients
