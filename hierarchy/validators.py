@@ -101,9 +101,31 @@ _TAG_CHARACTERS = range(0xE0020, 0xE0080)
 _NOT_DRAWN_ALONE = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Mc", "Me"})
 
 
+# Joiners keep their use inside emoji sequences and Persian or Indic words.
+_JOINERS = frozenset("\u200c\u200d")
+_BLACK_FLAG = "\U0001f3f4"  # what tag characters follow in an emoji flag
+_COMBINING_GRAPHEME_JOINER = "\u034f"  # a mark that draws nothing
+
+
 def has_invisible_characters(value: str) -> bool:
-    """Direction controls or invisible characters (see _INVISIBLE_RE) anywhere in `value`."""
-    return bool(_INVISIBLE_RE.search(value))
+    """Direction controls or characters that draw nothing and join nothing, anywhere in
+    `value`: with one, two names that look the same differ. Every format character
+    counts (soft hyphen, Mongolian vowel separator, the tags...) but the joiners and the
+    tags of an emoji flag; so do the blank letters and the combining grapheme joiner."""
+    if _INVISIBLE_RE.search(value):
+        return True
+    previous = ""
+    for ch in value:
+        if ch in _BLANK_LETTERS or ch == _COMBINING_GRAPHEME_JOINER:
+            return True
+        if unicodedata.category(ch) == "Cf" and ch not in _JOINERS:
+            in_flag = ord(ch) in _TAG_CHARACTERS and (
+                previous == _BLACK_FLAG or (previous and ord(previous) in _TAG_CHARACTERS)
+            )
+            if not in_flag:
+                return True
+        previous = ch
+    return False
 
 
 MAX_EMAIL_LENGTH = 254  # RFC 5321's limit, and the columns' width
@@ -172,7 +194,7 @@ def clean_name(value: str, *, field: str = "name", required: bool = True) -> str
         return value  # stripped and free of controls: every character shows
     if not any(_is_visible(ch) for ch in value):
         raise ValidationError({field: NAME_NOT_VISIBLE}, code="not_visible")
-    if _INVISIBLE_RE.search(value):
+    if has_invisible_characters(value):
         raise ValidationError({field: NAME_INVISIBLE_CHARACTERS}, code="invisible_characters")
     if not _is_visible(value[0]) or _is_invisible_end(value[-1]):
         raise ValidationError({field: NAME_INVISIBLE_EDGE}, code="invisible_edge")
