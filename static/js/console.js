@@ -239,6 +239,47 @@
     }
   });
 
+  // A form is sent once: its submit buttons are off until its answer has come (htmx has
+  // already taken the clicked button's name and value).
+  function setSubmitting(event, submitting) {
+    const form = event.detail && event.detail.elt;
+    if (!form || form.tagName !== "FORM") return;
+    form.querySelectorAll("[type='submit']").forEach((button) => {
+      button.disabled = submitting;
+    });
+  }
+  document.addEventListener("htmx:beforeRequest", (event) => setSubmitting(event, true));
+  document.addEventListener("htmx:afterRequest", (event) => setSubmitting(event, false));
+
+  // The address bar: a form answered with its errors keeps the page's address (the
+  // form's own may take POST only, so Reload would fail); an answer at the address
+  // already shown (an action that comes back to its page) takes no new Back step.
+  document.addEventListener("htmx:beforeHistoryUpdate", (event) => {
+    const detail = event.detail;
+    const history = detail.history;
+    const here = window.location.pathname + window.location.search;
+    const verb = detail.requestConfig && detail.requestConfig.verb;
+    const answered = detail.xhr && detail.xhr.responseURL && new URL(detail.xhr.responseURL);
+    const asked = detail.pathInfo && new URL(detail.pathInfo.requestPath, window.location.href);
+    const redirected = answered && asked && answered.pathname !== asked.pathname;
+    if ((verb && verb !== "get" && !redirected) || history.path === here) {
+      history.type = "replace";
+      history.path = here;
+    }
+  });
+
+  // Ctrl-, Cmd-, Shift- and Alt-clicks on console links open a tab or a window as the
+  // browser does: htmx must not turn them into a swap of this page.
+  document.addEventListener(
+    "click",
+    (event) => {
+      const link = event.target.closest && event.target.closest("a[href]");
+      if (!link || !(event.ctrlKey || event.metaKey || event.shiftKey || event.altKey)) return;
+      if (link.closest("#pane, #tree")) event.stopPropagation();
+    },
+    true
+  );
+
   // After a pane swap that a form or a pane link made, the focus goes to the first field
   // with an error, else to the pane itself, so keyboard and screen-reader users land on
   // the new content (tree clicks keep the focus in the tree).

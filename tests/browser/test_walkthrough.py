@@ -457,3 +457,59 @@ def test_a_refused_form_shows_why_instead_of_the_form_again(live_server, herowar
     button.click()
     expect(page.get_by_role("heading", name="This form has expired")).to_be_visible()
     assert not Node.objects.get(name="Main Street Dental").auto_add_clients
+
+
+def test_double_clicks_addresses_and_new_tabs_behave_like_page_loads(
+    live_server, heroware, browser_page
+):
+    """A double click on Save saves once; a form answered with errors keeps the page's
+    address (its own takes POST only); an action coming back to its page takes no new
+    Back step; the message shows at the top; Ctrl-click on the tree opens a new tab."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.set_viewport_size({"width": 1024, "height": 500})  # the message above the fold
+    sign_in(page, live_server)
+    tree = page.get_by_role("tree")
+    tree.get_by_role("treeitem", name=re.compile("Main Street Dental")).click()
+    page.get_by_role("link", name="Add New Client").click()
+    page.get_by_label("SecureCloud ID", exact=True).fill("twice@msdental.example")
+    page.get_by_label("Password", exact=True).fill("client-pass-2")
+    page.get_by_label("Password (again)", exact=True).fill("client-pass-2")
+    posts: list[str] = []
+    page.on("request", lambda request: request.method == "POST" and posts.append(request.url))
+    page.get_by_role("button", name="Save").dblclick()
+    saved = tree.get_by_role("treeitem", name=re.compile("twice@msdental.example"))
+    expect(saved).to_have_attribute("aria-selected", "true")
+    assert len(posts) == 1, posts  # the second click found the button off
+    expect(page.locator(".invalid-feedback")).to_have_count(0)
+    assert Client.objects.filter(securecloud_id="twice@msdental.example").count() == 1
+    client = Client.objects.get(securecloud_id="twice@msdental.example")
+    pane_url = re.compile(rf"/clients/{client.code}/$")
+    expect(page).to_have_url(pane_url)
+    alert = page.get_by_role("alert").first
+    expect(alert).to_be_in_viewport()
+
+    # Reset password with a mismatch: errors in the pane, the address stays the pane's.
+    page.get_by_label("New password", exact=True).fill("new-password-1")
+    page.get_by_label("New password (again)", exact=True).fill("new-password-2")
+    page.get_by_role("button", name="Reset password").click()
+    expect(page.locator(".invalid-feedback").first).to_be_visible()
+    expect(page).to_have_url(pane_url)
+    page.reload()
+    expect(page.get_by_role("heading", name=re.compile("twice@msdental.example"))).to_be_visible()
+
+    # Disable, then Enable: both come back to this page, neither adds a Back step.
+    steps = page.evaluate("history.length")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Disable").click()
+    page.get_by_role("button", name="Enable").click()
+    expect(page.get_by_role("button", name="Disable")).to_be_visible()
+    assert page.evaluate("history.length") == steps
+
+    # Ctrl-click on a tree item: a new tab; this page stays as it is.
+    with page.context.expect_page() as opened:
+        tree.get_by_role("treeitem", name=re.compile("HEROware")).click(modifiers=["Control"])
+    opened.value.wait_for_load_state()
+    assert "/resellers/" in opened.value.url
+    expect(page).to_have_url(pane_url)
