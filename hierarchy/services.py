@@ -289,7 +289,10 @@ def move_customer(customer: Node, new_parent: Node, *, acting_user=None, origin:
     with transaction.atomic():
         for tree_id in sorted({customer.tree_id, new_parent.tree_id}):
             lock_tree(tree_id)
-        customer = Node.objects.get(pk=customer.pk)
+        # Locked: django-mptt's move saves the whole row, so a storage total an agent
+        # moved between this read and that save would be written back stale. (Agents lock
+        # a client, then its customer; this takes no client lock, so no deadlock.)
+        customer = Node.objects.select_for_update().get(pk=customer.pk)
         new_parent = _reload_reseller(new_parent)
         if customer.parent_id == new_parent.pk:
             return customer

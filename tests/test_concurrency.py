@@ -124,3 +124,57 @@ def test_every_kind_of_writer_at_once(settings):
     assert sum(Client.objects.filter(customer=auto).values_list("used_bytes", flat=True)) == (
         auto.used_bytes
     )
+
+
+def test_a_report_during_a_customer_move_is_not_lost(customer_a1, client_a1, sub_reseller_a):
+    # django-mptt's move saves the customer's whole row: a report that moved the
+    # customer's storage total after the move read the row must not be written over.
+    import time
+    from datetime import UTC, datetime
+
+    from clients import agent_store
+    from hierarchy.models import GB
+
+    read_done = threading.Event()
+    real_check = services.customer_name_taken
+    errors: list[BaseException] = []
+
+    def slow_check(*args, **kwargs):
+        read_done.set()  # the move has read the customer row
+        time.sleep(0.5)  # the report has time to try its write now
+        return real_check(*args, **kwargs)
+
+    def move():
+        try:
+            services.move_customer(customer_a1, sub_reseller_a)
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def report():
+        try:
+            read_done.wait(timeout=30)
+            now = datetime.now(UTC)
+            agent_store.write_backup(
+                client_a1.pk, started_at=now, finished_at=now, status="success",
+                used_bytes=5 * GB, files=None, message="", now=now,
+            )  # fmt: skip
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    services.customer_name_taken = slow_check
+    try:
+        threads = [threading.Thread(target=move), threading.Thread(target=report)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        services.customer_name_taken = real_check
+    assert errors == []
+    customer_a1.refresh_from_db()
+    assert customer_a1.parent == sub_reseller_a
+    assert customer_a1.used_bytes == Client.objects.get(pk=client_a1.pk).used_bytes == 5 * GB

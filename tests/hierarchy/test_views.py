@@ -725,3 +725,16 @@ def test_a_failed_set_password_email_is_a_message_and_can_be_sent_again(
     assert "A link to set a password went to linda@alpha.example." in text(response)
     assert [message.to for message in mailoutbox] == [["linda@alpha.example"]]
     assert alice_client.get(reverse("admin-send-link", args=[membership.code])).status_code == 405
+
+
+def test_after_a_refused_admin_form_the_two_factor_form_still_comes_back_to_the_pane(
+    alice_client, reseller_a
+):
+    response = alice_client.post(
+        reverse("admin-add", args=[reseller_a.code]), {"username": "bad user!", "email": "x"}
+    )
+    assert response.status_code == 200
+    pane = reverse("reseller-pane", args=[reseller_a.code])
+    assert f'name="next" value="{pane}"' in text(response)
+    sorted_page = text(alice_client.get(pane + "?sort=clients"))
+    assert f'name="next" value="{pane}?sort=clients"' in sorted_page
