@@ -139,6 +139,10 @@ class MoveClientForm(forms.Form):
         queryset=Node.objects.none(),
         to_field_name="code",
         empty_label=None,
+        error_messages={
+            "required": "Choose the customer to move it to.",
+            "invalid_choice": "Choose one of the customers listed.",
+        },
     )
 
     def __init__(self, *args, customers, current: Node, **kwargs):

@@ -289,7 +289,11 @@ def test_move_client_within_the_subtree(
     # Another reseller's customer is not a valid choice.
     response = alice_client.post(url, {"customer": str(customer_b1.code)})
     assert response.status_code == 200
-    assert "Select a valid choice." in text(response)
+    assert "Choose one of the customers listed." in text(response)
+    # None chosen: said plainly, and the first choice is marked for the focus.
+    page = text(alice_client.post(url, {}))
+    assert "Choose the customer to move it to." in page
+    assert 'aria-invalid="true" aria-describedby="move-error"' in page
     response = alice_client.post(url, {"customer": str(customer_a_east.code)})
     assert response.status_code == 302
     client_a1.refresh_from_db()
