@@ -217,7 +217,11 @@ def client_move(request, code):
     """Move to another customer of the admin's subtree (found by name, a page at a time)."""
     client = get_client_for_user(request.user, code)
     customers = Node.objects.visible_to(request.user).customers()
-    form = MoveClientForm(request.POST or None, customers=customers, current=client.customer)
+    form = MoveClientForm(
+        request.POST if request.method == "POST" else None,
+        customers=customers,
+        current=client.customer,
+    )
     if request.method == "POST" and form.is_valid():
         target = form.cleaned_data["customer"]
         try:
