@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clients import services
@@ -116,6 +117,12 @@ def client_switch_to_paid(request, code):
     """
     client = get_client_for_user(request.user, code)
     back_to_customer = request.GET.get("back") == "customer"
+    # The page of the customer's list it came from: digits only, never a URL.
+    list_page = request.GET.get("page", "")
+    list_page = list_page if list_page.isdigit() and len(list_page) <= 6 else ""
+    customer_url = reverse("customer-pane", args=[client.customer.code])
+    if list_page:
+        customer_url += f"?page={list_page}"
     if request.method == "POST":
         if client.is_paid:
             messages.info(request, f"{client.securecloud_id} is already Paid.")
@@ -123,10 +130,15 @@ def client_switch_to_paid(request, code):
             services.switch_to_paid(client, acting_user=request.user, origin=origin_of(request))
             messages.success(request, f"{client.securecloud_id} switched from Trial to Paid.")
         if back_to_customer:
-            return redirect("customer-pane", code=client.customer.code)
+            return redirect(customer_url)
         return redirect("client-pane", code=client.code)
     return _client_page(
-        request, client, "clients/confirm_paid.html", back_to_customer=back_to_customer
+        request,
+        client,
+        "clients/confirm_paid.html",
+        back_to_customer=back_to_customer,
+        customer_url=customer_url,
+        back_query="back=customer" + (f"&page={list_page}" if list_page else ""),
     )
 
 

@@ -208,6 +208,19 @@ def test_the_yellow_trial_badge_in_the_list_switches_to_paid_and_comes_back(
     assert f'href="{switch_url}"' not in alice_client.get(customer_url).content.decode()
 
 
+def test_the_trial_badge_comes_back_to_the_page_of_the_list(alice_client, client_a1, customer_a1):
+    customer_url = reverse("customer-pane", args=[customer_a1.code])
+    switch_url = reverse("client-switch-to-paid", args=[client_a1.code])
+    confirm = alice_client.get(switch_url + "?back=customer&page=3").content.decode()
+    assert f'action="{switch_url}?back=customer&amp;page=3"' in confirm
+    assert f'href="{customer_url}?page=3">Cancel' in confirm
+    response = alice_client.post(switch_url + "?back=customer&page=3")
+    assert response["Location"] == f"{customer_url}?page=3"
+    # Only digits: anything else is dropped, never put in an address.
+    confirm = alice_client.get(switch_url + "?back=customer&page=//evil.example").content
+    assert b"evil" not in confirm
+
+
 def test_switch_to_paid_is_scoped(bob_client, client_a1):
     assert (
         bob_client.post(reverse("client-switch-to-paid", args=[client_a1.code])).status_code == 404
