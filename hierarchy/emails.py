@@ -12,6 +12,7 @@ queue the task row is written in the same transaction as the delivery record.
 """
 
 import logging
+import smtplib
 from datetime import timedelta
 from email.utils import formataddr, parseaddr
 
@@ -86,10 +87,25 @@ def build_message(delivery: EmailDelivery) -> EmailMultiAlternatives:
     return reports.report_message(report, delivery.recipient)
 
 
+# What went wrong, in the admin's words; the mail library's own text follows in brackets
+# for whoever looks after the mail server. The SMTP errors are OSErrors too: first match.
+_FAILURES = (
+    (smtplib.SMTPRecipientsRefused, "The mail server refused the recipient's address"),
+    (smtplib.SMTPSenderRefused, "The mail server refused the sender's address"),
+    (smtplib.SMTPAuthenticationError, "The mail server refused the console's sign-in"),
+    (smtplib.SMTPServerDisconnected, "The mail server closed the connection"),
+    (smtplib.SMTPException, "The mail server refused the email"),
+    (OSError, "The mail server could not be reached"),
+)
+
+
 def error_text(exc: BaseException) -> str:
-    text = str(exc).strip()
-    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return text[:MAX_ERROR_LENGTH]
+    detail = str(exc).strip()
+    detail = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    summary = next(
+        (words for kind, words in _FAILURES if isinstance(exc, kind)), "The email was not sent"
+    )
+    return f"{summary} ({detail})"[:MAX_ERROR_LENGTH]
 
 
 def mark_failed(delivery: EmailDelivery, error: str, *, attempted: bool = True) -> None:

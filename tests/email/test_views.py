@@ -54,7 +54,10 @@ def test_resend_that_fails_says_why_and_keeps_the_customer(
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "failed: SMTPRecipientsRefused" in page
+    assert (
+        "failed: The mail server refused the recipient&#x27;s address (SMTPRecipientsRefused"
+        in page
+    )
     assert EmailDelivery.objects.get().status == "failed"
     assert mailoutbox == []
 

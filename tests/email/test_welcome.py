@@ -1,11 +1,13 @@
 """The welcome email: content, sender, the task queue, and failed / retried sends."""
 
+import smtplib
+
 import pytest
 from django.core.exceptions import ValidationError
 from django_tasks_db.models import DBTaskResult
 
 from hierarchy import services
-from hierarchy.emails import queue_welcome_email, retry_email
+from hierarchy.emails import error_text, queue_welcome_email, retry_email
 from hierarchy.models import AuditEvent, EmailDelivery, Node
 from hierarchy.tasks import send_email_delivery
 
@@ -201,3 +203,19 @@ def test_two_sends_at_once_from_the_send_step_make_one_welcome_email(customer_a1
     assert sorted(outcomes) in (["already_queued", "queued"], ["already_sent", "queued"])
     assert EmailDelivery.objects.filter(customer=customer_a1).count() == 1
     assert len(mailoutbox) == 1
+
+
+@pytest.mark.parametrize(
+    "failure, words",
+    [
+        (ConnectionRefusedError(111, "Connection refused"), "could not be reached"),
+        (smtplib.SMTPAuthenticationError(535, b"bad login"), "refused the console's sign-in"),
+        (smtplib.SMTPSenderRefused(553, b"no", "x@y"), "refused the sender's address"),
+        (smtplib.SMTPServerDisconnected("gone"), "closed the connection"),
+        (ValueError("bad header"), "The email was not sent"),
+    ],
+)
+def test_a_failure_says_what_went_wrong_in_words_then_the_detail(failure, words):
+    text = error_text(failure)
+    assert words in text.split(" (")[0]
+    assert f"({type(failure).__name__}" in text
