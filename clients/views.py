@@ -21,7 +21,7 @@ from clients.forms import (
 )
 from hierarchy.access import get_client_for_user, get_customer_for_user
 from hierarchy.models import Node
-from hierarchy.views import origin_of, render_console, search_term
+from hierarchy.views import form_data, origin_of, render_console, search_term
 
 MOVE_CHOICES_LIMIT = 50
 
@@ -42,7 +42,7 @@ def _client_page(request, client, template: str, *, status: int = 200, **context
 @require_http_methods(["GET", "POST"])
 def client_add(request, code):
     customer = get_customer_for_user(request.user, code)
-    form = NewClientForm(request.POST or None, customer=customer)
+    form = NewClientForm(form_data(request), customer=customer)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -86,9 +86,7 @@ def client_pane(request, code):
 @require_http_methods(["GET", "POST"])
 def client_edit(request, code):
     client = get_client_for_user(request.user, code)
-    form = EditClientForm(
-        request.POST or None, initial={"name": client.name, "email": client.email}
-    )
+    form = EditClientForm(form_data(request), initial={"name": client.name, "email": client.email})
     if request.method == "POST" and form.is_valid():
         try:
             services.update_client(
@@ -229,11 +227,7 @@ def client_move(request, code):
     """Move to another customer of the admin's subtree (found by name, a page at a time)."""
     client = get_client_for_user(request.user, code)
     customers = Node.objects.visible_to(request.user).customers()
-    form = MoveClientForm(
-        request.POST if request.method == "POST" else None,
-        customers=customers,
-        current=client.customer,
-    )
+    form = MoveClientForm(form_data(request), customers=customers, current=client.customer)
     if request.method == "POST" and form.is_valid():
         target = form.cleaned_data["customer"]
         try:
@@ -266,7 +260,7 @@ def client_move(request, code):
 def client_delete(request, code):
     """Delete after typing the SecureCloud ID."""
     client = get_client_for_user(request.user, code)
-    form = DeleteClientForm(request.POST or None, client=client)
+    form = DeleteClientForm(form_data(request), client=client)
     if request.method == "POST" and form.is_valid():
         customer = client.customer
         services.delete_client(client, acting_user=request.user, origin=origin_of(request))

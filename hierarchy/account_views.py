@@ -13,7 +13,7 @@ from django_otp import login as otp_login
 from hierarchy import services, twofactor
 from hierarchy.access import get_reseller_for_user
 from hierarchy.forms_account import TokenForm
-from hierarchy.views import origin_of
+from hierarchy.views import form_data, origin_of
 
 
 def _next_url(request) -> str:
@@ -77,7 +77,7 @@ def two_factor_setup(request):
 def two_factor_verify(request):
     if not twofactor.has_two_factor(request.user):
         return redirect("two-factor-setup")
-    form = TokenForm(request.POST or None)
+    form = TokenForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         device = twofactor.verify(request.user, form.cleaned_data["token"])
         if device is not None:

@@ -61,6 +61,12 @@ def origin_of(request) -> str:
     return request_origin(request, "console")
 
 
+def form_data(request):
+    """The data a form binds to: the POST, even one without fields (it still gets its
+    "required" errors), or None for a GET, which shows the form unbound."""
+    return request.POST if request.method == "POST" else None
+
+
 def search_term(request, limit: int = 100) -> str:
     """The `q` parameter, trimmed, without control characters (PostgreSQL refuses NUL in
     a query, and none belongs in a name, an ID or an email)."""
@@ -405,7 +411,7 @@ def health_list(request, code, kind):
 @require_http_methods(["GET", "POST"])
 def customer_add(request, code):
     reseller = get_reseller_for_user(request.user, code)
-    form = CustomerForm(request.POST or None)
+    form = CustomerForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         try:
             customer = services.create_customer(
@@ -429,7 +435,7 @@ def customer_add(request, code):
 @require_http_methods(["GET", "POST"])
 def subreseller_add(request, code):
     reseller = get_reseller_for_user(request.user, code)
-    form = ResellerForm(request.POST or None)
+    form = ResellerForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         try:
             sub = services.create_reseller(
@@ -463,7 +469,7 @@ def reseller_edit(request, code):
             request, "The name of a top-level reseller is changed by the server's operator."
         )
         return redirect("reseller-pane", code=reseller.code)
-    form = ResellerForm(request.POST or None, initial={"name": reseller.name})
+    form = ResellerForm(form_data(request), initial={"name": reseller.name})
     if request.method == "POST" and form.is_valid():
         try:
             services.rename_reseller(
@@ -630,7 +636,7 @@ def customer_welcome(request, code):
 @require_http_methods(["GET", "POST"])
 def customer_edit(request, code):
     customer = get_customer_for_user(request.user, code)
-    form = CustomerForm(request.POST or None, customer=customer)
+    form = CustomerForm(form_data(request), customer=customer)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_customer(

@@ -738,3 +738,10 @@ def test_after_a_refused_admin_form_the_two_factor_form_still_comes_back_to_the_
     assert f'name="next" value="{pane}"' in text(response)
     sorted_page = text(alice_client.get(pane + "?sort=clients"))
     assert f'name="next" value="{pane}?sort=clients"' in sorted_page
+
+
+def test_a_post_without_fields_gets_the_forms_errors_not_the_empty_form(alice_client, reseller_a):
+    response = alice_client.post(reverse("customer-add", args=[reseller_a.code]), {})
+    assert response.status_code == 200
+    assert "is-invalid" in text(response)
+    assert not Node.objects.customers().exists()
