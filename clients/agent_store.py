@@ -52,6 +52,7 @@ class Statement:
         text = self.sql + repr(self.parameters)
         return f"{self.name}_{hashlib.sha256(text.encode()).hexdigest()[:10]}"
 
+    @cached_property
     def prepare_sql(self) -> str:
         body = self.sql
         for number, parameter in enumerate(self.parameters, start=1):
@@ -59,7 +60,9 @@ class Statement:
         types = ", ".join(self.parameters.values())
         return f"PREPARE {self.prepared_name} ({types}) AS {body}"
 
+    @cached_property
     def execute_sql(self) -> str:
+        # Built once: it is part of every agent request.
         arguments = ", ".join(f"%({parameter})s" for parameter in self.parameters)
         return f"EXECUTE {self.prepared_name} ({arguments})"
 
@@ -112,9 +115,9 @@ def _execute_prepared(cursor, statement: Statement, params: dict[str, Any]) -> N
     names = _prepared_names()
     if statement.prepared_name not in names:
         with connection.connection.cursor() as raw:
-            raw.execute(statement.prepare_sql())
+            raw.execute(statement.prepare_sql)
         names.add(statement.prepared_name)
-    cursor.execute(statement.execute_sql(), params)
+    cursor.execute(statement.execute_sql, params)
 
 
 # ---------------------------------------------------------------------------
