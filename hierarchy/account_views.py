@@ -1,11 +1,15 @@
 """The signed-in admin's own account: two-factor sign-in and recovery codes."""
 
+from functools import wraps
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
@@ -35,38 +39,71 @@ def account(request):
     )
 
 
+def _to_verify(request):
+    """Send a session that has not passed its second factor to enter a code, coming back
+    to the page it asked for (or to the account page, after a POST)."""
+    back = request.get_full_path() if request.method == "GET" else reverse("account")
+    messages.info(request, twofactor.NOT_VERIFIED)
+    return redirect(f"{reverse('two-factor-verify')}?{urlencode({'next': back})}")
+
+
+def second_factor_passed(view):
+    """For pages that change how the admin signs in: a session that has not passed the
+    second factor of a user who has one is sent to enter a code first."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.user.is_authenticated and not twofactor.may_change(request):
+            return _to_verify(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+password_change = login_required(second_factor_passed(auth_views.PasswordChangeView.as_view()))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
+@second_factor_passed
 def two_factor_setup(request):
-    device = twofactor.pending_device(request.user)
-    if request.method == "GET" or device is None:
-        device = twofactor.start_setup(request.user)
-        form = TokenForm()
-    else:
-        form = TokenForm(request.POST)
-        if form.is_valid():
-            try:
-                codes = twofactor.confirm_setup(request.user, device, form.cleaned_data["token"])
-            except ValidationError as exc:
-                form.add_error("token" if hasattr(exc, "error_dict") else None, exc)
-            else:
-                otp_login(request, device)
-                twofactor.forget_clearance(request)
-                messages.success(request, "Two-factor sign-in is on.")
-                return render(
-                    request,
-                    "account/recovery_codes.html",
-                    {"codes": codes, "next": _next_url(request)},
-                )
+    """Show a key to scan (kept in the session: nothing is stored until a code from the
+    app confirms it), then make it the admin's authenticator."""
+    form = TokenForm(form_data(request))
+    key = twofactor.pending_key(request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device, codes = twofactor.confirm_setup(
+                request.user,
+                key,
+                form.cleaned_data["token"],
+                verified=request.user.is_verified(),
+                origin=origin_of(request),
+            )
+        except ValidationError as exc:
+            if getattr(exc, "code", None) == "not_verified":
+                return _to_verify(request)
+            form.add_error(None, exc)
+        else:
+            twofactor.drop_pending_key(request)
+            otp_login(request, device)
+            twofactor.forget_clearance(request)
+            messages.success(request, "Two-factor sign-in is on.")
+            return render(
+                request,
+                "account/recovery_codes.html",
+                {"codes": codes, "next": _next_url(request)},
+            )
+    device = twofactor.authenticator_for_key(request.user, key)
     return render(
         request,
         "account/two_factor_setup.html",
         {
             "form": form,
-            "device": device,
             "secret": twofactor.secret_for_display(device),
             "qr_data_uri": twofactor.qr_data_uri(device),
             "required": twofactor.two_factor_required(request.user),
+            "replacing": twofactor.has_two_factor(request.user),
             "next": _next_url(request),
         },
     )
@@ -95,9 +132,12 @@ def two_factor_verify(request):
 
 @login_required
 @require_POST
+@second_factor_passed
 def two_factor_disable(request):
     try:
-        twofactor.disable(request.user)
+        twofactor.disable(
+            request.user, verified=request.user.is_verified(), origin=origin_of(request)
+        )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
@@ -108,11 +148,15 @@ def two_factor_disable(request):
 
 @login_required
 @require_POST
+@second_factor_passed
 def recovery_codes_regenerate(request):
-    if not twofactor.has_two_factor(request.user):
-        messages.error(request, "Turn on two-factor sign-in first.")
+    try:
+        codes = twofactor.regenerate_recovery_codes(
+            request.user, verified=request.user.is_verified(), origin=origin_of(request)
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
         return redirect("account")
-    codes = twofactor.regenerate_recovery_codes(request.user)
     return render(request, "account/recovery_codes.html", {"codes": codes, "next": "/"})
 
 

@@ -73,6 +73,14 @@ ACTIONS = {
     "admin.added": Action("Admin login added", NEW),
     "admin.removed": Action("Admin login removed", GONE),
     "admin.set_password_link_sent": Action("Set-password link sent", NEW),
+    "admin.two_factor": Action(
+        "Two-factor sign-in changed",
+        switch="two_factor",
+        turned_on="Two-factor sign-in turned on",
+        turned_off="Two-factor sign-in turned off",
+    ),
+    "admin.two_factor_replaced": Action("New authenticator app set up"),
+    "admin.recovery_codes_renewed": Action("New recovery codes made"),
     "import.resellers": Action("Resellers imported", NEW),
     "import.customers": Action("Customers imported", NEW),
     "import.clients": Action("Clients imported", NEW),
@@ -92,13 +100,14 @@ FIELD_LABELS = {
     "auto_add_clients": "Auto-authorization",
     "trial_ends_at": "Trial ends",
     "username": "Login",
+    "two_factor": "Two-factor sign-in",
     ("reseller", "parent"): "Parent reseller",
     ("customer", "parent"): "Reseller",
 }
 
 SIZE_FIELDS = {"usage_space_bytes", "used_bytes"}
 # Settings that are turned on or off; other yes/no fields read "yes" or "no".
-SWITCH_FIELDS = {"auto_add_clients", "email_reports", "require_two_factor"}
+SWITCH_FIELDS = {"auto_add_clients", "email_reports", "require_two_factor", "two_factor"}
 
 # The start of an origin ("console 10.0.0.5", "command import_clients") and how it reads.
 ORIGINS = {

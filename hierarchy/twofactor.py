@@ -5,6 +5,10 @@ admin is required to use it when its own reseller or any reseller above has
 `require_two_factor` set. The middleware sends a signed-in user who has a device but
 has not entered a code this session to the verify page, and one who must have a device
 but has none to the setup page.
+
+Changing how an admin signs in (setting up or replacing the authenticator, turning it
+off, new recovery codes, a new password) takes a session that has passed the second
+factor, or a user who has none yet; the views and the functions here both check it.
 """
 
 import time
@@ -12,15 +16,20 @@ from base64 import b32encode
 from urllib.parse import urlencode
 
 import segno
+from django.contrib.auth import get_user_model
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp import user_has_device
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
-from hierarchy.models import Node, reseller_of
+from hierarchy import audit
+from hierarchy.models import Membership, Node, reseller_of
 
 RECOVERY_CODE_COUNT = 10
 RECOVERY_DEVICE_NAME = "Recovery codes"
@@ -49,11 +58,55 @@ def forget_clearance(request) -> None:
     request.session.pop(_CHECKED_AT, None)
 
 
-def start_setup(user) -> TOTPDevice:
-    """A fresh, unconfirmed authenticator for the user (earlier unconfirmed ones go)."""
-    with transaction.atomic():
-        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-        return TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
+def may_change(request) -> bool:
+    """Whether this session may set up, replace or turn off the user's second factor,
+    renew the recovery codes or change the password: when it has passed the second
+    factor, or when the user has none yet (a new admin whose reseller requires one sets
+    it up right after the password). Asked of the database on every call, so a session
+    that signed in before the second factor was turned on gets no say over it."""
+    user = request.user
+    return user.is_authenticated and (user.is_verified() or not has_two_factor(user))
+
+
+# The key being set up lives in the session (signed, bound to the user, for an hour)
+# until a code from it confirms it: opening the setup page stores nothing else.
+_PENDING_KEY = "two_factor_pending_key"
+_PENDING_SALT = "hierarchy.twofactor.pending-key"
+PENDING_KEY_MAX_AGE = 60 * 60
+
+
+def pending_key(request) -> str:
+    """This session's key being set up (hex), made the first time it is asked for."""
+    key = _stored_pending_key(request)
+    if key is not None:
+        return key
+    key = random_hex(20)
+    request.session[_PENDING_KEY] = signing.dumps(
+        {"user": request.user.pk, "key": key}, salt=_PENDING_SALT
+    )
+    return key
+
+
+def _stored_pending_key(request) -> str | None:
+    stored = request.session.get(_PENDING_KEY)
+    if not stored:
+        return None
+    try:
+        data = signing.loads(stored, salt=_PENDING_SALT, max_age=PENDING_KEY_MAX_AGE)
+    except signing.BadSignature:  # expired ones too
+        return None
+    if not isinstance(data, dict) or data.get("user") != request.user.pk:
+        return None
+    return data.get("key")
+
+
+def drop_pending_key(request) -> None:
+    request.session.pop(_PENDING_KEY, None)
+
+
+def authenticator_for_key(user, key: str) -> TOTPDevice:
+    """The authenticator a key makes, unsaved."""
+    return TOTPDevice(user=user, name=AUTHENTICATOR_NAME, key=key, confirmed=True)
 
 
 def secret_for_display(device: TOTPDevice) -> str:
@@ -67,33 +120,81 @@ def qr_data_uri(device: TOTPDevice) -> str:
     return segno.make(device.config_url, error="m").svg_data_uri(scale=4)
 
 
-def pending_device(user) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+WRONG_SETUP_CODE = "That code is not right. Enter the 6 digits your app shows now."
+NOT_VERIFIED = "Enter a code from your authenticator app (or a recovery code) first."
 
 
-def confirm_setup(user, device: TOTPDevice, token: str) -> list[str]:
-    """Confirm the authenticator with a code from it; returns new recovery codes."""
-    if device.user_id != user.pk or device.confirmed:
-        raise ValidationError("Start the setup again.", code="stale")
-    if not device.verify_token((token or "").strip()):
-        raise ValidationError(
-            {"token": "That code is not right. Enter the 6 digits your app shows now."}
-        )
+def confirm_setup(
+    user, key: str, token: str, *, verified: bool, origin: str = ""
+) -> tuple[TOTPDevice, list[str]]:
+    """Make `key` the user's authenticator once `token` shows the app has it, in place of
+    any earlier one; returns the saved device and new recovery codes. `verified`: whether
+    the session asking has passed the second factor (needed when the user has one)."""
+    device = authenticator_for_key(user, key)
+    token = (token or "").strip().replace(" ", "")
+    check = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    check.time = time.time()
+    if not token.isdigit() or not check.verify(int(token), device.tolerance):
+        raise ValidationError({"token": WRONG_SETUP_CODE}, code="invalid")
+    device.last_t = check.t()  # the same code cannot sign in again
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user, confirmed=True).delete()
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        return regenerate_recovery_codes(user)
+        _lock_user(user)
+        had = has_two_factor(user)
+        if had and not verified:
+            raise ValidationError(NOT_VERIFIED, code="not_verified")
+        TOTPDevice.objects.filter(user=user).delete()
+        device.save()
+        codes = _renew_recovery_codes(user)
+        _record(
+            "admin.two_factor_replaced" if had else "admin.two_factor",
+            user,
+            origin,
+            {} if had else {"two_factor": [False, True]},
+        )
+    return device, codes
 
 
-def regenerate_recovery_codes(user) -> list[str]:
+def regenerate_recovery_codes(user, *, verified: bool, origin: str = "") -> list[str]:
     """Replace the user's recovery codes; each works once."""
     with transaction.atomic():
-        StaticDevice.objects.filter(user=user).delete()
-        device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME)
-        codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-        StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
+        _lock_user(user)
+        if not has_two_factor(user):
+            raise ValidationError("Turn on two-factor sign-in first.", code="off")
+        if not verified:
+            raise ValidationError(NOT_VERIFIED, code="not_verified")
+        codes = _renew_recovery_codes(user)
+        _record("admin.recovery_codes_renewed", user, origin, {})
     return codes
+
+
+def _renew_recovery_codes(user) -> list[str]:
+    # The device stays (only its codes change), so a session that signed in with a
+    # recovery code stays signed in.
+    device = StaticDevice.objects.filter(user=user).order_by("pk").first()
+    if device is None:
+        device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME)
+    StaticDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    StaticToken.objects.filter(device=device).delete()
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
+    return codes
+
+
+def _lock_user(user) -> None:
+    """Serialise second-factor changes of one user (two sessions at once)."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+
+
+def _record(action: str, user, origin: str, changes: dict) -> None:
+    membership = Membership.objects.select_related("reseller").filter(user=user).first()
+    audit.record(
+        action,
+        membership,
+        acting_user=user,
+        origin=origin,
+        changes=changes,
+        object_type=None if membership else "user",
+    )
 
 
 def verify(user, token: str):
@@ -110,15 +211,21 @@ def verify(user, token: str):
     return None
 
 
-def disable(user) -> None:
+def disable(user, *, verified: bool, origin: str = "") -> None:
     if two_factor_required(user):
         raise ValidationError(
             "Your reseller requires two-factor sign-in: it cannot be turned off.",
             code="required",
         )
     with transaction.atomic():
+        _lock_user(user)
+        if not has_two_factor(user):
+            return
+        if not verified:
+            raise ValidationError(NOT_VERIFIED, code="not_verified")
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
+        _record("admin.two_factor", user, origin, {"two_factor": [True, False]})
 
 
 # A user who needs no second factor is re-checked at most this often (in seconds), so
@@ -127,8 +234,10 @@ def disable(user) -> None:
 RECHECK_SECONDS = 300
 _CHECKED_AT = "two_factor_not_needed_at"
 
-# Pages a user who still owes a second factor may reach.
-_EXEMPT_URL_NAMES = {"two-factor-verify", "two-factor-setup", "logout", "login"}
+# Pages a user who still owes a second factor may reach; the setup page too while the
+# user has no second factor yet (the view checks again).
+_EXEMPT_URL_NAMES = {"two-factor-verify", "logout", "login"}
+_SETUP_URL_NAME = "two-factor-setup"
 _EXEMPT_PREFIXES = ("/static/", "/api/", "/healthz")
 
 
@@ -151,8 +260,10 @@ class TwoFactorMiddleware:
         ):
             if has_two_factor(user):
                 return self._redirect("two-factor-verify", request)
+            if request.path == reverse(_SETUP_URL_NAME):
+                return self.get_response(request)
             if two_factor_required(user):
-                return self._redirect("two-factor-setup", request)
+                return self._redirect(_SETUP_URL_NAME, request)
             request.session[_CHECKED_AT] = int(time.time())
         return self.get_response(request)
 
