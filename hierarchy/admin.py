@@ -19,6 +19,7 @@ from hierarchy.models import (
     Reseller,
 )
 from hierarchy.services import CUSTOMER_SETTINGS
+from hierarchy.validators import clean_reseller_name
 from securecloud.net import request_origin
 
 
@@ -58,6 +59,13 @@ class ResellerForm(forms.ModelForm):
         if self.instance.pk:
             # Resellers are not moved between trees; only renamed here.
             self.fields["parent"].disabled = True
+
+    def clean_name(self):
+        # The services check again; here the error shows on the field.
+        try:
+            return clean_reseller_name(self.cleaned_data.get("name"))
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["name"]) from None
 
     def clean(self):
         cleaned = super().clean()

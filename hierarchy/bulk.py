@@ -558,7 +558,7 @@ def import_resellers(
             errors.append(problem)
             continue
         try:
-            name = services._clean_name(get_name(row))
+            name = services._clean_reseller_name(get_name(row))
         except ValidationError as exc:
             errors.extend((line, col, msg) for col, msg in validation_messages(exc))
             continue

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from hierarchy import audit
 from hierarchy.models import EmailDelivery, Node
+from hierarchy.validators import without_address_characters
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,13 @@ FAILED_REPORTS_SHOWN = timedelta(days=8)
 
 
 def from_address(sender_name: str = "") -> str:
-    """`"<sender name>" <address of DEFAULT_FROM_EMAIL>`, or DEFAULT_FROM_EMAIL as it is."""
+    """`"<sender name>" <address of DEFAULT_FROM_EMAIL>`, or DEFAULT_FROM_EMAIL as it is.
+
+    Mail programs show the sender name, quoted or not, as it is: one that holds an
+    address would pass for that address. Reseller names refuse <, > and @; names from
+    before that rule lose them here.
+    """
+    sender_name = without_address_characters(sender_name or "")
     if not sender_name:
         return settings.DEFAULT_FROM_EMAIL
     address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL

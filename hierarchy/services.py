@@ -20,7 +20,7 @@ from hierarchy.models import (
     Node,
     new_registration_key,
 )
-from hierarchy.validators import clean_email_address, clean_name
+from hierarchy.validators import clean_email_address, clean_name, clean_reseller_name
 
 # Namespace of our PostgreSQL advisory locks: (namespace, tree_id); tree_id 0 = new roots.
 _TREE_LOCK_NAMESPACE = 7411
@@ -56,6 +56,10 @@ def lock_new_roots() -> None:
 
 def _clean_name(name: str, field: str = "name") -> str:
     return clean_name(name, field=field)
+
+
+def _clean_reseller_name(name: str) -> str:
+    return clean_reseller_name(name)
 
 
 def _reload_reseller(parent: Node) -> Node:
@@ -103,7 +107,7 @@ def _save_unique(node: Node, message: dict) -> None:
 
 def create_reseller(parent: Node | None, *, name: str, acting_user=None, origin: str = "") -> Node:
     """A top-level reseller (parent None) or a sub-reseller under `parent`."""
-    name = _clean_name(name)
+    name = _clean_reseller_name(name)
     taken = {"name": "A reseller with this name already exists."}
     with transaction.atomic():
         if parent is None:
@@ -427,7 +431,7 @@ def remove_reseller_admin(membership: Membership, *, acting_user=None, origin: s
 def rename_reseller(reseller: Node, name: str, *, acting_user=None, origin: str = "") -> Node:
     if not reseller.is_reseller:
         raise ValidationError("This is not a reseller.", code="not_reseller")
-    name = _clean_name(name)
+    name = _clean_reseller_name(name)
     taken = {"name": "A reseller with this name already exists."}
     with transaction.atomic():
         if reseller_name_taken(name, parent=reseller.parent, exclude_pk=reseller.pk):

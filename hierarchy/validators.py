@@ -199,3 +199,35 @@ def clean_name(value: str, *, field: str = "name", required: bool = True) -> str
     if not _is_visible(value[0]) or _is_invisible_end(value[-1]):
         raise ValidationError({field: NAME_INVISIBLE_EDGE}, code="invisible_edge")
     return value
+
+
+NAME_ADDRESS_CHARACTERS = (
+    "A reseller's name is the sender name of its emails: it cannot contain <, > or @."
+)
+
+
+def _is_address_character(ch: str) -> bool:
+    """<, > or @, or a look-alike that compatibility normalisation makes one of them
+    (the full-width and small forms)."""
+    return any(c in "<>@" for c in unicodedata.normalize("NFKC", ch))
+
+
+def has_address_characters(value: str) -> bool:
+    """Whether `value` holds a character that would make a sender name read as an
+    address (or carry one) in the From line of an email."""
+    return any(_is_address_character(ch) for ch in value)
+
+
+def without_address_characters(value: str) -> str:
+    """`value` with every <, > and @ (and look-alike) left out, spaces collapsed."""
+    kept = "".join(" " if _is_address_character(ch) else ch for ch in value)
+    return " ".join(kept.split())
+
+
+def clean_reseller_name(value: str, *, field: str = "name") -> str:
+    """A reseller's name: a name (clean_name) that is also the sender name of the
+    reseller's emails, so nothing in it may read as an email address."""
+    value = clean_name(value, field=field)
+    if has_address_characters(value):
+        raise ValidationError({field: NAME_ADDRESS_CHARACTERS}, code="address_characters")
+    return value

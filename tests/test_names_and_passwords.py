@@ -5,10 +5,12 @@ form marks required fields with an asterisk (labels are the product's words)."""
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
+from django.test import Client as DjangoClient
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given
@@ -263,6 +265,69 @@ def test_imports_list_bad_names_by_line(reseller_a, customer_a1, tmp_path):
     assert not result.ok
     assert result.error_lines == [f"line 2, name: {NOT_VISIBLE}", f"line 3, name: {INVISIBLE}"]
     assert not Client.objects.filter(customer=customer_a1).exists()
+
+
+# --- A reseller's name is a sender name ----------------------------------------------
+
+SENDER = "A reseller's name is the sender name of its emails: it cannot contain <, > or @."
+# Each would read as an address in the From line of the reseller's emails.
+ADDRESS_LIKE = [
+    "Billing Dept <billing@heroware.example>",
+    "billing@heroware.example",
+    "Heroware <Billing>",
+    "Billing Dept \uff1cbilling\uff20heroware.example\uff1e",  # full-width look-alikes
+    "billing\ufe6bheroware.example",  # small commercial at
+]
+
+
+@pytest.fixture
+def root_client_too(root):
+    """The superuser in a browser of its own, beside alice's."""
+    browser = DjangoClient()
+    browser.force_login(root)
+    return browser
+
+
+@pytest.mark.parametrize("name", ADDRESS_LIKE)
+def test_a_reseller_name_cannot_read_as_an_email_address(
+    alice_client, root_client_too, reseller_a, sub_reseller_a, tmp_path, name
+):
+    # The services, for every way in.
+    with pytest.raises(ValidationError) as caught:
+        services.create_reseller(reseller_a, name=name)
+    assert caught.value.message_dict == {"name": [SENDER]}
+    with pytest.raises(ValidationError) as caught:
+        services.rename_reseller(sub_reseller_a, name)
+    assert caught.value.message_dict == {"name": [SENDER]}
+    # The console's forms.
+    response = alice_client.post(reverse("subreseller-add", args=[reseller_a.code]), {"name": name})
+    assert response.status_code == 200
+    assert SENDER in unescape(field_errors(text(response), "name"))
+    response = alice_client.post(
+        reverse("reseller-edit", args=[sub_reseller_a.code]), {"name": name}
+    )
+    assert response.status_code == 200
+    assert SENDER in unescape(field_errors(text(response), "name"))
+    # The Django admin.
+    response = root_client_too.post("/admin/hierarchy/reseller/add/", {"name": name})
+    assert response.status_code == 200
+    assert SENDER in unescape(text(response))
+    # The import.
+    result = run_csv(
+        "import_resellers", tmp_path, f'name,parent\n"{name}",\n', "--reseller", "Alpha Backup"
+    )
+    assert not result.ok
+    assert result.error_lines == [f"line 2, name: {SENDER}"]
+    assert not Node.objects.resellers().exclude(pk__in=[reseller_a.pk, sub_reseller_a.pk]).exists()
+    sub_reseller_a.refresh_from_db()
+    assert sub_reseller_a.name == "Alpha East"
+
+
+def test_customer_names_may_hold_those_characters(alice_client, reseller_a):
+    url = reverse("customer-add", args=[reseller_a.code])
+    response = alice_client.post(url, customer_post("Acme <IT@acme>"))
+    assert response.status_code == 302
+    assert Node.objects.customers().get(parent=reseller_a).name == "Acme <IT@acme>"
 
 
 # --- Client passwords ---------------------------------------------------------------

@@ -1,13 +1,15 @@
 """The welcome email: content, sender, the task queue, and failed / retried sends."""
 
 import smtplib
+from email.utils import parseaddr
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from hierarchy import services
-from hierarchy.emails import error_text, queue_welcome_email, retry_email
+from hierarchy import reports, services
+from hierarchy.emails import error_text, queue_welcome_email, retry_email, send_set_password_email
 from hierarchy.models import AuditEvent, EmailDelivery, Node
 from hierarchy.tasks import send_email_delivery
 
@@ -79,6 +81,42 @@ def test_sender_name_is_quoted_when_it_needs_it(reseller_a, mailoutbox):
     queue_welcome_email(customer)
 
     assert mailoutbox[0].from_email == '"Alpha, Backup & Co" <no-reply@securecloud.example>'
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Billing Dept <billing@heroware.example>",
+        "Billing Dept \uff1cbilling\uff20heroware.example\uff1e",  # full-width look-alikes
+    ],
+)
+def test_a_sender_name_never_carries_an_address(reseller_a, alice, mailoutbox, name):
+    customer = services.create_customer(reseller_a, name="Acme", contact_email="it@acme.example")
+    # A name from before resellers' names refused <, > and @.
+    Node.objects.filter(pk=reseller_a.pk).update(name=name)
+    customer = Node.objects.get(pk=customer.pk)
+    alice = type(alice).objects.get(pk=alice.pk)
+
+    queue_welcome_email(customer)
+    assert send_set_password_email(alice) is None
+    report = reports.customer_report(customer, "daily", timezone.now())
+    reports.report_message(report, "it@acme.example").send()
+
+    assert len(mailoutbox) == 3
+    for message in mailoutbox:
+        display_name, address = parseaddr(message.from_email)
+        assert address == "no-reply@securecloud.example"
+        assert display_name == "Billing Dept billing heroware.example"
+        assert not set("<>@\uff1c\uff1e\uff20") & set(display_name)
+
+
+def test_a_sender_name_of_only_address_characters_leaves_the_default(reseller_a, mailoutbox):
+    customer = services.create_customer(reseller_a, name="Acme", contact_email="it@acme.example")
+    Node.objects.filter(pk=reseller_a.pk).update(name="<@>")
+
+    queue_welcome_email(Node.objects.get(pk=customer.pk))
+
+    assert mailoutbox[0].from_email == "SecureCloud <no-reply@securecloud.example>"
 
 
 def test_no_contact_email_is_refused_and_records_nothing(customer_a1, mailoutbox):
