@@ -381,3 +381,22 @@ class HealthSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"health of {self.reseller_id} at {self.computed_at:%H:%M:%S}"
+
+
+class RateLimitHit(models.Model):
+    """One request that a rate limit counts (a password reset, per address asked for
+    and per client address). The limit counts these rows, so every server process sees
+    the same numbers; rows older than the window are pruned as new ones are written."""
+
+    # "<limit>:<what is counted>", e.g. "reset-ip:198.51.100.7"
+    key = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["key", "created_at"], name="ratelimithit_key_created_idx"),
+            models.Index(fields=["created_at"], name="ratelimithit_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.created_at:%H:%M:%S}"
