@@ -1,6 +1,5 @@
 """The signed-in admin's own account: two-factor sign-in and recovery codes."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -14,6 +13,7 @@ from hierarchy import services, twofactor
 from hierarchy.access import get_reseller_for_user
 from hierarchy.forms_account import TokenForm
 from hierarchy.views import form_data, origin_of
+from securecloud.site import site_url
 
 
 def _next_url(request) -> str:
@@ -148,5 +148,5 @@ class PasswordResetView(auth_views.PasswordResetView):
     (which a forged request could point elsewhere)."""
 
     def form_valid(self, form):
-        self.extra_email_context = {"site_url": settings.SITE_URL.rstrip("/")}
+        self.extra_email_context = {"site_url": site_url(self.request)}
         return super().form_valid(form)
