@@ -169,7 +169,11 @@ def _enqueue(delivery: EmailDelivery, site_url: str = "") -> EmailDelivery:
     from hierarchy.tasks import send_email_delivery
 
     try:
-        send_email_delivery.enqueue(delivery.pk, site_url=site_url)
+        # The worker reads SITE_URL itself: only a request's own address travels along.
+        if site_url and site_url != site.site_url():
+            send_email_delivery.enqueue(delivery.pk, site_url=site_url)
+        else:
+            send_email_delivery.enqueue(delivery.pk)
     except Exception as exc:
         logger.exception("Could not queue email delivery %s", delivery.pk)
         mark_failed(delivery, f"Could not queue the email: {error_text(exc)}", attempted=False)

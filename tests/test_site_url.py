@@ -159,3 +159,19 @@ def test_the_production_check_fails_without_site_url():
     assert result.returncode != 0
     assert "securecloud.W001" in result.stderr + result.stdout
     assert "SITE_URL is not set" in result.stderr + result.stdout
+
+
+def test_a_queued_welcome_email_keeps_the_address_it_was_sent_from(
+    dev_run, alice_client, customer_a1, mailoutbox
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from hierarchy.tasks import send_email_delivery
+
+    dev_run.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    post(alice_client, reverse("email-welcome-resend", args=[customer_a1.code]))
+    assert mailoutbox == []
+    [job] = DBTaskResult.objects.all()  # what the worker picks up, later, without a request
+    send_email_delivery.call(*job.args_kwargs["args"], **job.args_kwargs["kwargs"])
+    [message] = mailoutbox
+    assert f"enter: {DEV_ADDRESS}" in message.body
