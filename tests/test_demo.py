@@ -162,3 +162,18 @@ def test_loading_it_the_next_day_adds_that_night_and_keeps_the_story(demo, clock
     for customer in Node.objects.customers():
         total = customer.clients.aggregate(total=Sum("used_bytes"))["total"] or 0
         assert customer.used_bytes == total
+
+
+def test_a_client_disabled_in_the_console_is_left_alone_by_the_next_load(demo, clock):
+    from clients import services as client_services
+
+    bob = Client.objects.get(securecloud_id=TRIAL_ENDING)
+    client_services.disable_client(bob, origin="test")
+    reports = bob.backup_reports.count()
+    clock.now = NOON + timedelta(days=1)
+
+    setup_demo()
+
+    bob.refresh_from_db()
+    assert bob.status == "disabled" and bob.backup_reports.count() == reports
+    assert Client.objects.get(securecloud_id=FAILING).backup_reports.count() == 8

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from clients import agent_store
 from clients import services as client_services
-from clients.agent_services import AgentError
+from clients.agent_services import AgentError, check_client_state
 from clients.agent_services import connect as agent_connect
 from clients.models import Client
 from hierarchy import services
@@ -232,8 +232,12 @@ class Command(BaseCommand):
         written = 0
         for demo in CLIENTS:
             client = clients.get(demo.securecloud_id)
-            if client is None or client.status == Client.Status.DISABLED:
-                continue  # deleted or disabled in the console since: left alone
+            if client is None:
+                continue  # deleted in the console since
+            try:
+                check_client_state(client, now)
+            except AgentError:
+                continue  # disabled, or its trial is over: the API would refuse it too
             if client.last_seen_at is None:
                 try:
                     agent_connect(
