@@ -19,6 +19,7 @@ from hierarchy.access import get_reseller_for_user
 from hierarchy.forms_account import TokenForm
 from hierarchy.views import form_data, origin_of
 from securecloud.net import client_ip
+from securecloud.site import site_url
 
 
 def _next_url(request) -> str:
@@ -194,5 +195,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     whether or not the address or the client is over its limit."""
 
     def form_valid(self, form):
-        password_reset.request_reset(form.cleaned_data["email"], client_ip(self.request))
+        password_reset.request_reset(
+            form.cleaned_data["email"], client_ip(self.request), site_url=site_url(self.request)
+        )
         return HttpResponseRedirect(self.get_success_url())

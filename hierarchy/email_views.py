@@ -17,6 +17,7 @@ from hierarchy.access import get_customer_for_user
 from hierarchy.emails import queue_welcome_email, retry_email
 from hierarchy.models import EmailDelivery
 from hierarchy.views import origin_of
+from securecloud.site import site_url
 
 
 def _flash_outcome(request, delivery: EmailDelivery, what: str) -> None:
@@ -34,7 +35,10 @@ def welcome_resend(request, code):
     customer = get_customer_for_user(request.user, code)
     try:
         delivery = queue_welcome_email(
-            customer, acting_user=request.user, origin=origin_of(request)
+            customer,
+            acting_user=request.user,
+            origin=origin_of(request),
+            site_url=site_url(request),
         )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
@@ -51,7 +55,12 @@ def email_retry(request, code, delivery_code):
         EmailDelivery.objects.filter(customer=customer), code=delivery_code
     )
     try:
-        delivery = retry_email(delivery, acting_user=request.user, origin=origin_of(request))
+        delivery = retry_email(
+            delivery,
+            acting_user=request.user,
+            origin=origin_of(request),
+            site_url=site_url(request),
+        )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
@@ -67,9 +76,12 @@ def report_preview(request, code):
     if period not in reports.PERIODS:
         period = reports.DAILY
     report = reports.customer_report(customer, period, timezone.now())
-    message = reports.report_message(report, customer.contact_email or "(no contact email)")
+    address = site_url(request)
+    message = reports.report_message(
+        report, customer.contact_email or "(no contact email)", site_url=address
+    )
     context = {
-        **reports.report_context(report),
+        **reports.report_context(report, site_url=address),
         "period": period,
         "periods": [(key, reports.PERIOD_LABELS[key]) for key in reports.PERIODS],
         "message": message,

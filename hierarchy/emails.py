@@ -27,6 +27,7 @@ from django.utils import timezone
 from hierarchy import audit
 from hierarchy.models import EmailDelivery, Node
 from hierarchy.validators import without_address_characters
+from securecloud import site
 
 logger = logging.getLogger(__name__)
 
@@ -55,18 +56,21 @@ def welcome_subject(customer: Node) -> str:
     return f"Welcome to SecureCloud backup, {customer.name}"
 
 
-def welcome_context(customer: Node) -> dict:
+def welcome_context(customer: Node, *, site_url: str = "") -> dict:
+    """`site_url`: the address of the request that sends the email, if one does."""
     return {
         "customer": customer,
         "reseller": customer.parent,
-        "site_url": settings.SITE_URL,
+        "site_url": site_url or site.site_url(),
         # The key lets machines join this customer on their own: only while that is on.
         "registration_key": customer.registration_key if customer.auto_add_clients else "",
     }
 
 
-def build_welcome_message(customer: Node, recipient: str) -> EmailMultiAlternatives:
-    context = welcome_context(customer)
+def build_welcome_message(
+    customer: Node, recipient: str, *, site_url: str = ""
+) -> EmailMultiAlternatives:
+    context = welcome_context(customer, site_url=site_url)
     message = EmailMultiAlternatives(
         subject=welcome_subject(customer),
         body=render_to_string("email/welcome.txt", context),
@@ -77,7 +81,7 @@ def build_welcome_message(customer: Node, recipient: str) -> EmailMultiAlternati
     return message
 
 
-def build_message(delivery: EmailDelivery) -> EmailMultiAlternatives:
+def build_message(delivery: EmailDelivery, *, site_url: str = "") -> EmailMultiAlternatives:
     """The message of a customer delivery as it would be sent now (recipient refreshed)."""
     customer = delivery.customer
     if customer is None:
@@ -86,12 +90,12 @@ def build_message(delivery: EmailDelivery) -> EmailMultiAlternatives:
         raise ValueError("The customer has no contact email.")
     delivery.recipient = customer.contact_email
     if delivery.kind == EmailDelivery.Kind.WELCOME:
-        return build_welcome_message(customer, delivery.recipient)
+        return build_welcome_message(customer, delivery.recipient, site_url=site_url)
     from hierarchy import reports
 
     period = reports.period_of_kind(delivery.kind)
     report = reports.customer_report(customer, period, timezone.now())
-    return reports.report_message(report, delivery.recipient)
+    return reports.report_message(report, delivery.recipient, site_url=site_url)
 
 
 # What went wrong, in the admin's words; the mail library's own text follows in brackets
@@ -127,15 +131,16 @@ def mark_failed(delivery: EmailDelivery, error: str, *, attempted: bool = True) 
     delivery.save(update_fields=fields)
 
 
-def deliver(delivery: EmailDelivery, *, message=None, connection=None) -> bool:
+def deliver(delivery: EmailDelivery, *, message=None, connection=None, site_url: str = "") -> bool:
     """Send one delivery now and record the outcome; never raises. True when sent.
 
     `message` is built from the delivery when not given; `connection` lets a batch
-    share one connection to the mail server.
+    share one connection to the mail server; `site_url` is the address of the request
+    that asked for the email, when one did.
     """
     try:
         if message is None:
-            message = build_message(delivery)
+            message = build_message(delivery, site_url=site_url)
         else:
             delivery.recipient = message.to[0]
         delivery.subject = str(message.subject)[:255]
@@ -166,12 +171,16 @@ def deliver(delivery: EmailDelivery, *, message=None, connection=None) -> bool:
     return True
 
 
-def _enqueue(delivery: EmailDelivery) -> EmailDelivery:
+def _enqueue(delivery: EmailDelivery, site_url: str = "") -> EmailDelivery:
     """Hand the delivery to the task queue; a queue that refuses it fails the delivery."""
     from hierarchy.tasks import send_email_delivery
 
     try:
-        send_email_delivery.enqueue(delivery.pk)
+        # The worker reads SITE_URL itself: only a request's own address travels along.
+        if site_url and site_url != site.site_url():
+            send_email_delivery.enqueue(delivery.pk, site_url=site_url)
+        else:
+            send_email_delivery.enqueue(delivery.pk)
     except Exception as exc:
         logger.exception("Could not queue email delivery %s", delivery.pk)
         mark_failed(delivery, f"Could not queue the email: {error_text(exc)}", attempted=False)
@@ -184,7 +193,12 @@ def _user_or_none(user):
 
 
 def queue_welcome_email(
-    customer: Node, *, acting_user=None, origin: str = "", first_only: bool = False
+    customer: Node,
+    *,
+    acting_user=None,
+    origin: str = "",
+    first_only: bool = False,
+    site_url: str = "",
 ) -> EmailDelivery:
     """Record a welcome email to the customer's contact address and queue it.
 
@@ -233,10 +247,12 @@ def queue_welcome_email(
             origin=origin,
             changes={"recipient": [None, customer.contact_email]},
         )
-    return _enqueue(delivery)
+    return _enqueue(delivery, site_url)
 
 
-def retry_email(delivery: EmailDelivery, *, acting_user=None, origin: str = "") -> EmailDelivery:
+def retry_email(
+    delivery: EmailDelivery, *, acting_user=None, origin: str = "", site_url: str = ""
+) -> EmailDelivery:
     """Queue a failed customer email again (the same record: its attempts go up).
 
     A report is sent again as it reads now, under its original period, so it still
@@ -270,7 +286,7 @@ def retry_email(delivery: EmailDelivery, *, acting_user=None, origin: str = "") 
                 "period": [None, delivery.period_key],
             },
         )
-    return _enqueue(delivery)
+    return _enqueue(delivery, site_url)
 
 
 def customer_email_context(customer: Node) -> dict:
@@ -298,10 +314,12 @@ def customer_email_context(customer: Node) -> dict:
     return {"welcome_email": welcome, "failed_reports": failed_reports}
 
 
-def send_set_password_email(user, *, acting_user=None, origin: str = "") -> str | None:
+def send_set_password_email(
+    user, *, acting_user=None, origin: str = "", site_url: str = ""
+) -> str | None:
     """Email an admin a link to choose a password (Django's password-reset token, which
     works once and expires after PASSWORD_RESET_TIMEOUT). The link is built from
-    SITE_URL, never from the request's Host header.
+    SITE_URL (securecloud.site), never from the request's Host header in production.
 
     Returns None when the email went out, else why it did not; never raises, so that a
     mail server that is down cannot undo or break the page that asked for it.
@@ -320,7 +338,8 @@ def send_set_password_email(user, *, acting_user=None, origin: str = "") -> str 
     )
     membership = user.membership
     reseller = membership.reseller
-    context = {"user": user, "reseller": reseller, "link": settings.SITE_URL.rstrip("/") + path}
+    link = (site_url or site.site_url()) + path
+    context = {"user": user, "reseller": reseller, "link": link}
     try:
         EmailMultiAlternatives(
             subject=f"Your SecureCloud Console login for {reseller.name}",

@@ -24,6 +24,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from hierarchy.models import RateLimitHit
+from securecloud import site
 
 logger = logging.getLogger(__name__)
 
@@ -81,28 +82,34 @@ def allow(email: str, ip: str, now: datetime | None = None) -> bool:
     return True
 
 
-def request_reset(email: str, ip: str) -> None:
+def request_reset(email: str, ip: str, *, site_url: str = "") -> None:
     """Queue a reset email to the logins with `email`, unless a limit says no. Never
-    raises and returns nothing: the page says the same in every case."""
+    raises and returns nothing: the page says the same in every case. `site_url`: the
+    address the request came to (securecloud.site), which the link is built from."""
     from hierarchy.tasks import send_password_reset
 
     if not allow(email, ip):
         logger.info("Password reset for an address refused: over the limit (from %s)", ip)
         return
     try:
-        send_password_reset.enqueue(email)
+        # The worker reads SITE_URL itself: only a request's own address travels along.
+        if site_url and site_url != site.site_url():
+            send_password_reset.enqueue(email, site_url=site_url)
+        else:
+            send_password_reset.enqueue(email)
     except Exception:
         logger.exception("Could not queue a password reset email")
 
 
-def send_reset_links(email: str) -> None:
+def send_reset_links(email: str, *, site_url: str = "") -> None:
     """Email each active login with this address a link to set a new password (Django's
     reset token: it works once and expires after PASSWORD_RESET_TIMEOUT). The link is
-    built from SITE_URL, never from a request's Host header."""
+    built from SITE_URL (securecloud.site), never from a request's Host header in
+    production."""
     form = PasswordResetForm({"email": email})
     if not form.is_valid():
         return
-    site_url = settings.SITE_URL.rstrip("/")
+    site_url = site_url or site.site_url()
     form.save(
         domain_override=urlsplit(site_url).netloc or "localhost",
         use_https=site_url.startswith("https:"),

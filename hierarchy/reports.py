@@ -29,6 +29,7 @@ from clients.models import BackupReport, Client, silent_since_q
 from hierarchy.emails import deliver, error_text, from_address, mark_failed
 from hierarchy.models import EmailDelivery, Membership, Node
 from hierarchy.validators import format_bytes
+from securecloud import site
 
 DAILY = "daily"
 WEEKLY = "weekly"
@@ -238,18 +239,21 @@ def customer_report(customer: Node, period: str, now: datetime) -> CustomerRepor
     return _make_report(customer, clients, counts, period, start, now)
 
 
-def report_context(report: CustomerReport) -> dict:
+def report_context(report: CustomerReport, *, site_url: str = "") -> dict:
+    """`site_url`: the address of the request that asks for the report, if one does."""
     return {
         "report": report,
         "customer": report.customer,
         "reseller": report.reseller,
-        "site_url": settings.SITE_URL,
+        "site_url": site_url or site.site_url(),
         "time_zone": settings.TIME_ZONE,
     }
 
 
-def report_message(report: CustomerReport, recipient: str) -> EmailMultiAlternatives:
-    context = report_context(report)
+def report_message(
+    report: CustomerReport, recipient: str, *, site_url: str = ""
+) -> EmailMultiAlternatives:
+    context = report_context(report, site_url=site_url)
     reseller = report.reseller
     message = EmailMultiAlternatives(
         subject=report.subject,
@@ -362,7 +366,7 @@ def summary_message(summary: ResellerSummary, recipient: str) -> EmailMultiAlter
     context = {
         "summary": summary,
         "reseller": summary.reseller,
-        "site_url": settings.SITE_URL,
+        "site_url": site.site_url(),
         "time_zone": settings.TIME_ZONE,
     }
     message = EmailMultiAlternatives(

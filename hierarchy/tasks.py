@@ -8,11 +8,12 @@ from hierarchy.models import EmailDelivery
 
 
 @task()
-def send_email_delivery(delivery_id: int) -> str:
+def send_email_delivery(delivery_id: int, site_url: str = "") -> str:
     """Send one queued customer email and record sent or failed; never raises.
 
     Returns the delivery's final status ("missing" when the record is gone, e.g. its
-    customer was deleted meanwhile).
+    customer was deleted meanwhile). `site_url` is the address of the request that
+    queued it, when the console has no SITE_URL (a development run).
     """
     from hierarchy.emails import deliver
 
@@ -25,7 +26,7 @@ def send_email_delivery(delivery_id: int) -> str:
         return "missing"
     if delivery.status == EmailDelivery.Status.SENT:
         return delivery.status  # a queue that runs a task twice sends once
-    sent = deliver(delivery)
+    sent = deliver(delivery, site_url=site_url)
     if delivery.kind == EmailDelivery.Kind.WELCOME:
         with transaction.atomic():
             audit.record(
@@ -40,9 +41,9 @@ def send_email_delivery(delivery_id: int) -> str:
 
 
 @task()
-def send_password_reset(email: str) -> None:
+def send_password_reset(email: str, site_url: str = "") -> None:
     """Email a set-password link to each login with this address (none for an address
     no login has: the page that asked said the same either way)."""
     from hierarchy.password_reset import send_reset_links
 
-    send_reset_links(email)
+    send_reset_links(email, site_url=site_url)

@@ -10,7 +10,6 @@ import secrets
 from dataclasses import dataclass
 
 import bsicons
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -47,6 +46,7 @@ from hierarchy.forms import AdminForm, CustomerForm, CustomerSortForm, ResellerF
 from hierarchy.health import backup_health, over_quota_q, stale_clients_q
 from hierarchy.models import EmailDelivery, Node, reseller_of
 from securecloud.net import request_origin
+from securecloud.site import site_url
 
 TREE_PAGE_SIZE = 50
 TABLE_PAGE_SIZE = 25
@@ -284,7 +284,7 @@ def render_console(
         breadcrumb=[*path, client] if client else path,
         node=node,
         client=client,
-        site_url=settings.SITE_URL,
+        site_url=site_url(request),
     )
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
@@ -527,7 +527,9 @@ def admin_add(request, code):
 
 
 def _send_set_password_link(request, user) -> None:
-    error = send_set_password_email(user, acting_user=request.user, origin=origin_of(request))
+    error = send_set_password_email(
+        user, acting_user=request.user, origin=origin_of(request), site_url=site_url(request)
+    )
     if error:
         messages.error(
             request,
@@ -588,7 +590,11 @@ def _queue_welcome_email(request, customer) -> None:
     """Queue the welcome email and say what became of it; the customer stays created."""
     try:
         delivery = queue_welcome_email(
-            customer, acting_user=request.user, origin=origin_of(request), first_only=True
+            customer,
+            acting_user=request.user,
+            origin=origin_of(request),
+            first_only=True,
+            site_url=site_url(request),
         )
     except ValidationError as exc:
         messages.warning(request, exc.messages[0])

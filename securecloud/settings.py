@@ -43,7 +43,10 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-local-development-key-never-use-in-production"
 
 HTTPS = env_bool("HTTPS")
-SITE_URL = env_str("SITE_URL", "https://127.0.0.1:8000" if HTTPS else "http://127.0.0.1:8000")
+# The public address that emails and installer cards show (securecloud.site.site_url).
+# Unset: in DEBUG the address each request came to, else http://127.0.0.1:8000, and
+# `check --deploy` warns.
+SITE_URL = env_str("SITE_URL").strip()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 if DEBUG:
     ALLOWED_HOSTS += ["testserver"]
