@@ -9,11 +9,14 @@ part of an email is rendered with autoescaping off (it is not HTML), so wherever
 shown on a page it must be escaped there.
 """
 
+import csv
 import re
 from datetime import timedelta
+from io import StringIO
 from urllib.parse import urlencode
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -22,7 +25,7 @@ from clients import services as client_services
 from clients.models import Client
 from hierarchy import reports, services
 from hierarchy.emails import build_welcome_message
-from hierarchy.models import GB, Node
+from hierarchy.models import GB, AuditEvent, Node
 
 MARKUP = '<i hx-post="/account/2fa/disable/" hx-trigger="load">x</i>'
 SHOWN = escape(MARKUP)  # how a page shows the name: its characters, as text
@@ -169,6 +172,7 @@ def test_history_shows_names_and_changed_values_as_text(alice_client, alice, hos
         page = page_of(alice_client, url)
         assert_only_text(page, url)
         assert SHOWN in page
+        assert re.search(r'<div class="table-responsive" hx-disable>', page)
 
 
 def test_messages_after_a_change_show_the_name_as_text(client, sam, sub_reseller_a):
@@ -194,6 +198,8 @@ def test_messages_after_a_change_show_the_name_as_text(client, sam, sub_reseller
 
 def test_the_django_admin_shows_the_names_as_text(root_client, hostile):
     reseller, customer, client = hostile["reseller"], hostile["customer"], hostile["client"]
+    events = AuditEvent.objects.filter(object_repr__contains=MARKUP)
+    assert events.exists()
     urls = [
         reverse("admin:hierarchy_reseller_changelist"),
         reverse("admin:hierarchy_reseller_change", args=[reseller.pk]),
@@ -202,11 +208,13 @@ def test_the_django_admin_shows_the_names_as_text(root_client, hostile):
         reverse("admin:clients_client_changelist"),
         reverse("admin:clients_client_change", args=[client.pk]),
         reverse("admin:hierarchy_auditevent_changelist"),
+        *(reverse("admin:hierarchy_auditevent_change", args=[event.pk]) for event in events),
         reverse("admin:hierarchy_membership_changelist"),
     ]
     for url in urls:
         page = page_of(root_client, url)
         assert_only_text(page, url)
+        assert SHOWN in page, f"{url} shows none of the names"
 
 
 def test_the_html_emails_show_the_names_as_text(hostile, sam):
@@ -225,3 +233,45 @@ def test_the_html_emails_show_the_names_as_text(hostile, sam):
         assert SHOWN in html
         # The plain-text part is text: the name as it was typed.
         assert MARKUP in message.body
+
+
+def write_csv(path, rows) -> str:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return str(path)
+
+
+def test_imported_names_with_markup_are_kept_as_typed_and_shown_as_text(
+    alice_client, reseller_a, tmp_path
+):
+    """A CSV import takes such names as the text they are (a name with < or > is odd but
+    harmless once escaped); the console shows them as text."""
+    customers = write_csv(
+        tmp_path / "customers.csv",
+        [
+            ["name", "contact_name", "contact_email"],
+            [f"Imported {MARKUP}", f"Ivy {MARKUP}", "it@imported.example"],
+        ],
+    )
+    call_command("import_customers", customers, reseller="Alpha Backup", stdout=StringIO())
+    clients = write_csv(
+        tmp_path / "clients.csv",
+        [
+            ["securecloud_id", "customer", "name", "password"],
+            ["pc@imported.example", f"Imported {MARKUP}", f"Desk {MARKUP}", "client-pass-7"],
+        ],
+    )
+    call_command("import_clients", clients, reseller="Alpha Backup", stdout=StringIO())
+    customer = Node.objects.get(name=f"Imported {MARKUP}")
+    client = Client.objects.get(securecloud_id="pc@imported.example")
+    assert (customer.contact_name, client.name) == (f"Ivy {MARKUP}", f"Desk {MARKUP}")
+
+    for url in (
+        reverse("reseller-pane", args=[reseller_a.code]),
+        reverse("customer-pane", args=[customer.code]),
+        reverse("client-pane", args=[client.code]),
+        reverse("email-report-preview", args=[customer.code]),
+    ):
+        page = page_of(alice_client, url)
+        assert_only_text(page, url)
+        assert f"Imported {SHOWN}" in page, url
