@@ -1,6 +1,7 @@
 """Bad input is a JSON 4xx, never a 500: validation, methods, sizes."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -98,9 +99,12 @@ def test_connect_invalid_fields(agent, client_a1, body, field):
     assert isinstance(payload["fields"][field], str)
 
 
+# A backup that finished a minute ago (reports may not end before their client existed).
+FINISHED = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+STARTED = FINISHED - timedelta(minutes=1)
 GOOD = {
-    "started_at": "2025-01-01T01:00:00+00:00",
-    "finished_at": "2025-01-01T01:30:00+00:00",
+    "started_at": STARTED.isoformat(),
+    "finished_at": FINISHED.isoformat(),
     "status": "success",
     "used_bytes": 1000,
 }
@@ -115,7 +119,7 @@ GOOD = {
         ({"started_at": "yesterday"}, "started_at"),
         ({"started_at": 1735693200}, "started_at"),
         ({"started_at": "0001-01-01T00:00:00+14:00"}, "started_at"),  # out of range in UTC
-        ({"finished_at": "2025-01-01T00:59:59+00:00"}, "finished_at"),  # before start
+        ({"finished_at": (STARTED - timedelta(seconds=1)).isoformat()}, "finished_at"),
         ({"finished_at": "2999-01-01T00:00:00+00:00"}, "finished_at"),  # the future
         ({"status": "ok"}, "status"),
         ({"status": ["success"]}, "status"),
@@ -145,7 +149,7 @@ def test_backup_invalid_fields(agent, token, changes, field):
 def test_backup_accepts_z_offsets_multiline_messages_and_nulls(agent, token):
     body = {
         **GOOD,
-        "started_at": "2025-01-01T01:00:00Z",
+        "started_at": STARTED.isoformat().replace("+00:00", "Z"),
         "files": None,
         "message": "line 1\nline 2\ttab",
     }
