@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from unittest import mock
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client as DjangoClient
 
@@ -25,17 +25,23 @@ def database_unreachable():
 @contextmanager
 def database_refuses_writes():
     """Reads work, every write fails: as on a full disk, or a server gone read-only."""
+    if connection.vendor == "postgresql":
+        # Inside a savepoint: rolling back to it takes the setting back.
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET transaction_read_only = on")
+            try:
+                yield
+            finally:
+                transaction.set_rollback(True)
+        return
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET transaction_read_only = on")  # until the test rolls back
-        else:
-            cursor.execute("PRAGMA query_only = ON")
+        cursor.execute("PRAGMA query_only = ON")
     try:
         yield
     finally:
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA query_only = OFF")
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA query_only = OFF")
 
 
 def assert_unavailable(response):
