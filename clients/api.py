@@ -1,7 +1,9 @@
 """The agent protocol's HTTP layer: JSON in, JSON out, never the session.
 
-Each view checks the method (405), the body size (413), parses JSON (400) and hands
-the values to clients.agent_services, whose AgentError becomes `{"error": code}`.
+Each view checks the method (405), the body's envelope (411 chunked, 413 too large,
+415 not declared as JSON), parses JSON (400) and hands the values to
+clients.agent_services, whose AgentError becomes `{"error": code}`. Failures nobody
+expected (a database that went away, a bug) answer JSON too (securecloud.api_errors).
 """
 
 import json
