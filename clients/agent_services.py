@@ -39,8 +39,9 @@ MAX_HOSTNAME_LENGTH = 255
 MAX_AGENT_VERSION_LENGTH = 100
 MAX_REGISTRATION_KEY_LENGTH = 128
 MAX_PASSWORD_FIELD_LENGTH = 128
-# How far ahead of the server's clock a report may end (agents' clocks drift).
-MAX_CLOCK_SKEW = timedelta(days=1)
+# How far an agent's clock may be off the server's: a report may end this far ahead of
+# the server's clock, and start this far before its client was created.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
 LAST_SEEN_INTERVAL = timedelta(seconds=60)
 BACKUP_STATUSES = [choice.value for choice in Client.BackupStatus]
 
@@ -53,9 +54,12 @@ class AgentError(Exception):
     code: str
     fields: dict[str, str] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    message: str | None = None  # for people: what went wrong, and what to do
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"error": self.code}
+        if self.message is not None:
+            body["message"] = self.message
         if self.fields is not None:
             body["fields"] = self.fields
         return body
@@ -200,6 +204,11 @@ def parse_connect(data: Any) -> ConnectRequest:
     )
 
 
+def _minutes(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 @dataclass(frozen=True)
 class BackupRequest:
     started_at: datetime
@@ -210,7 +219,12 @@ class BackupRequest:
     message: str
 
 
-def parse_backup(data: Any, now: datetime | None = None) -> BackupRequest:
+def parse_backup(
+    data: Any, now: datetime | None = None, client_created_at: datetime | None = None
+) -> BackupRequest:
+    """A backup report's values. Its times lie between the client's creation and now,
+    give or take MAX_CLOCK_SKEW: a clock years off would move the client's last backup
+    there (a report in the past is kept, but moves nothing back; see agent_store)."""
     f = _Fields(data)
     started_at = f.timestamp("started_at")
     finished_at = f.timestamp("finished_at")
@@ -224,8 +238,20 @@ def parse_backup(data: Any, now: datetime | None = None) -> BackupRequest:
     message = f.string("message", max_length=MAX_MESSAGE_LENGTH, multiline=True)
     if started_at and finished_at and finished_at < started_at:
         f.errors["finished_at"] = "A backup cannot finish before it started."
-    if finished_at and finished_at > (now or timezone.now()) + MAX_CLOCK_SKEW:
-        f.errors["finished_at"] = "This time is in the future; check the machine's clock."
+    now = now or timezone.now()
+    if finished_at and finished_at > now + MAX_CLOCK_SKEW:
+        f.errors["finished_at"] = (
+            f"This time is more than {_minutes(MAX_CLOCK_SKEW)} ahead of the server's clock; "
+            "check the machine's clock."
+        )
+    if client_created_at is not None:
+        earliest = client_created_at - MAX_CLOCK_SKEW
+        for name, value in (("started_at", started_at), ("finished_at", finished_at)):
+            if value and value < earliest and name not in f.errors:
+                f.errors[name] = (
+                    "This time is before the client was created "
+                    f"({_iso(client_created_at)}); check the machine's clock."
+                )
     f.done()
     return BackupRequest(
         started_at=started_at,
@@ -364,16 +390,38 @@ def connect(data: Any, *, ip: str) -> ConnectResult:
     """
     req = parse_connect(data)
 
-    limited = ratelimit.check(req.securecloud_id, ip)
-    if limited:
-        raise AgentError(429, "rate_limited", headers={"Retry-After": str(limited.retry_after)})
+    attempt = ratelimit.begin(req.securecloud_id, ip)
+    if isinstance(attempt, ratelimit.Limited):
+        raise AgentError(429, "rate_limited", headers={"Retry-After": str(attempt.retry_after)})
 
+    # The attempt is counted already (check and count are one step); it is taken back
+    # unless its credentials turn out wrong.
+    failed = False
     try:
         return _connect(req, ip)
     except AgentError as exc:
         if (exc.status, exc.code) == INVALID_CREDENTIALS:
-            ratelimit.record_failure(req.securecloud_id, ip)
+            failed = True
+            ratelimit.failed(attempt)
+            raise credentials_error(req) from None
         raise
+    finally:
+        if not failed:
+            ratelimit.succeeded(attempt)
+
+
+NO_KEY_MESSAGE = (
+    "Wrong SecureCloud ID or password. A registration key is required for a new or not "
+    "yet connected client, and none was given: enter the customer's registration key."
+)
+WITH_KEY_MESSAGE = "Wrong SecureCloud ID, password or registration key."
+
+
+def credentials_error(req: ConnectRequest) -> AgentError:
+    """The one 401 of every credentials failure. Its message depends only on the request
+    (was a registration key given?), never on whether the SecureCloud ID exists."""
+    message = WITH_KEY_MESSAGE if req.registration_key else NO_KEY_MESSAGE
+    return AgentError(*INVALID_CREDENTIALS, message=message)
 
 
 def _connect(req: ConnectRequest, ip: str) -> ConnectResult:
@@ -520,7 +568,7 @@ def record_backup(authorization: str, data: Any) -> dict[str, Any]:
     token = authenticate(authorization)
     if isinstance(data, AgentError):  # the body was not JSON
         raise data
-    report = parse_backup(data, now)
+    report = parse_backup(data, now, token.client.created_at)
     written = agent_store.write_backup(
         token.client_id,
         started_at=report.started_at,
@@ -536,7 +584,7 @@ def record_backup(authorization: str, data: Any) -> dict[str, Any]:
         raise AgentError(401, "invalid_token")
     return {
         "quota_bytes": written.quota_bytes,
-        "used_bytes": report.used_bytes,
+        "used_bytes": written.client_used_bytes,
         "customer_used_bytes": written.customer_used_bytes,
         "over_quota": written.over_quota,
     }

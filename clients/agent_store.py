@@ -129,7 +129,7 @@ TOKEN_LOOKUP = Statement(
     sql="""
         SELECT t.id, t.digest,
                c.id, c.securecloud_id, c.plan, c.trial_ends_at, c.status, c.used_bytes,
-               c.last_seen_at,
+               c.last_seen_at, c.created_at,
                cu.id, cu.name, cu.usage_space_bytes, cu.used_bytes,
                r.id, r.name
         FROM clients_agenttoken t
@@ -165,6 +165,7 @@ def find_token(digest: str) -> AgentToken | None:
     (
         token_id, token_digest,
         client_id, securecloud_id, plan, trial_ends_at, status, used_bytes, last_seen_at,
+        created_at,
         customer_id, customer_name, quota, customer_used,
         reseller_id, reseller_name,
     ) = row  # fmt: skip
@@ -191,6 +192,7 @@ def find_token(digest: str) -> AgentToken | None:
             "status": status,
             "used_bytes": used_bytes,
             "last_seen_at": _datetime(last_seen_at),
+            "created_at": _datetime(created_at),
         },
     )
     client.customer = customer
@@ -209,36 +211,49 @@ class BackupWritten:
     customer_used_bytes: int
     quota_bytes: int | None
     over_quota: bool
+    client_used_bytes: int
 
 
 # The client row is locked first (FOR UPDATE), so two reports of one client cannot lose
 # a delta: the second waits, then reads the first one's used_bytes. A client disabled
 # meanwhile is not written to (its tokens are gone too).
+#
+# The client's last backup and last success only move forward: a report that finished
+# before the client's last backup (an agent sending an old one late) is kept in the
+# history, but changes neither the last backup, its status, nor the storage used (which
+# is the size after the newest backup); a success moves the last success only forward.
 BACKUP_WRITE = Statement(
     name="agent_backup_write",
     sql="""
         WITH client AS (
-            SELECT id, customer_id, used_bytes FROM clients_client
+            SELECT id, customer_id, used_bytes,
+                last_backup_at IS NULL OR last_backup_at <= %(finished_at)s AS newest
+            FROM clients_client
             WHERE id = %(client_id)s AND status <> 'disabled'
             FOR UPDATE
         ), customer AS (
             UPDATE hierarchy_node
-            SET used_bytes = hierarchy_node.used_bytes + (%(used_bytes)s - client.used_bytes)
+            SET used_bytes = hierarchy_node.used_bytes + CASE WHEN client.newest
+                THEN %(used_bytes)s - client.used_bytes ELSE 0 END
             FROM client WHERE hierarchy_node.id = client.customer_id
             RETURNING hierarchy_node.used_bytes, hierarchy_node.usage_space_bytes,
                 hierarchy_node.usage_space_bytes IS NOT NULL
                 AND hierarchy_node.used_bytes > hierarchy_node.usage_space_bytes AS over_quota
         ), updated AS (
             UPDATE clients_client
-            SET used_bytes = %(used_bytes)s,
-                last_backup_at = %(finished_at)s,
-                last_backup_status = %(status)s,
-                last_success_at = CASE WHEN %(status)s = 'success' THEN %(finished_at)s
+            SET used_bytes = CASE WHEN client.newest THEN %(used_bytes)s
+                             ELSE clients_client.used_bytes END,
+                last_backup_at = CASE WHEN client.newest THEN %(finished_at)s
+                                 ELSE clients_client.last_backup_at END,
+                last_backup_status = CASE WHEN client.newest THEN %(status)s
+                                     ELSE clients_client.last_backup_status END,
+                last_success_at = CASE WHEN %(status)s = 'success'
+                                  THEN GREATEST(clients_client.last_success_at, %(finished_at)s)
                                   ELSE clients_client.last_success_at END,
                 last_seen_at = %(now)s,
                 updated_at = %(now)s
             FROM client WHERE clients_client.id = client.id
-            RETURNING clients_client.id
+            RETURNING clients_client.id, clients_client.used_bytes
         ), report AS (
             INSERT INTO clients_backupreport (client_id, started_at, finished_at, status,
                 used_bytes, files, message, over_quota, created_at)
@@ -247,7 +262,8 @@ BACKUP_WRITE = Statement(
             FROM client, customer
             RETURNING id
         )
-        SELECT customer.used_bytes, customer.usage_space_bytes, customer.over_quota
+        SELECT customer.used_bytes, customer.usage_space_bytes, customer.over_quota,
+            updated.used_bytes
         FROM customer, updated, report
     """,
     parameters={
@@ -294,8 +310,8 @@ def write_backup(
         row = _write_backup_in_steps(params)
     if row is None:
         return None
-    customer_used, quota, over_quota = row
-    return BackupWritten(customer_used, quota, bool(over_quota))
+    customer_used, quota, over_quota, client_used = row
+    return BackupWritten(customer_used, quota, bool(over_quota), client_used)
 
 
 def _write_backup_in_steps(params: dict[str, Any]) -> tuple | None:
@@ -308,19 +324,22 @@ def _write_backup_in_steps(params: dict[str, Any]) -> tuple | None:
         for name, value in params.items()
     }
     with transaction.atomic(), connection.cursor() as cursor:
+        # Stored datetimes are text in one format, so they compare as text.
         cursor.execute(
-            "SELECT used_bytes, customer_id FROM clients_client"
-            " WHERE id = %(client_id)s AND status <> 'disabled'",
+            "SELECT used_bytes, customer_id,"
+            " last_backup_at IS NULL OR last_backup_at <= %(finished_at)s"
+            " FROM clients_client WHERE id = %(client_id)s AND status <> 'disabled'",
             params,
         )
         row = cursor.fetchone()
         if row is None:
             return None
-        previous, customer_id = row
+        previous, customer_id, newest = row
+        client_used = params["used_bytes"] if newest else previous
         cursor.execute(
             "UPDATE hierarchy_node SET used_bytes = used_bytes + %(delta)s"
             " WHERE id = %(customer_id)s RETURNING used_bytes, usage_space_bytes",
-            {"delta": params["used_bytes"] - previous, "customer_id": customer_id},
+            {"delta": client_used - previous, "customer_id": customer_id},
         )
         customer_used, quota = cursor.fetchone()
         over_quota = quota is not None and customer_used > quota
@@ -331,12 +350,18 @@ def _write_backup_in_steps(params: dict[str, Any]) -> tuple | None:
             " %(used_bytes)s, %(files)s, %(message)s, %(over_quota)s, %(now)s)",
             {**params, "over_quota": over_quota},
         )
+        newest_sets = (
+            " used_bytes = %(used_bytes)s, last_backup_at = %(finished_at)s,"
+            " last_backup_status = %(status)s,"
+            if newest
+            else ""
+        )
         cursor.execute(
-            "UPDATE clients_client SET used_bytes = %(used_bytes)s,"
-            " last_backup_at = %(finished_at)s, last_backup_status = %(status)s,"
-            " last_success_at = CASE WHEN %(status)s = 'success' THEN %(finished_at)s"
+            "UPDATE clients_client SET" + newest_sets + " last_success_at = CASE"
+            " WHEN %(status)s = 'success' AND (last_success_at IS NULL"
+            " OR last_success_at < %(finished_at)s) THEN %(finished_at)s"
             " ELSE last_success_at END,"
             " last_seen_at = %(now)s, updated_at = %(now)s WHERE id = %(client_id)s",
             params,
         )
-    return customer_used, quota, over_quota
+    return customer_used, quota, over_quota, client_used

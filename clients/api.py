@@ -1,7 +1,9 @@
 """The agent protocol's HTTP layer: JSON in, JSON out, never the session.
 
-Each view checks the method (405), the body size (413), parses JSON (400) and hands
-the values to clients.agent_services, whose AgentError becomes `{"error": code}`.
+Each view checks the method (405), the body's envelope (411 chunked, 413 too large,
+415 not declared as JSON), parses JSON (400) and hands the values to
+clients.agent_services, whose AgentError becomes `{"error": code}`. Failures nobody
+expected (a database that went away, a bug) answer JSON too (securecloud.api_errors).
 """
 
 import json
@@ -20,6 +22,7 @@ from clients.openapi import openapi_document
 from securecloud.net import client_ip
 
 MAX_BODY_BYTES = 64 * 1024
+UTF_8 = ("utf-8", "utf8")
 
 
 def error_response(exc: AgentError) -> JsonResponse:
@@ -53,7 +56,13 @@ def agent_endpoint(*methods: str) -> Callable:
 
 
 def read_json(request: HttpRequest) -> Any:
-    """The request body as JSON; 413 over 64 KiB, 400 when it is not JSON."""
+    """The request body as JSON: 411 when sent chunked (without a Content-Length, the
+    server would read it as empty), 413 over 64 KiB, 415 unless declared as
+    application/json (UTF-8), 400 when it is not JSON."""
+    if request.META.get("HTTP_TRANSFER_ENCODING"):
+        raise AgentError(
+            411, "length_required", message="Send the body with a Content-Length, not chunked."
+        )
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -66,6 +75,15 @@ def read_json(request: HttpRequest) -> Any:
         raise AgentError(413, "payload_too_large") from None
     if len(body) > MAX_BODY_BYTES:
         raise AgentError(413, "payload_too_large")
+    charset = (request.encoding or "utf-8").lower().replace("_", "-")
+    is_json = (request.content_type or "").lower() == "application/json" and charset in UTF_8
+    # No body and no type: the 400 below says what to send.
+    if not is_json and (body or request.META.get("CONTENT_TYPE")):
+        raise AgentError(
+            415,
+            "unsupported_media_type",
+            message="Send the body as JSON, with Content-Type: application/json.",
+        )
     try:
         return json.loads(body, parse_constant=_reject_constant)
     except (ValueError, RecursionError):

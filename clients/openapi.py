@@ -7,6 +7,7 @@ from clients.agent_services import (
     BACKUP_STATUSES,
     MAX_AGENT_VERSION_LENGTH,
     MAX_CLIENT_USED_BYTES,
+    MAX_CLOCK_SKEW,
     MAX_HOSTNAME_LENGTH,
     MAX_MESSAGE_LENGTH,
     MAX_PASSWORD_FIELD_LENGTH,
@@ -23,8 +24,13 @@ ERROR_CODES = [
     "trial_expired",
     "method_not_allowed",
     "payload_too_large",
+    "length_required",
+    "unsupported_media_type",
     "rate_limited",
+    "service_unavailable",
+    "server_error",
 ]
+SKEW_MINUTES = int(MAX_CLOCK_SKEW.total_seconds() // 60)
 
 _TIMESTAMP = {
     "type": "string",
@@ -58,13 +64,30 @@ def _error(description: str, codes: list[str], *, headers: dict | None = None) -
 _ALLOW = {"Allow": {"description": "The methods this path accepts.", "schema": {"type": "string"}}}
 _COMMON_ERRORS = {
     "405": _error("Method not allowed.", ["method_not_allowed"], headers=_ALLOW),
+    "503": _error(
+        "The server cannot reach its database (a restart, a failover): try again after "
+        "Retry-After seconds.",
+        ["service_unavailable"],
+        headers={
+            "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    ),
 }
 _BODY_ERRORS = {
     "400": _error(
         "The body is not a JSON object of the documented fields; `fields` says which.",
         ["invalid_request"],
     ),
+    "411": _error("The body was sent chunked: send it with a Content-Length.", ["length_required"]),
     "413": _error("The body is larger than 64 KiB.", ["payload_too_large"]),
+    "415": _error(
+        "The body is not declared as JSON: send Content-Type: application/json (UTF-8).",
+        ["unsupported_media_type"],
+    ),
 }
 _TOKEN_ERRORS = {
     "401": _error("Missing, unknown or revoked agent token.", ["invalid_token"]),
@@ -83,10 +106,14 @@ _DOCUMENT: dict[str, Any] = {
             "with its SecureCloud ID and password (and, the first time, its customer's "
             "registration key), receives a bearer token, then reports backups and asks "
             "for its status with that token. Timestamps are ISO 8601 with a UTC offset; "
-            'sizes are bytes. Every error is a JSON object `{"error": CODE}`. Ten failed '
-            "connects per SecureCloud ID, or thirty per client address, within 15 "
-            "minutes, refuse every connect of that ID or address (429) until the window "
-            "has passed."
+            'sizes are bytes. Every error is a JSON object `{"error": CODE}`, with a '
+            "`message` for people where there is more to say. Bodies are JSON "
+            "(`Content-Type: application/json`, UTF-8) with a Content-Length. Ten failed "
+            "connects for one SecureCloud ID from one client address refuse that ID from "
+            "that address, and thirty failed connects from one address refuse every "
+            "connect from it (429), until 15 minutes after those failures: failures from "
+            "elsewhere never lock a client's own machine out. While the server cannot "
+            "reach its database, every call answers 503 with Retry-After."
         ),
     },
     "servers": [{"url": "/api/v1"}],
@@ -102,7 +129,9 @@ _DOCUMENT: dict[str, Any] = {
                     "its customer's registration key; with auto-authorization on, this "
                     "connect sets the password (200). An unknown SecureCloud ID with the "
                     "registration key of a customer with auto-authorization on creates a "
-                    "trial client (201). Every credential failure gets the same 401."
+                    "trial client (201). Every credential failure gets the same 401; its "
+                    "message says that a registration key is required for a new or not "
+                    "yet connected client whenever none was given."
                 ),
                 "requestBody": {
                     "required": True,
@@ -124,7 +153,8 @@ _DOCUMENT: dict[str, Any] = {
                     ),
                     **_COMMON_ERRORS,
                     "429": _error(
-                        "Too many failed connects for this SecureCloud ID or address.",
+                        "Too many failed connects for this SecureCloud ID from this address, "
+                        "or from this address.",
                         ["rate_limited"],
                         headers={
                             "Retry-After": {
@@ -144,7 +174,13 @@ _DOCUMENT: dict[str, Any] = {
                 "description": (
                     "Stores a backup report, updates the client's last backup and storage "
                     "used, and moves the customer's storage used by the difference. A report "
-                    "that takes the customer over its usage space is stored and flagged."
+                    "that takes the customer over its usage space is stored and flagged. "
+                    "The client's last backup and last success only move forward: a report "
+                    "that finished before the client's last backup is stored in its history "
+                    "but changes neither its last backup nor its storage used. Times before "
+                    "the client was created, or more than "
+                    f"{SKEW_MINUTES} minutes ahead of the server's clock, are refused (400, "
+                    "and `fields` says which and why)."
                 ),
                 "security": [{"agentToken": []}],
                 "requestBody": {
@@ -196,6 +232,10 @@ _DOCUMENT: dict[str, Any] = {
                 "required": ["error"],
                 "properties": {
                     "error": {"type": "string", "enum": ERROR_CODES},
+                    "message": {
+                        "type": "string",
+                        "description": "For people: what went wrong and what to do.",
+                    },
                     "fields": {
                         "type": "object",
                         "description": "For invalid_request: a message per bad field.",
@@ -211,15 +251,17 @@ _DOCUMENT: dict[str, Any] = {
                         "type": "string",
                         "minLength": 3,
                         "maxLength": 254,
-                        "pattern": r"^\s*[A-Za-z0-9._\-@+]{3,254}\s*$",
+                        "pattern": r"^ *[A-Za-z0-9._\-@+]{3,254} *$",
                         "description": "An email address, or letters, digits and . _ - @ +; "
-                        "case-insensitive.",
+                        "case-insensitive. Spaces around it are ignored; no other white "
+                        "space, and no control or non-ASCII character, is accepted.",
                     },
                     "password": {
                         "type": "string",
                         "maxLength": MAX_PASSWORD_FIELD_LENGTH,
                         "description": "The client's password. A connect that sets it (the "
-                        "first connect of an auto-added client) needs at least 8 characters.",
+                        "first connect of an auto-added client) needs 8 to 128 characters, "
+                        "no control character, and no white space at either end.",
                     },
                     "registration_key": {
                         "type": "string",
@@ -298,10 +340,16 @@ _DOCUMENT: dict[str, Any] = {
                 "type": "object",
                 "required": ["started_at", "finished_at", "status", "used_bytes"],
                 "properties": {
-                    "started_at": _TIMESTAMP,
+                    "started_at": {
+                        **_TIMESTAMP,
+                        "description": "Not before the client was created (give or take "
+                        f"{SKEW_MINUTES} minutes of clock skew).",
+                    },
                     "finished_at": {
                         **_TIMESTAMP,
-                        "description": "Not before started_at, not more than a day ahead.",
+                        "description": "Not before started_at, not before the client was "
+                        f"created, and not more than {SKEW_MINUTES} minutes ahead of the "
+                        "server's clock.",
                     },
                     "status": {"type": "string", "enum": BACKUP_STATUSES},
                     "used_bytes": {

@@ -1,21 +1,32 @@
 """Limits against guessing agent credentials.
 
-Every failed connect (401 invalid_credentials) writes one AuthFailure row per
-SecureCloud ID and per client address. A connect is refused with 429 while either
-key has too many failures inside the window. The rows live in the database, so
-every gunicorn worker (and every server behind the same database) sees the same
-counts, on SQLite and PostgreSQL alike.
+Failed connects (401 invalid_credentials) are counted per SecureCloud ID *and* client
+address, and per client address: 10 failures for one ID from one address refuse that
+ID from that address, 30 failures from one address refuse every connect from it, for
+15 minutes. Failures elsewhere never refuse the right machine: an attacker who knows a
+client's SecureCloud ID cannot lock its agent out from another address, and the agent's
+correct password is always checked.
+
+Check and count are one step: `begin` counts the attempt (one AuthFailure row per key)
+in the same transaction that checks the limits, serialised per client address (a
+PostgreSQL advisory lock; on SQLite the IMMEDIATE transaction holds the write lock), so
+simultaneous attempts cannot all pass a check that each of them would fill. A
+successful attempt takes its rows back (`succeeded`); a failed one leaves them. The
+rows live in the database, so every server process sees the same counts.
 
 The limits are settings read at call time (tests lower them):
-AGENT_CONNECT_MAX_FAILURES_PER_ID (10), AGENT_CONNECT_MAX_FAILURES_PER_IP (30),
-AGENT_CONNECT_FAILURE_WINDOW seconds (900).
+AGENT_CONNECT_MAX_FAILURES_PER_ID (10, per ID from one address),
+AGENT_CONNECT_MAX_FAILURES_PER_IP (30), AGENT_CONNECT_FAILURE_WINDOW seconds (900).
 """
 
+import hashlib
 import math
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -24,6 +35,8 @@ from clients.models import AuthFailure
 DEFAULT_MAX_FAILURES_PER_ID = 10
 DEFAULT_MAX_FAILURES_PER_IP = 30
 DEFAULT_WINDOW_SECONDS = 15 * 60
+# Namespace of the advisory locks that serialise the attempts of one address.
+_LOCK_NAMESPACE = 7412
 
 
 def max_failures_per_id() -> int:
@@ -40,8 +53,10 @@ def window() -> timedelta:
     )
 
 
-def id_key(securecloud_id: str) -> str:
-    return f"id:{securecloud_id}"[:300]
+def id_ip_key(securecloud_id: str, ip: str) -> str:
+    """One SecureCloud ID from one address (a digest: both together can be long)."""
+    digest = hashlib.sha256(f"{securecloud_id}\n{ip}".encode()).hexdigest()
+    return f"id+ip:{digest}"
 
 
 def ip_key(ip: str) -> str:
@@ -53,44 +68,64 @@ class Limited:
     retry_after: int  # seconds until the window lets this ID and address try again
 
 
-def check(securecloud_id: str, ip: str, now: datetime | None = None) -> Limited | None:
-    """None when a connect may go ahead; else how long to wait.
+@dataclass(frozen=True)
+class Attempt:
+    """An attempt counted as a failure until it is known to have succeeded."""
 
-    One indexed query counts both keys inside the window; the rare limited case
-    reads the failure whose expiry brings the count back under the limit.
-    """
+    row_ids: tuple[int, ...]
+
+
+def begin(securecloud_id: str, ip: str, now: datetime | None = None) -> Attempt | Limited:
+    """Count an attempt, or say how long to wait when the ID from this address, or the
+    address, already has too many failures. Atomic: see the module's docstring."""
     now = now or timezone.now()
     since = now - window()
-    limits = {id_key(securecloud_id): max_failures_per_id(), ip_key(ip): max_failures_per_ip()}
-    counts = dict(
-        AuthFailure.objects.filter(key__in=list(limits), created_at__gt=since)
-        .values_list("key")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    waits = []
-    for key, limit in limits.items():
-        n = counts.get(key, 0)
-        if n >= limit:
-            # Once the (n - limit + 1) oldest failures expire, the key is under its limit.
-            freeing = (
-                AuthFailure.objects.filter(key=key, created_at__gt=since)
-                .order_by("created_at")
-                .values_list("created_at", flat=True)[n - limit]
-            )
-            waits.append((freeing + window() - now).total_seconds())
-    if not waits:
-        return None
-    return Limited(retry_after=max(1, math.ceil(max(waits))))
+    limits = {
+        id_ip_key(securecloud_id, ip): max_failures_per_id(),
+        ip_key(ip): max_failures_per_ip(),
+    }
+    with transaction.atomic():
+        _lock_address(ip)
+        counts = dict(
+            AuthFailure.objects.filter(key__in=list(limits), created_at__gt=since)
+            .values_list("key")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        waits = []
+        for key, limit in limits.items():
+            n = counts.get(key, 0)
+            if n >= limit:
+                # Once the (n - limit + 1) oldest failures expire, the key is under its limit.
+                freeing = (
+                    AuthFailure.objects.filter(key=key, created_at__gt=since)
+                    .order_by("created_at")
+                    .values_list("created_at", flat=True)[n - limit]
+                )
+                waits.append((freeing + window() - now).total_seconds())
+        if waits:
+            return Limited(retry_after=max(1, math.ceil(max(waits))))
+        rows = AuthFailure.objects.bulk_create(
+            [AuthFailure(key=key, created_at=now) for key in limits]
+        )
+    return Attempt(row_ids=tuple(row.pk for row in rows))
 
 
-def record_failure(securecloud_id: str, ip: str, now: datetime | None = None) -> None:
-    """Count a failed connect against the ID and the address; prune expired rows."""
+def _lock_address(ip: str) -> None:
+    """Serialise the attempts of one address until the transaction ends (every key an
+    attempt counts includes its address)."""
+    if connection.vendor == "postgresql":
+        key = zlib.crc32(ip_key(ip).encode()) - 2**31  # a signed 32-bit integer
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, key])
+
+
+def succeeded(attempt: Attempt) -> None:
+    """The attempt was no credentials failure: it does not count."""
+    AuthFailure.objects.filter(pk__in=attempt.row_ids).delete()
+
+
+def failed(attempt: Attempt, now: datetime | None = None) -> None:
+    """The attempt stays counted; expired failures are pruned meanwhile."""
     now = now or timezone.now()
-    AuthFailure.objects.bulk_create(
-        [
-            AuthFailure(key=id_key(securecloud_id), created_at=now),
-            AuthFailure(key=ip_key(ip), created_at=now),
-        ]
-    )
     AuthFailure.objects.filter(created_at__lte=now - window()).delete()

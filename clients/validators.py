@@ -1,4 +1,5 @@
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 
@@ -30,12 +31,18 @@ def normalise_securecloud_id(value: str) -> str:
 
 PASSWORD_ONLY_SPACES = "A password cannot be only spaces."
 PASSWORD_EDGE_SPACE = "Passwords cannot start or end with a space."
+PASSWORD_CONTROL = (
+    "A client password cannot contain control characters (such as a null character or a "
+    "line break)."
+)
 
 
 def validate_client_password(password: str) -> None:
     """A password the console, an import or an agent sets for a client: 8 to 128
-    characters, and no space (or other white space) at the start or end, which nobody
-    sees when it is pasted and everybody forgets when typing it again.
+    characters, no control character (a null character, a tab, a line break: nothing an
+    installer's password field can take), and no space (or other white space) at the
+    start or end, which nobody sees when it is pasted and everybody forgets when typing
+    it again.
 
     Checking a password that is already stored must not use this: older imports and
     hashes from elsewhere may hold passwords that break today's rules.
@@ -52,3 +59,5 @@ def validate_client_password(password: str) -> None:
         raise ValidationError(PASSWORD_ONLY_SPACES, code="password_only_spaces")
     if password != password.strip():
         raise ValidationError(PASSWORD_EDGE_SPACE, code="password_edge_space")
+    if any(unicodedata.category(character) == "Cc" for character in password):
+        raise ValidationError(PASSWORD_CONTROL, code="password_control_character")

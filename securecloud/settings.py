@@ -74,11 +74,13 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "hierarchy",
     "clients",
+    "securecloud.healthcheck",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "securecloud.api_errors.ApiErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

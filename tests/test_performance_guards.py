@@ -314,9 +314,11 @@ def agent_token(http, customer, securecloud_id: str) -> str:
 
 def agent_queries(http, token: str):
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}", "REMOTE_ADDR": "198.51.100.20"}
+    # A backup that just finished (reports may not end before their client existed).
+    finished = timezone.now().replace(microsecond=0) - timedelta(seconds=5)
     report = {
-        "started_at": "2025-01-01T01:00:00+00:00",
-        "finished_at": "2025-01-01T01:30:00+00:00",
+        "started_at": (finished - timedelta(minutes=1)).isoformat(),
+        "finished_at": finished.isoformat(),
         "status": "success",
         "used_bytes": 1000 + BackupReport.objects.count(),  # a change every time
     }

@@ -33,6 +33,8 @@ class ApiError(Exception):
         if self.status == 0:
             return f"cannot reach the server: {self.code}"
         text = f"{self.code} (HTTP {self.status})"
+        if self.body.get("message"):
+            text += f"\n  {self.body['message']}"
         for field, message in (self.body.get("fields") or {}).items():
             text += f"\n  {field}: {message}"
         if self.retry_after:

@@ -5,6 +5,7 @@ Bolt (customer_b1) have it on.
 """
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -47,9 +48,12 @@ class Agent:
         return response.json()["token"]
 
     def report(self, token: str | None, **fields):
+        """A backup that finished a few seconds ago (a report may not end before its
+        client was created, nor ahead of the server's clock)."""
+        finished = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
         body = {
-            "started_at": "2025-01-01T01:00:00+00:00",
-            "finished_at": "2025-01-01T01:30:00+00:00",
+            "started_at": (finished - timedelta(minutes=1)).isoformat(),
+            "finished_at": finished.isoformat(),
             "status": "success",
             "used_bytes": 1000,
             **fields,

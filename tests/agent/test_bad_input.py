@@ -1,6 +1,7 @@
 """Bad input is a JSON 4xx, never a 500: validation, methods, sizes."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -98,9 +99,12 @@ def test_connect_invalid_fields(agent, client_a1, body, field):
     assert isinstance(payload["fields"][field], str)
 
 
+# A backup that finished a minute ago (reports may not end before their client existed).
+FINISHED = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+STARTED = FINISHED - timedelta(minutes=1)
 GOOD = {
-    "started_at": "2025-01-01T01:00:00+00:00",
-    "finished_at": "2025-01-01T01:30:00+00:00",
+    "started_at": STARTED.isoformat(),
+    "finished_at": FINISHED.isoformat(),
     "status": "success",
     "used_bytes": 1000,
 }
@@ -115,7 +119,7 @@ GOOD = {
         ({"started_at": "yesterday"}, "started_at"),
         ({"started_at": 1735693200}, "started_at"),
         ({"started_at": "0001-01-01T00:00:00+14:00"}, "started_at"),  # out of range in UTC
-        ({"finished_at": "2025-01-01T00:59:59+00:00"}, "finished_at"),  # before start
+        ({"finished_at": (STARTED - timedelta(seconds=1)).isoformat()}, "finished_at"),
         ({"finished_at": "2999-01-01T00:00:00+00:00"}, "finished_at"),  # the future
         ({"status": "ok"}, "status"),
         ({"status": ["success"]}, "status"),
@@ -145,7 +149,7 @@ def test_backup_invalid_fields(agent, token, changes, field):
 def test_backup_accepts_z_offsets_multiline_messages_and_nulls(agent, token):
     body = {
         **GOOD,
-        "started_at": "2025-01-01T01:00:00Z",
+        "started_at": STARTED.isoformat().replace("+00:00", "Z"),
         "files": None,
         "message": "line 1\nline 2\ttab",
     }
@@ -239,3 +243,83 @@ def test_two_huge_reports_cannot_overflow_the_customers_total(client, customer_b
         assert response.status_code == 201
         totals.append(response.json()["customer_used_bytes"])
     assert totals == [10**15, 2 * 10**15]
+
+
+# The body's envelope: declared as JSON, sent with a Content-Length.
+
+CONNECT_BODY = json.dumps({"securecloud_id": "a1@acme.example", "password": "client-pass-1"})
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin-1"],
+)
+def test_a_body_not_declared_as_json_is_415(client, client_a1, content_type):
+    response = client.generic("POST", CONNECT, CONNECT_BODY, content_type=content_type)
+    assert response.status_code == 415
+    assert response.json()["error"] == "unsupported_media_type"
+    assert "application/json" in response.json()["message"]
+
+
+def test_json_with_a_utf8_charset_is_fine(client, client_a1):
+    for content_type in ("application/json; charset=utf-8", "Application/JSON"):
+        response = client.generic("POST", CONNECT, CONNECT_BODY, content_type=content_type)
+        assert response.status_code == 200, content_type
+
+
+def test_a_report_not_declared_as_json_is_415(client, token):
+    response = client.generic(
+        "POST",
+        BACKUPS,
+        json.dumps(GOOD),
+        content_type="text/plain",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 415
+    assert not BackupReport.objects.exists()
+
+
+def chunked(path: str, body: bytes) -> dict:
+    """A request as a WSGI server hands over a chunked body: no CONTENT_LENGTH, the
+    Transfer-Encoding header, the body already de-chunked in wsgi.input."""
+    from io import BytesIO
+
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "REMOTE_ADDR": "198.51.100.7",
+        "CONTENT_TYPE": "application/json",
+        "HTTP_TRANSFER_ENCODING": "chunked",
+        "wsgi.input": BytesIO(body),
+        "wsgi.input_terminated": True,
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": BytesIO(),
+    }
+    answer = {}
+
+    def start_response(status, headers, exc_info=None):
+        answer["status"] = int(status.split()[0])
+
+    # The handler closes the connection around each request; the test transaction must
+    # survive it (as in the fuzzing test).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        answer["body"] = json.loads(b"".join(WSGIHandler()(environ, start_response)))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return answer
+
+
+def test_a_chunked_body_is_411_not_read_as_empty(client_a1):
+    answer = chunked(CONNECT, CONNECT_BODY.encode())
+    assert answer["status"] == 411
+    assert answer["body"]["error"] == "length_required"
+    assert "Content-Length" in answer["body"]["message"]

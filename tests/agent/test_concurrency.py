@@ -93,3 +93,17 @@ def test_simultaneous_reports_of_one_client_lose_no_delta(agent, client_a1, cust
     assert BackupReport.objects.filter(client=client_a1).count() == threads * per_thread
     assert client_a1.used_bytes == last.used_bytes
     assert customer_a1.used_bytes == client_a1.used_bytes
+
+
+def test_forty_simultaneous_wrong_passwords_get_ten_checks(client_a1):
+    # Check and count are one step: simultaneous guesses cannot all pass a check that
+    # each of them would fill. The limit is 10 failures per ID and address.
+    def guess(n: int) -> list[int]:
+        return [
+            Agent(DjangoClient(), ip="203.0.113.40")
+            .connect("a1@acme.example", f"wrong-password-{n}")
+            .status_code
+        ]
+
+    answers = at_once(40, guess)
+    assert sorted(answers) == [401] * 10 + [429] * 30, answers

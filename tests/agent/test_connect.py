@@ -1,5 +1,6 @@
 """POST /api/v1/agent/connect: rules 1-6 and the order they are decided in."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -7,6 +8,7 @@ from django.contrib.auth.hashers import check_password
 from django.utils import timezone
 
 from clients import services as client_services
+from clients.agent_services import NO_KEY_MESSAGE, WITH_KEY_MESSAGE
 from clients.models import AgentToken, Client
 from hierarchy import services as hierarchy_services
 from tests.agent.conftest import CONNECT
@@ -14,6 +16,10 @@ from tests.agent.conftest import CONNECT
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "first-connect-pw"
+# The one 401 of every credentials failure; its message depends only on whether the
+# request brought a registration key.
+BAD_CREDENTIALS = {"error": "invalid_credentials", "message": NO_KEY_MESSAGE}
+BAD_CREDENTIALS_WITH_KEY = {"error": "invalid_credentials", "message": WITH_KEY_MESSAGE}
 
 
 def pending_client(customer, securecloud_id="pending@east.example"):
@@ -69,14 +75,14 @@ def test_paid_client_has_no_trial_end_and_unlimited_quota_is_null(agent, client_
 def test_known_client_wrong_password_is_invalid_credentials(agent, client_a1):
     response = agent.connect("a1@acme.example", "wrong-password")
     assert response.status_code == 401
-    assert response.json() == {"error": "invalid_credentials"}
+    assert response.json() == BAD_CREDENTIALS
     assert not AgentToken.objects.exists()
 
 
 def test_registration_key_does_not_replace_a_password(agent, client_b1, customer_b1):
     response = agent.connect("b1@bolt.example", "not-its-password", customer_b1.registration_key)
     assert response.status_code == 401
-    assert response.json() == {"error": "invalid_credentials"}
+    assert response.json() == BAD_CREDENTIALS_WITH_KEY
 
 
 # Rule 2: a known client without a password yet.
@@ -103,7 +109,7 @@ def test_first_connect_without_key_is_invalid_credentials(agent, customer_a_east
     pending = pending_client(customer_a_east)
     response = agent.connect(pending.securecloud_id, NEW_PASSWORD)
     assert response.status_code == 401
-    assert response.json() == {"error": "invalid_credentials"}
+    assert response.json() == BAD_CREDENTIALS
     pending.refresh_from_db()
     assert pending.password == ""
     assert pending.status == Client.Status.PENDING
@@ -115,7 +121,7 @@ def test_first_connect_with_another_customers_key_is_invalid_credentials(
     pending = pending_client(customer_a_east)
     response = agent.connect(pending.securecloud_id, NEW_PASSWORD, customer_b1.registration_key)
     assert response.status_code == 401
-    assert response.json() == {"error": "invalid_credentials"}
+    assert response.json() == BAD_CREDENTIALS_WITH_KEY
     pending.refresh_from_db()
     assert pending.password == ""
 
@@ -193,7 +199,9 @@ def test_every_credential_failure_looks_the_same(agent, client_a1, customer_a_ea
     }[case]
     response = agent.connect(securecloud_id, password, key)
     assert response.status_code == 401
-    assert response.content == b'{"error": "invalid_credentials"}'
+    # Byte for byte: whether the ID exists changes nothing, only whether a key was sent.
+    expected = BAD_CREDENTIALS_WITH_KEY if key else BAD_CREDENTIALS
+    assert response.content == json.dumps(expected).encode()
     assert not Client.objects.filter(securecloud_id="nobody@nowhere.example").exists()
 
 
@@ -212,7 +220,7 @@ def test_disabled_client_wrong_password_is_invalid_credentials(agent, client_a1)
     client_services.disable_client(client_a1)
     response = agent.connect("a1@acme.example", "wrong-password")
     assert response.status_code == 401
-    assert response.json() == {"error": "invalid_credentials"}
+    assert response.json() == BAD_CREDENTIALS
 
 
 def test_expired_trial_is_trial_expired(agent, client_a1):
@@ -259,7 +267,7 @@ def test_validation_comes_before_credentials(agent, client_a1):
 def test_a_short_password_for_a_known_client_is_a_wrong_password(agent, client_a1):
     response = agent.connect("a1@acme.example", "short")
     assert response.status_code == 401
-    assert response.json() == {"error": "invalid_credentials"}
+    assert response.json() == BAD_CREDENTIALS
 
 
 def test_an_imported_short_password_still_connects(agent, customer_a1):

@@ -1,4 +1,6 @@
-"""Limits against guessing: 10 failures per SecureCloud ID or 30 per address in 15 minutes."""
+"""Limits against guessing: 10 failures for one SecureCloud ID from one address, or 30
+from one address, in 15 minutes. Failures from elsewhere never lock a client's own
+machine out."""
 
 import os
 import subprocess
@@ -12,6 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from clients.models import AuthFailure
+from clients.ratelimit import id_ip_key
 from tests.agent.conftest import CONNECT, Agent
 
 pytestmark = pytest.mark.django_db
@@ -27,14 +30,26 @@ def assert_limited(response):
     return retry_after
 
 
-def test_ten_failures_per_id_block_that_id_even_with_the_right_password(agent, client_a1):
+def test_ten_failures_for_an_id_from_one_address_block_that_id_there(agent, client_a1):
     for _ in range(10):
         assert agent.connect("a1@acme.example", "wrong-password").status_code == 401
+    # From that address, even the right password waits for the window.
     assert_limited(agent.connect("a1@acme.example", "client-pass-1"))
     # The normalised ID counts, whatever its spelling.
     assert_limited(agent.connect(" A1@ACME.example", "client-pass-1"))
-    # From another address too: the ID itself is limited.
-    assert_limited(Agent(agent.client, ip="203.0.113.50").connect("a1@acme.example", "x" * 8))
+
+
+def test_an_attacker_elsewhere_cannot_lock_the_clients_own_machine_out(client, client_a1):
+    """Twelve wrong passwords for a known SecureCloud ID from another address: the real
+    agent's right password is still checked, and lets it in."""
+    attacker = Agent(client, ip="203.0.113.66")
+    for _ in range(12):
+        assert attacker.connect("a1@acme.example", "wrong-password").status_code in (401, 429)
+    assert_limited(attacker.connect("a1@acme.example", "client-pass-1"))
+    real_agent = Agent(client, ip="198.51.100.20")
+    assert real_agent.connect("a1@acme.example", "client-pass-1").status_code == 200
+    # Its own wrong password still counts against it, from its address only.
+    assert real_agent.connect("a1@acme.example", "wrong-password").status_code == 401
 
 
 def test_nine_failures_do_not_block(agent, client_a1):
@@ -48,7 +63,7 @@ def test_limited_attempts_are_not_counted_and_the_window_frees_up(agent, client_
         agent.connect("a1@acme.example", "wrong-password")
     for _ in range(5):
         assert_limited(agent.connect("a1@acme.example", "wrong-password"))
-    assert AuthFailure.objects.filter(key="id:a1@acme.example").count() == 10
+    assert AuthFailure.objects.filter(key=id_ip_key("a1@acme.example", agent.ip)).count() == 10
     # Fifteen minutes later the window has passed.
     AuthFailure.objects.update(created_at=timezone.now() - timedelta(seconds=WINDOW + 1))
     assert agent.connect("a1@acme.example", "client-pass-1").status_code == 200
@@ -93,7 +108,7 @@ def test_expired_failures_are_pruned(agent, client_a1):
     AuthFailure.objects.create(key="id:old@example.com", created_at=timezone.now() - timedelta(1))
     agent.connect("a1@acme.example", "wrong-password")
     assert not AuthFailure.objects.filter(key="id:old@example.com").exists()
-    assert AuthFailure.objects.count() == 2  # this failure, by ID and by address
+    assert AuthFailure.objects.count() == 2  # this failure, by ID and address, and by address
 
 
 def test_forwarded_for_is_ignored_without_a_trusted_proxy(agent, client_a1):
@@ -166,5 +181,10 @@ def test_failures_counted_by_another_process_are_seen(client, client_a1):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[" + ", ".join(["401"] * 10) + "]"
-    # This process (another address) is refused, the right password included.
-    assert_limited(Agent(client, ip="198.51.100.1").connect("a1@acme.example", "client-pass-1"))
+    # This process sees them: from that address, the right password included is refused...
+    assert_limited(Agent(client, ip="203.0.113.77").connect("a1@acme.example", "client-pass-1"))
+    # ...while the client's own machine, elsewhere, gets in.
+    assert (
+        Agent(client, ip="198.51.100.1").connect("a1@acme.example", "client-pass-1").status_code
+        == 200
+    )

@@ -92,6 +92,8 @@ def test_errors_are_printed_plainly_with_a_non_zero_exit(run, client_a1):
     result = run("connect", "--id", "a1@acme.example", "--password", "wrong-password")
     assert result.returncode == 1
     assert "invalid_credentials (HTTP 401)" in result.stderr
+    # Without a key, the agent is told that a new or not yet connected client needs one.
+    assert "A registration key is required for a new or not yet connected client" in (result.stderr)
     assert not run.state.exists()
 
     result = run(

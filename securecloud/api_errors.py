@@ -1,0 +1,73 @@
+"""JSON answers for the agent API when something fails unexpectedly.
+
+Agents read JSON, never an HTML error page: under /api/, a database that cannot be
+reached (OperationalError, InterfaceError: a restart, a failover, a dropped
+connection) answers 503 with Retry-After, and any other unexpected error a JSON 500.
+Agents and load balancers (/healthz) never use the console's session either: a session
+cookie they send is not read, so no middleware queries the database for it before the
+view runs.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+logger = logging.getLogger("django.request")
+
+RETRY_AFTER_SECONDS = 10
+API_PREFIX = "/api/"
+SESSIONLESS_PREFIXES = (API_PREFIX, "/healthz")
+
+
+def database_unavailable() -> JsonResponse:
+    response = JsonResponse(
+        {
+            "error": "service_unavailable",
+            "message": "The server cannot reach its database; try again shortly.",
+        },
+        status=503,
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def server_error() -> JsonResponse:
+    return JsonResponse(
+        {"error": "server_error", "message": "The server failed to answer; try again later."},
+        status=500,
+    )
+
+
+class ApiErrorsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(SESSIONLESS_PREFIXES):
+            request.COOKIES.pop(settings.SESSION_COOKIE_NAME, None)
+        response = self.get_response(request)
+        if (
+            request.path.startswith(API_PREFIX)
+            and response.status_code >= 500
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            # An error page from below the views (a middleware failed): JSON all the same.
+            return server_error()
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not request.path.startswith(API_PREFIX):
+            return None
+        unavailable = isinstance(exception, (OperationalError, InterfaceError))
+        response = database_unavailable() if unavailable else server_error()
+        logger.error(
+            "%s: %s",
+            "Database unavailable" if unavailable else "Internal Server Error",
+            request.path,
+            exc_info=(type(exception), exception, exception.__traceback__),
+            extra={"status_code": response.status_code, "request": request},
+        )
+        response._has_been_logged = True  # logged here, with the traceback
+        return response
