@@ -10,6 +10,7 @@ import re
 import pytest
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from clients import services as client_services
 from hierarchy import services, twofactor
@@ -32,8 +33,10 @@ def cast(db):
     parent_admin = services.add_reseller_admin(
         heroware, username="parent-admin", email="admin@heroware.example", password=PASSWORD
     )
-    device = twofactor.start_setup(parent_admin)
-    twofactor.confirm_setup(parent_admin, device, _code(device))
+    pending = twofactor.authenticator_for_key(parent_admin, random_hex(20))
+    device, _ = twofactor.confirm_setup(
+        parent_admin, pending.key, _code(pending), verified=False, origin="test"
+    )
     TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)  # its code works at sign-in
 
     east = services.create_reseller(heroware, name="HEROware East")

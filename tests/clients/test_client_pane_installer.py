@@ -3,11 +3,11 @@ server address, its SecureCloud ID, its password, and the customer's registratio
 when the client has no password yet (its first connect needs the key)."""
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from clients import services
 from hierarchy import services as hierarchy_services
+from securecloud.site import site_url
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def pane(alice_client, client) -> str:
 def test_a_client_without_a_password_shows_the_registration_key(alice_client, customer_a_east):
     waiting = services.create_client(customer_a_east, securecloud_id="waiting@east.example")
     page = pane(alice_client, waiting)
-    assert f'<code id="server-address">{settings.SITE_URL}</code>' in page
+    assert f'<code id="server-address">{site_url()}</code>' in page
     assert '<code id="securecloud-id">waiting@east.example</code>' in page
     assert customer_a_east.registration_key in page
     assert "the first connect sets it" in page
@@ -30,7 +30,7 @@ def test_a_client_without_a_password_shows_the_registration_key(alice_client, cu
 
 def test_a_client_with_a_password_needs_no_key(alice_client, client_a1, customer_a1):
     page = pane(alice_client, client_a1)
-    assert f'<code id="server-address">{settings.SITE_URL}</code>' in page
+    assert f'<code id="server-address">{site_url()}</code>' in page
     assert "The password set for this client" in page
     assert customer_a1.registration_key not in page
 
