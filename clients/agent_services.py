@@ -10,7 +10,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
@@ -123,7 +123,7 @@ class _Fields:
         if not 0 <= value <= most:
             self.errors[name] = f"Send a number from 0 to {most}."
             return None
-        return value
+        return cast(int, value)  # an int, not a bool: checked above
 
     def timestamp(self, name: str) -> datetime | None:
         value = self.data.get(name)
@@ -195,6 +195,7 @@ def parse_connect(data: Any) -> ConnectRequest:
         if value and has_invisible_characters(value):
             f.errors[name] = "Contains characters that are not allowed."
     f.done()
+    assert securecloud_id is not None and password is not None  # done() raised otherwise
     return ConnectRequest(
         securecloud_id=securecloud_id,
         password=password,
@@ -253,6 +254,7 @@ def parse_backup(
                     f"({_iso(client_created_at)}); check the machine's clock."
                 )
     f.done()
+    assert started_at and finished_at and status and used_bytes is not None  # as above
     return BackupRequest(
         started_at=started_at,
         finished_at=finished_at,
@@ -362,7 +364,7 @@ def _customer_for_key(key: str | None) -> Node | None:
     if not key:
         return None
     try:
-        customer = Node.objects.select_related("parent").get(
+        customer: Node = Node.objects.select_related("parent").get(
             kind=Node.Kind.CUSTOMER, registration_key=key
         )
     except Node.DoesNotExist:
@@ -448,7 +450,7 @@ def _connect_known(client: Client, req: ConnectRequest, ip: str) -> ConnectResul
             raise _bad_credentials(req, hash_anyway=False)
         check_client_state(client)
         with transaction.atomic():
-            client = _lock(client)
+            client = _lock(client)  # type: ignore[assignment]
             if client is None:  # deleted meanwhile
                 raise _bad_credentials(req, hash_anyway=False)
             if client.password != checked_hash and not (
@@ -471,7 +473,7 @@ def _connect_known(client: Client, req: ConnectRequest, ip: str) -> ConnectResul
         raise invalid_request({"password": exc.messages[0]}) from None
     hashed = make_password(req.password)
     with transaction.atomic():
-        client = _lock(client)
+        client = _lock(client)  # type: ignore[assignment]
         if client is None:
             raise _bad_credentials(req, hash_anyway=False)
         if client.password:

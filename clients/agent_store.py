@@ -77,7 +77,7 @@ def _prepared_names() -> set[str]:
         with connection.connection.cursor() as raw:
             raw.execute("SELECT name FROM pg_prepared_statements")
             names = {name for (name,) in raw.fetchall()}
-        connection.agent_prepared_statements = names
+        connection.agent_prepared_statements = names  # type: ignore[attr-defined]
     return names
 
 
@@ -104,7 +104,7 @@ def _fetchone(statement: Statement, params: dict[str, Any]) -> tuple | None:
                 pgcode = getattr(exc.__cause__, "pgcode", None)
                 if pgcode != INVALID_SQL_STATEMENT_NAME or not connection.get_autocommit():
                     raise
-                connection.agent_prepared_statements = None
+                connection.agent_prepared_statements = None  # type: ignore[attr-defined]
                 _execute_prepared(cursor, statement, params)
         else:
             cursor.execute(statement.sql, params)
@@ -154,7 +154,7 @@ def _datetime(value: Any) -> datetime | None:
     # which the ORM would convert with this same backend function.
     if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
         return value
-    return connection.ops.convert_datetimefield_value(value, None, connection)
+    return connection.ops.convert_datetimefield_value(value, None, connection)  # type: ignore[attr-defined]
 
 
 def find_token(digest: str) -> AgentToken | None:

@@ -147,7 +147,7 @@ class MoveClientForm(forms.Form):
 
     def __init__(self, *args, customers, current: Node, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = customers.exclude(pk=current.pk).order_by("name")
+        self.fields["customer"].queryset = customers.exclude(pk=current.pk).order_by("name")  # type: ignore[attr-defined]
 
 
 class DeleteClientForm(forms.Form):

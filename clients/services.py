@@ -193,6 +193,7 @@ def extend_trial(client: Client, days: int, *, acting_user=None, origin: str = "
         if client.plan != Client.Plan.TRIAL:
             raise ValidationError("Only a trial client's trial can be extended.", code="paid")
         before = audit.snapshot(client, ("trial_ends_at",))
+        assert client.trial_ends_at is not None  # every trial has an end
         start = max(client.trial_ends_at, timezone.now())
         client.trial_ends_at = start + timedelta(days=days)
         client.save(update_fields=["trial_ends_at", "updated_at"])

@@ -264,7 +264,7 @@ def retry_email(
         )
     if delivery.status != EmailDelivery.Status.FAILED:
         raise ValidationError("Only a failed email can be retried.", code="not_failed")
-    if delivery.is_report and not delivery.customer.email_reports:
+    if delivery.is_report and not delivery.customer.email_reports:  # type: ignore[union-attr]
         raise ValidationError(
             "Email reports are off for this customer: turn them on to send reports.",
             code="reports_off",

@@ -55,7 +55,9 @@ class CustomerForm(forms.Form):
     contact_name = forms.CharField(label="Contact name", max_length=MAX_NAME_LENGTH, required=False)
     contact_email = forms.EmailField(label="Contact email", max_length=254)
     usage_space_bytes = forms.TypedChoiceField(
-        label="Usage space", coerce=_usage_space_value, empty_value=DEFAULT_USAGE_SPACE
+        label="Usage space",
+        coerce=_usage_space_value,
+        empty_value=DEFAULT_USAGE_SPACE,  # type: ignore[arg-type]
     )
     auto_add_clients = forms.BooleanField(
         label="Automatically add clients when they connect to the server", required=False
@@ -87,7 +89,7 @@ class CustomerForm(forms.Form):
             )
         super().__init__(*args, **kwargs)
         current = customer.usage_space_bytes if customer else DEFAULT_USAGE_SPACE
-        self.fields["usage_space_bytes"].choices = usage_space_choices(current)
+        self.fields["usage_space_bytes"].choices = usage_space_choices(current)  # type: ignore[attr-defined]
         if customer is None:
             self.fields["usage_space_bytes"].initial = str(DEFAULT_USAGE_SPACE)
         self.helper = save_helper(self)

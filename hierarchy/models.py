@@ -8,6 +8,7 @@ clients.models): they point at their customer with a plain foreign key.
 import secrets
 import string
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -51,7 +52,7 @@ class TenantQuerySetMixin:
     holds (everything for a superuser, nothing for a login without a reseller). The
     queryset says what "within a node" means for its rows."""
 
-    def visible_to(self, user):
+    def visible_to(self: Any, user):  # self: the queryset this mixes into
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_superuser:

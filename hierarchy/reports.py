@@ -455,7 +455,7 @@ class _Sender:
         if self.is_open:
             return True
         try:
-            self.connection.open()
+            self.connection.open()  # type: ignore[union-attr]
         except Exception as exc:
             mark_failed(delivery, error_text(exc))
             self.open_failures += 1
@@ -565,7 +565,7 @@ def send_reports(
                     existing.get(node.pk),
                     now,
                     f"{period} report to {node.contact_email} ({node.name}): {report.headline}",
-                    lambda report=report, to=node.contact_email: report_message(report, to),
+                    lambda report=report, to=node.contact_email: report_message(report, to),  # type: ignore[misc]
                     customer=node,
                     kind=report_kind,
                     period_key=key,

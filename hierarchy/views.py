@@ -100,7 +100,7 @@ class TreeItem:
     """One treeitem of the left pane: a reseller, a customer or a client."""
 
     kind: str
-    obj: object
+    obj: Node | Client
     expandable: bool
     children: list["TreeItem"] | None = None  # None: not loaded yet (htmx loads it)
     more_page: int | None = None  # the next page of children, when there is one
@@ -119,7 +119,7 @@ class TreeItem:
     def more_pane_url(self) -> str:
         """Without JavaScript, "Show more" opens the pane's table where the tree's next
         page begins."""
-        return f"{self.url}?page={table_page_of_tree_page(self.more_page)}"
+        return f"{self.url}?page={table_page_of_tree_page(self.more_page)}"  # type: ignore[arg-type]
 
     @property
     def expanded(self) -> bool:

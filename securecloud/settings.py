@@ -127,7 +127,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": sqlite_path,
+            "NAME": str(sqlite_path),
             "OPTIONS": {
                 # django-mptt computes lft/rght from values it read earlier; IMMEDIATE
                 # transactions take SQLite's write lock at BEGIN, so tree writes are

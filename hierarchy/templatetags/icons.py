@@ -59,7 +59,7 @@ _PATHS_RE = re.compile(r"<svg[^>]*>(.*)</svg>", re.S)
 @cache
 def _symbol(name: str) -> str:
     with open(bsicons.get_icon_path(name), encoding="utf-8") as handle:
-        inner = _PATHS_RE.search(handle.read()).group(1).strip()
+        inner = _PATHS_RE.search(handle.read()).group(1).strip()  # type: ignore[union-attr]
     return f'<symbol id="bi-{name}" viewBox="0 0 16 16">{inner}</symbol>'
 
 

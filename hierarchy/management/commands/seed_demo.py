@@ -220,7 +220,7 @@ class Command(BaseCommand):
     def _tree(self, rng, o, prefix, index, name, tree_id, now, totals) -> Node:
         """The top reseller, its sub-resellers and customers, numbered in one pass."""
         subs = o["sub_resellers"]
-        per_parent = [[] for _ in range(max(subs, 1))]
+        per_parent: list[list[int]] = [[] for _ in range(max(subs, 1))]
         for number in range(o["customers"]):
             per_parent[number % len(per_parent)].append(number)
         counter = iter(range(1, 10**9))

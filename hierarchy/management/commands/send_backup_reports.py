@@ -52,6 +52,7 @@ class Command(BaseCommand):
             if reseller_node is None:
                 raise CommandError(f"No reseller named {reseller!r}.")
         if customer:
+            assert reseller_node is not None  # --customer needs --reseller
             matches = list(
                 Node.objects.within(reseller_node)
                 .customers()
