@@ -2,7 +2,7 @@
 
 The page answers the same whatever was asked: an address of a login or not, a request
 over its limit or not. Asking only counts the request and queues it (the task
-`hierarchy.tasks.send_password_reset`); the worker looks the address up and talks to the
+`send_password_reset` below); the worker looks the address up and talks to the
 mail server. So with the database queue (TASKS_BACKEND=database) the answer also takes
 as long for a known address as for an unknown one.
 
@@ -22,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.db.models import Count
 from django.utils import timezone
+from django_tasks import task
 
 from hierarchy.models import RateLimitHit
 from securecloud import site
@@ -86,8 +87,6 @@ def request_reset(email: str, ip: str, *, site_url: str = "") -> None:
     """Queue a reset email to the logins with `email`, unless a limit says no. Never
     raises and returns nothing: the page says the same in every case. `site_url`: the
     address the request came to (securecloud.site), which the link is built from."""
-    from hierarchy.tasks import send_password_reset
-
     if not allow(email, ip):
         logger.info("Password reset for an address refused: over the limit (from %s)", ip)
         return
@@ -115,3 +114,10 @@ def send_reset_links(email: str, *, site_url: str = "") -> None:
         use_https=site_url.startswith("https:"),
         extra_email_context={"site_url": site_url},
     )
+
+
+@task()
+def send_password_reset(email: str, site_url: str = "") -> None:
+    """The queued half of a request: email a set-password link to each login with this
+    address (none for an address no login has: the page said the same either way)."""
+    send_reset_links(email, site_url=site_url)

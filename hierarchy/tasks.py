@@ -38,12 +38,3 @@ def send_email_delivery(delivery_id: int, site_url: str = "") -> str:
                 else {"error": [None, delivery.error[:300]]},
             )
     return delivery.status
-
-
-@task()
-def send_password_reset(email: str, site_url: str = "") -> None:
-    """Email a set-password link to each login with this address (none for an address
-    no login has: the page that asked said the same either way)."""
-    from hierarchy.password_reset import send_reset_links
-
-    send_reset_links(email, site_url=site_url)

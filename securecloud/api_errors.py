@@ -69,5 +69,5 @@ class ApiErrorsMiddleware:
             exc_info=(type(exception), exception, exception.__traceback__),
             extra={"status_code": response.status_code, "request": request},
         )
-        response._has_been_logged = True  # logged here, with the traceback
+        response._has_been_logged = True  # type: ignore[attr-defined]  # logged here, with the traceback
         return response

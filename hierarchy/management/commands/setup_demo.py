@@ -262,7 +262,8 @@ class Command(BaseCommand):
             scheduled = today - timedelta(days=days_ago)
             jitter = self._rng(demo, scheduled).random() * JITTER_MINUTES
             started = scheduled + timedelta(seconds=int(jitter * 60))
-            if started < now and (client.latest is None or started > client.latest):
+            latest = getattr(client, "latest", None)  # annotated by the caller's query
+            if started < now and (latest is None or started > latest):
                 nights.append((scheduled, started))
         nights = nights[-NIGHTS:]
         used = client.used_bytes or int(demo.gigabytes * GB)
