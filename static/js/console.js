@@ -298,6 +298,19 @@
   });
 
   // --- Narrow windows: the tree behind the "Hierarchy" toggle (layout.html) ----------
+  // The toggle comes closed (so that a phone shows the pane first, even without
+  // JavaScript). From 1024 px up the stylesheet shows the tree anyway; the toggle is
+  // opened there too, so that assistive technologies, which skip a closed <details>,
+  // find the tree. Going narrow closes it again.
+  const wideWindow = window.matchMedia("(min-width: 1024px)");
+  function fitHierarchyToggle() {
+    document.querySelectorAll(".hierarchy-toggle").forEach((toggle) => {
+      toggle.open = wideWindow.matches;
+    });
+  }
+  fitHierarchyToggle();
+  wideWindow.addEventListener("change", fitHierarchyToggle);
+
   // Below 1024 px the pane comes after the toggle: once a tree click has swapped in its
   // pane, the toggle closes and the pane, with its heading, is what shows (as after a
   // page load without JavaScript).
