@@ -226,6 +226,11 @@ def test_on_a_phone_without_javascript_the_toggle_still_opens_the_tree(
         tree.get_by_role("treeitem", name=re.compile("ABC Electric")).click()
         expect(page.get_by_role("heading", name="ABC Electric", level=1)).to_be_in_viewport()
         expect(tree).to_be_hidden()  # a page load: the toggle closed again
+        # The customer's clients show in the tree, under the customer.
+        page.get_by_text("Hierarchy", exact=True).click()
+        abc = tree.get_by_role("treeitem", name=re.compile("ABC Electric"))
+        expect(abc).to_have_attribute("aria-expanded", "true")
+        expect(tree.get_by_role("treeitem", name=re.compile("carol@abc-electric"))).to_be_visible()
     finally:
         context.close()
 
