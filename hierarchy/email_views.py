@@ -8,7 +8,7 @@ another reseller's customer) and a delivery only from that customer's own.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
@@ -16,7 +16,7 @@ from hierarchy import reports
 from hierarchy.access import get_customer_for_user
 from hierarchy.emails import queue_welcome_email, retry_email
 from hierarchy.models import EmailDelivery
-from hierarchy.views import origin_of
+from hierarchy.views import origin_of, render_console
 from securecloud.site import site_url
 
 
@@ -87,4 +87,11 @@ def report_preview(request, code):
         "message": message,
         "text_body": message.body,
     }
-    return render(request, "hierarchy/report_preview.html", context)
+    # In the console's right pane, under the tree, with the breadcrumb down to the customer.
+    return render_console(
+        request,
+        "hierarchy/report_preview.html",
+        node=customer,
+        page_crumb="Report preview",
+        **context,
+    )

@@ -1,23 +1,29 @@
 """History: the audit log of a reseller's subtree, a customer or a client, scoped like
-every console page."""
+every console page, and shown in the console's right pane (the tree and the whole
+breadcrumb stay in view)."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from hierarchy import access, audit, history
+from hierarchy.views import render_console
 
 PAGE_SIZE = 50
 
 
-def _render(request, subject, events, breadcrumb):
+def _render(request, subject, events, *, node, client=None):
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     entries = [history.describe(event) for event in page.object_list]
-    return render(
+    return render_console(
         request,
         "audit/history.html",
-        {"subject": subject, "page": page, "entries": entries, "breadcrumb": breadcrumb},
+        node=node,
+        client=client,
+        subject=subject,
+        page=page,
+        entries=entries,
+        page_crumb="History",
     )
 
 
@@ -26,7 +32,7 @@ def _render(request, subject, events, breadcrumb):
 def reseller_history(request, code):
     reseller = access.get_reseller_for_user(request.user, code)
     events = audit.history_for_user(request.user, node=reseller)
-    return _render(request, reseller, events, [reseller])
+    return _render(request, reseller, events, node=reseller)
 
 
 @login_required
@@ -34,7 +40,7 @@ def reseller_history(request, code):
 def customer_history(request, code):
     customer = access.get_customer_for_user(request.user, code)
     events = audit.history_for_user(request.user, node=customer)
-    return _render(request, customer, events, [customer.parent, customer])
+    return _render(request, customer, events, node=customer)
 
 
 @login_required
@@ -42,4 +48,4 @@ def customer_history(request, code):
 def client_history(request, code):
     client = access.get_client_for_user(request.user, code)
     events = audit.history_for_user(request.user, client=client)
-    return _render(request, client, events, [client.customer.parent, client.customer, client])
+    return _render(request, client, events, node=client.customer, client=client)

@@ -207,3 +207,55 @@ def test_every_action_the_console_records_has_a_label():
     for code in codes:
         label = history.action_label(code, {})
         assert "." not in label and "_" not in label, label
+
+
+# --- In the console, with the tree and the whole breadcrumb ----------------------------
+
+
+def breadcrumb_of(html: str) -> list[str]:
+    """The breadcrumb's steps as the admin reads them, and which one is the current page."""
+    nav = re.search(r'<nav aria-label="Breadcrumb".*?</nav>', html, re.S).group(0)
+    steps = []
+    for item in re.findall(r"<li.*?</li>", nav, re.S):
+        words = unescape(re.sub(r"<[^>]+>", "", item)).strip()
+        steps.append(f"{words} (here)" if 'aria-current="page"' in item else words)
+    return steps
+
+
+def test_a_clients_history_shows_in_the_pane_under_the_tree_with_the_whole_path(
+    alice_client, alice, customer_a_east
+):
+    """From the admin's own reseller down through the sub-reseller, the customer and the
+    client to its History; the tree is open down to the client, which is selected."""
+    client = client_services.create_client(
+        customer_a_east, securecloud_id="east-1@eastwidgets.example", password="client-pass-1"
+    )
+    client_services.disable_client(client, acting_user=alice)
+
+    html = history_html(alice_client, "clients", client.code)
+
+    assert breadcrumb_of(html) == [
+        "Alpha Backup",
+        "Alpha East",
+        "East Widgets",
+        "east-1@eastwidgets.example",
+        "History (here)",
+    ]
+    assert 'role="tree"' in html
+    item = re.search(rf'<a role="treeitem"[^>]*id="ti-{client.code}"[^>]*>', html).group(0)
+    assert 'aria-selected="true"' in item
+    pane = html.split('id="pane"', 1)[1]
+    assert "History of east-1@eastwidgets.example" in pane
+    assert "Client disabled" in row_with(pane, "Client disabled")
+
+
+def test_customer_and_reseller_histories_show_in_the_pane_with_the_whole_path(
+    alice_client, customer_a_east, sub_reseller_a
+):
+    html = history_html(alice_client, "customers", customer_a_east.code)
+    assert breadcrumb_of(html) == ["Alpha Backup", "Alpha East", "East Widgets", "History (here)"]
+    assert 'role="tree"' in html and "History of East Widgets" in html.split('id="pane"', 1)[1]
+
+    html = history_html(alice_client, "resellers", sub_reseller_a.code)
+    assert breadcrumb_of(html) == ["Alpha Backup", "Alpha East", "History (here)"]
+    assert 'role="tree"' in html

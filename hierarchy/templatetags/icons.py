@@ -29,8 +29,9 @@ ICONS = (
     "hourglass-split",  # trial
     "star-fill",  # paid
     "slash-circle",  # disabled
-    "envelope-check",  # email reports on
-    "envelope-slash",  # email reports off
+    "envelope-check",
+    "envelope-check-fill",  # email reports on (filled, green)
+    "envelope-slash",  # email reports off (outlined, grey)
     "exclamation-triangle-fill",
     "check-circle-fill",
     "x-circle-fill",

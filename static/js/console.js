@@ -122,8 +122,9 @@
     });
   }
 
-  // A tree link that swapped the right pane in (htmx) becomes the selected item; the rest
-  // of the tree keeps its expanded nodes and the keyboard focus.
+  // A tree link that swapped the right pane in (htmx) becomes the selected item, and opens
+  // to show its children (as the page that a link without JavaScript loads does); the
+  // rest of the tree keeps its expanded nodes and the keyboard focus.
   function select(link) {
     const tree = link.closest('[role="tree"]');
     tree.querySelectorAll('[role="treeitem"][aria-selected="true"]').forEach((other) => {
@@ -134,6 +135,7 @@
     link.setAttribute("aria-selected", "true");
     link.setAttribute("aria-current", "page");
     link.closest(".tree-row").classList.add("is-selected");
+    if (link.getAttribute("aria-expanded") === "false") expand(link);
     focusItem(link);
   }
   document.addEventListener("htmx:afterSettle", (event) => {
@@ -293,6 +295,35 @@
     const invalid = pane.querySelector(".is-invalid, [aria-invalid='true']");
     if (invalid) invalid.focus();
     else pane.focus({ preventScroll: true });
+  });
+
+  // --- Narrow windows: the tree behind the "Hierarchy" toggle (layout.html) ----------
+  // The toggle comes closed (so that a phone shows the pane first, even without
+  // JavaScript). From 1024 px up the stylesheet shows the tree anyway; the toggle is
+  // opened there too, so that assistive technologies, which skip a closed <details>,
+  // find the tree. Going narrow closes it again.
+  const wideWindow = window.matchMedia("(min-width: 1024px)");
+  function fitHierarchyToggle() {
+    document.querySelectorAll(".hierarchy-toggle").forEach((toggle) => {
+      toggle.open = wideWindow.matches;
+    });
+  }
+  fitHierarchyToggle();
+  wideWindow.addEventListener("change", fitHierarchyToggle);
+
+  // Below 1024 px the pane comes after the toggle: once a tree click has swapped in its
+  // pane, the toggle closes and the pane, with its heading, is what shows (as after a
+  // page load without JavaScript).
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const elt = event.detail && event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!elt || !elt.matches || !elt.matches('[role="treeitem"]:not(.tree-more-link)')) return;
+    const toggle = elt.closest(".hierarchy-toggle");
+    const summary = toggle && toggle.querySelector(".hierarchy-summary");
+    const pane = document.getElementById("pane");
+    if (!toggle || !toggle.open || !pane || !summary || !summary.offsetParent) return;
+    toggle.open = false;
+    pane.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
   });
 
   if (document.readyState === "loading") {

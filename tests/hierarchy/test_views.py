@@ -168,10 +168,45 @@ def test_customers_table_shows_counts_storage_key_and_reports(
     page = text(alice_client.get("/"))
     table = re.search(r'<table class="table[^"]*customers-table.*?</table>', page, re.S).group(0)
     assert "Acme" in table
-    assert "<td>1</td>" in table  # one client
+    assert '<td data-label="Clients">1</td>' in table  # one client
     assert "<meter" in table and "60 GB of 50 GB" in table
     assert "text-danger" in table  # over its usage space
-    assert 'aria-label="Email reports: on"' in table
+    assert re.search(r'<td data-label="Email reports"[^>]*>.*?</svg> On</span></td>', table)
+
+
+def cell_of(table: str, label: str) -> str:
+    """The text of the first cell of that column (tags gone), and the icons it shows."""
+    cell = re.search(rf'<td data-label="{label}"[^>]*>(.*?)</td>', table, re.S).group(1)
+    icons = re.findall(r'<svg class="bi ?([^"]*)"[^>]*>.*?<use href="#bi-([\w-]+)"', cell)
+    words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", cell)).strip()
+    return words, [(name, colour) for colour, name in icons]
+
+
+def test_email_reports_on_and_off_differ_in_icon_colour_and_word(
+    alice_client, reseller_a, customer_a1
+):
+    """Not a tiny badge alone: on is a filled green envelope and the word On, off an
+    outlined grey one and the word Off."""
+    page = text(alice_client.get("/"))
+    table = re.search(r'<table class="table[^"]*customers-table.*?</table>', page, re.S).group(0)
+    on_words, on_icons = cell_of(table, "Email reports")
+    Node.objects.filter(pk=customer_a1.pk).update(email_reports=False)
+    page = text(alice_client.get("/"))
+    table = re.search(r'<table class="table[^"]*customers-table.*?</table>', page, re.S).group(0)
+    off_words, off_icons = cell_of(table, "Email reports")
+    assert (on_words, off_words) == ("On", "Off")
+    assert on_icons == [("envelope-check-fill", "text-success")]
+    assert off_icons == [("envelope-slash", "text-secondary")]
+    # The legend explains both, each with its name for screen readers.
+    legend = re.search(r'<details class="console-legend">.*?</details>', page, re.S).group(0)
+    assert re.search(
+        r'aria-label="Email reports: on"><title>[^<]*</title><use href="#bi-envelope-check-fill"',
+        legend,
+    )
+    assert re.search(
+        r'aria-label="Email reports: off"><title>[^<]*</title><use href="#bi-envelope-slash"',
+        legend,
+    )
 
 
 def test_customers_table_sorts_and_pages(alice_client, reseller_a):
@@ -745,3 +780,72 @@ def test_a_post_without_fields_gets_the_forms_errors_not_the_empty_form(alice_cl
     assert response.status_code == 200
     assert "is-invalid" in text(response)
     assert not Node.objects.customers().exists()
+
+
+# --- Navigation -----------------------------------------------------------------------
+
+
+def test_opening_a_customer_expands_its_clients_in_the_tree(alice_client, customer_a1, client_a1):
+    """Without JavaScript a click on a customer in the tree loads its pane, with the
+    customer open in the tree to show its clients."""
+    page = text(alice_client.get(reverse("customer-pane", args=[customer_a1.code])))
+    item = re.search(rf'<a role="treeitem"[^>]*id="ti-{customer_a1.code}"[^>]*>', page, re.S)
+    assert 'aria-expanded="true"' in item.group(0) and 'aria-selected="true"' in item.group(0)
+    group = re.search(rf'<ul role="group" id="tg-{customer_a1.code}"[^>]*>', page).group(0)
+    assert "hidden" not in group
+    assert f'id="ti-{client_a1.code}"' in page
+
+
+def test_the_tree_shows_a_client_id_whole_not_only_on_hover(alice_client, customer_a1):
+    long_id = ("frontdesk" * 20) + "@acme.example"
+    client = client_services.create_client(
+        customer_a1, securecloud_id=long_id, password="client-pass-1"
+    )
+    page = text(alice_client.get(reverse("customer-pane", args=[customer_a1.code])))
+    item = re.search(rf'<a role="treeitem"[^>]*id="ti-{client.code}".*?</a>', page, re.S).group(0)
+    assert f'<span class="tree-label">{long_id}</span>' in item
+    assert "title=" not in item
+
+
+def test_report_preview_shows_in_the_pane_under_the_tree_with_the_whole_path(
+    alice_client, customer_a_east
+):
+    page = text(alice_client.get(reverse("email-report-preview", args=[customer_a_east.code])))
+    crumbs = re.search(r'<nav aria-label="Breadcrumb".*?</nav>', page, re.S).group(0)
+    steps = [re.sub(r"<[^>]+>", "", step).strip() for step in re.findall(r"<li.*?</li>", crumbs)]
+    assert steps == ["Alpha Backup", "Alpha East", "East Widgets", "Report preview"]
+    assert re.search(
+        r'<li class="breadcrumb-item active" aria-current="page">Report preview', crumbs
+    )
+    assert 'role="tree"' in page
+    item = re.search(rf'<a role="treeitem"[^>]*id="ti-{customer_a_east.code}"[^>]*>', page)
+    assert 'aria-selected="true"' in item.group(0)
+    assert "Backup report preview" in page.split('id="pane"', 1)[1]
+
+
+def test_auto_authorization_says_its_state_and_offers_the_action_apart(alice_client, customer_a1):
+    """A state line with the key icon ("Auto-authorization: Off") and a plain button
+    that says what it does ("Turn on"), not a coloured button that reads like a state."""
+    url = reverse("customer-pane", args=[customer_a1.code])
+
+    def state_and_button(page):
+        form = re.search(
+            r'<form[^>]*action="[^"]*/auto-authorization/"[^>]*>.*?</form>', page, re.S
+        ).group(0)
+        state = re.search(r'<span class="auto-authorization-state">(.*?)</span>', form, re.S)
+        button = re.search(r"<button([^>]*)>(.*?)</button>", form, re.S)
+        words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", state.group(1))).strip()
+        return words, state.group(1), button.group(1), button.group(2)
+
+    words, icon, attrs, label = state_and_button(text(alice_client.get(url)))
+    assert words == "Auto-authorization: Off"
+    assert "#bi-unlock" in icon
+    assert "btn-outline-secondary" in attrs and "btn-success" not in attrs
+    assert label == 'Turn on<span class="visually-hidden"> auto-authorization</span>'
+
+    alice_client.post(reverse("customer-auto-authorization", args=[customer_a1.code]))
+    words, icon, attrs, label = state_and_button(text(alice_client.get(url)))
+    assert words == "Auto-authorization: On"
+    assert "#bi-lock-fill" in icon and "text-success" in icon  # the key, locked
+    assert "btn-outline-secondary" in attrs and "btn-success" not in attrs
+    assert label == 'Turn off<span class="visually-hidden"> auto-authorization</span>'
