@@ -1,5 +1,6 @@
 """Tenancy: an admin sees and changes only its reseller's subtree."""
 
+import re
 from contextlib import contextmanager
 from types import SimpleNamespace
 
@@ -185,6 +186,20 @@ def test_a_sub_reseller_admin_reaches_its_own_pages_while_the_tree_shifts(sam_ht
     response = get_while_shifting(sam_http, w, reverse("reseller-pane", args=[w.east.code]))
     assert response.status_code == 200
     assert "East Gadgets" in response.content.decode()
+
+
+def breadcrumb(html: str) -> list[str]:
+    nav = html[html.index('aria-label="Breadcrumb"') :]
+    return re.findall(r'<a href="[^"]*"[^>]*>([^<]*)</a>', nav[: nav.index("</nav>")])
+
+
+def test_the_breadcrumb_follows_the_tree_while_it_shifts(client, crowded):
+    w = crowded
+    client.force_login(w.alice)
+    client.get("/")
+    url = reverse("customer-pane", args=[w.widgets.code])
+    html = get_while_shifting(client, w, url).content.decode()
+    assert breadcrumb(html) == ["Alpha Backup", "Alpha East", "East Widgets"]
 
 
 def test_search_lists_only_the_admins_subtree_while_the_tree_shifts(sam_http, crowded):
