@@ -52,11 +52,15 @@ def subtree_q(node, prefix: str = "") -> Q:
     The window is `node`'s lft/rght as the statement itself reads them (subqueries on its
     row), never values read with it earlier: a write elsewhere in the tree shifts them in
     between, and a stale window takes in a neighbour's rows or drops the node's own.
-    Two separate inequalities, as a plain filter on values would have: the planner then
-    estimates the window as a fair part of the tree rather than a sliver, and keeps the
-    plans it chooses for literal bounds; (tree_id, lft) stays the index range.
+    A top-level reseller holds its whole tree, and says so by tree_id alone. Otherwise,
+    two separate inequalities, as a plain filter on values would have: the planner then
+    estimates the window as a fair part of the tree rather than a sliver (as it does for
+    a BETWEEN of unknown bounds), so its plans stay those of literal bounds; (tree_id,
+    lft) stays the index range.
     """
     row = _bounds_of(node)
+    if node.parent_id is None:
+        return Q(**{f"{prefix}tree_id": Subquery(row.values("tree_id"))})
     return Q(
         **{
             f"{prefix}tree_id": Subquery(row.values("tree_id")),
