@@ -407,8 +407,9 @@ class AuditEvent(models.Model):
 class HealthSnapshot(models.Model):
     """The backup-health counts of a reseller's subtree as of `computed_at`.
 
-    Counting them reads every client of the subtree; the console shows a snapshot at most
-    HEALTH_MAX_AGE old instead, shared by every server process.
+    Counting silent clients reads every client of the subtree; the console shows that
+    count from a snapshot at most HEALTH_MAX_AGE old, shared by every server process
+    (failed backups and customers over their usage space it counts as it shows them).
     """
 
     reseller = models.OneToOneField(Node, on_delete=models.CASCADE, related_name="+")
