@@ -10,7 +10,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from hierarchy.models import Node, TenantQuerySetMixin
+from hierarchy.models import Node, TenantQuerySetMixin, subtree_q
 
 
 def silent_since_q(since) -> models.Q:
@@ -26,11 +26,7 @@ def silent_since_q(since) -> models.Q:
 class ClientQuerySet(TenantQuerySetMixin, models.QuerySet):
     def within(self, node):
         """Clients of the customers in `node`'s subtree."""
-        return self.filter(
-            customer__tree_id=node.tree_id,
-            customer__lft__gte=node.lft,
-            customer__rght__lte=node.rght,
-        )
+        return self.filter(subtree_q(node, "customer__"))
 
 
 class Client(models.Model):

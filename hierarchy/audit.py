@@ -8,7 +8,7 @@ from uuid import UUID
 from django.db import connection
 from django.db.models import Q
 
-from hierarchy.models import AuditEvent, Node, reseller_of
+from hierarchy.models import AuditEvent, Node, reseller_of, subtree_q
 
 
 def _plain(value):
@@ -113,19 +113,11 @@ def history_for_user(user, node=None, client=None):
         root = reseller_of(user)
         if root is None:
             return events.none()
-        events = events.filter(
-            reseller__tree_id=root.tree_id,
-            reseller__lft__gte=root.lft,
-            reseller__rght__lte=root.rght,
-        )
+        events = events.filter(subtree_q(root, "reseller__"))
     if client is not None:
         return events.filter(object_code=client.code)
     if node is not None and node.is_customer:
         return events.filter(Q(object_code=node.code) | Q(customer_code=node.code))
     if node is not None:
-        return events.filter(
-            reseller__tree_id=node.tree_id,
-            reseller__lft__gte=node.lft,
-            reseller__rght__lte=node.rght,
-        )
+        return events.filter(subtree_q(node, "reseller__"))
     return events

@@ -5,7 +5,7 @@ summary, its filtered lists and their definitions live here."""
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, IntegerField, Q, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -13,37 +13,64 @@ from clients.models import Client, silent_since_q
 from hierarchy.models import HealthSnapshot, Node
 
 STALE_AFTER = timedelta(hours=24)
-# The summary may be this old: counting it reads every client of the subtree.
+# The silent count may be this old: counting it reads every client of the subtree.
 HEALTH_MAX_AGE = timedelta(minutes=1)
 
 
 def backup_health(reseller: Node) -> dict:
-    """The subtree's backup-health counts, from a snapshot at most HEALTH_MAX_AGE old
-    (one query), or counted afresh and stored for every server process to share."""
+    """The subtree's backup-health counts. Failed backups and customers over their usage
+    space are counted as the page is asked for (an index finds the few failed clients),
+    so a report shows at once. Clients with no successful backup in 24 hours come from a
+    snapshot at most HEALTH_MAX_AGE old (`stale_as_of`), shared by every server process:
+    that count reads every client of the subtree. One query while the snapshot is fresh.
+    """
     now = timezone.now()
-    snapshot = list(
-        HealthSnapshot.objects.filter(
-            reseller=reseller, computed_at__gte=now - HEALTH_MAX_AGE
-        ).values("failed", "stale", "over", "computed_at")[:1]
+    snapshot = HealthSnapshot.objects.filter(
+        reseller=OuterRef("pk"), computed_at__gte=now - HEALTH_MAX_AGE
     )
-    if snapshot:
-        return {**snapshot[0], "as_of": snapshot[0]["computed_at"]}
-    counts = count_backup_health(reseller, now)
-    if not HealthSnapshot.objects.filter(reseller=reseller).update(computed_at=now, **counts):
+    counts = (
+        Node.objects.filter(pk=reseller.pk)
+        .annotate(
+            failed=_count(_failed(reseller)),
+            over=_count(_over(reseller)),
+            stale=Subquery(snapshot.values("stale")),
+            stale_as_of=Subquery(snapshot.values("computed_at")),
+        )
+        .values("failed", "over", "stale", "stale_as_of")
+        .get()
+    )
+    if counts["stale_as_of"] is not None:
+        return counts
+    stale = (
+        Node.objects.filter(pk=reseller.pk)
+        .annotate(stale=_count(_stale(reseller, now)))
+        .values_list("stale", flat=True)
+        .get()
+    )
+    stored = {"failed": counts["failed"], "stale": stale, "over": counts["over"]}
+    if not HealthSnapshot.objects.filter(reseller=reseller).update(computed_at=now, **stored):
         try:
             with transaction.atomic():
-                HealthSnapshot.objects.create(reseller=reseller, computed_at=now, **counts)
+                HealthSnapshot.objects.create(reseller=reseller, computed_at=now, **stored)
         except IntegrityError:
             pass  # another process stored one at the same moment: either will do
-    return {**counts, "as_of": now}
+    return {**stored, "stale_as_of": now}
 
 
-def count_backup_health(reseller: Node, now) -> dict:
-    """Counts over the whole subtree, in one query (it reads every client of it)."""
-    clients = Client.objects.within(reseller).order_by().values("customer__tree_id")
-    failed = clients.filter(last_backup_status=Client.BackupStatus.FAILED)
-    stale = clients.filter(stale_clients_q(now))
-    over = (
+def _clients(reseller: Node):
+    return Client.objects.within(reseller).order_by().values("customer__tree_id")
+
+
+def _failed(reseller: Node):
+    return _clients(reseller).filter(last_backup_status=Client.BackupStatus.FAILED)
+
+
+def _stale(reseller: Node, now):
+    return _clients(reseller).filter(stale_clients_q(now))
+
+
+def _over(reseller: Node):
+    return (
         Node.objects.within(reseller)
         .customers()
         .filter(over_quota_q())
@@ -51,17 +78,12 @@ def count_backup_health(reseller: Node, now) -> dict:
         .values("tree_id")
     )
 
-    def count(queryset):
-        return Coalesce(
-            Subquery(queryset.annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
-            Value(0),
-        )
 
-    return (
-        Node.objects.filter(pk=reseller.pk)
-        .annotate(failed=count(failed), stale=count(stale), over=count(over))
-        .values("failed", "stale", "over")
-        .get()
+def _count(queryset):
+    """The number of rows of `queryset` (grouped to one row) as a subquery, 0 for none."""
+    return Coalesce(
+        Subquery(queryset.annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
+        Value(0),
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 from mptt.managers import TreeManager
@@ -47,10 +47,39 @@ def new_registration_key() -> str:
     return "".join(secrets.choice(REGISTRATION_KEY_ALPHABET) for _ in range(32))
 
 
+def subtree_q(node, prefix: str = "") -> Q:
+    """Rows whose node (reached through `prefix`, e.g. "customer__") is `node` or below it.
+
+    The window is `node`'s lft/rght as the statement itself reads them (subqueries on its
+    row), never values read with it earlier: a write elsewhere in the tree shifts them in
+    between, and a stale window takes in a neighbour's rows or drops the node's own.
+    A top-level reseller holds its whole tree, and says so by tree_id alone. Otherwise,
+    two separate inequalities, as a plain filter on values would have: the planner then
+    estimates the window as a fair part of the tree rather than a sliver (as it does for
+    a BETWEEN of unknown bounds), so its plans stay those of literal bounds; (tree_id,
+    lft) stays the index range.
+    """
+    row = _bounds_of(node)
+    if node.parent_id is None:
+        return Q(**{f"{prefix}tree_id": Subquery(row.values("tree_id"))})
+    return Q(
+        **{
+            f"{prefix}tree_id": Subquery(row.values("tree_id")),
+            f"{prefix}lft__gte": Subquery(row.values("lft")),
+            f"{prefix}rght__lte": Subquery(row.values("rght")),
+        }
+    )
+
+
+def _bounds_of(node):
+    return Node.objects.filter(pk=node.pk).order_by()
+
+
 class TenantQuerySetMixin:
     """The one way in for reads: `visible_to(user)` is what the user's reseller subtree
     holds (everything for a superuser, nothing for a login without a reseller). The
-    queryset says what "within a node" means for its rows."""
+    queryset says what "within a node" means for its rows, deciding it in the statement
+    that reads them (see subtree_q)."""
 
     def visible_to(self: Any, user):  # self: the queryset this mixes into
         if not user.is_authenticated or not user.is_active:
@@ -74,8 +103,17 @@ class NodeQuerySet(TenantQuerySetMixin, TreeQuerySet):
         return self.filter(kind=Node.Kind.CUSTOMER)
 
     def within(self, node):
-        """`node` and everything below it (read from its current lft/rght)."""
-        return self.filter(tree_id=node.tree_id, lft__gte=node.lft, rght__lte=node.rght)
+        """`node` and everything below it."""
+        return self.filter(subtree_q(node))
+
+    def above(self, node):
+        """`node` and its ancestors (decided in one statement too)."""
+        row = _bounds_of(node)
+        return self.filter(
+            tree_id=Subquery(row.values("tree_id")),
+            lft__lte=Subquery(row.values("lft")),
+            rght__gte=Subquery(row.values("rght")),
+        )
 
 
 class Node(MPTTModel):
@@ -370,8 +408,9 @@ class AuditEvent(models.Model):
 class HealthSnapshot(models.Model):
     """The backup-health counts of a reseller's subtree as of `computed_at`.
 
-    Counting them reads every client of the subtree; the console shows a snapshot at most
-    HEALTH_MAX_AGE old instead, shared by every server process.
+    Counting silent clients reads every client of the subtree; the console shows that
+    count from a snapshot at most HEALTH_MAX_AGE old, shared by every server process
+    (failed backups and customers over their usage space it counts as it shows them).
     """
 
     reseller = models.OneToOneField(Node, on_delete=models.CASCADE, related_name="+")

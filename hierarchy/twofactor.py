@@ -41,12 +41,9 @@ def two_factor_required(user) -> bool:
     reseller = reseller_of(user)
     if reseller is None:
         return False
-    return Node.objects.filter(
-        tree_id=reseller.tree_id,
-        lft__lte=reseller.lft,
-        rght__gte=reseller.rght,
-        require_two_factor=True,
-    ).exists()
+    # above() reads the reseller's place in the tree in the same statement, so a shift
+    # of the tree meanwhile cannot miss an ancestor that requires it.
+    return Node.objects.above(reseller).filter(require_two_factor=True).exists()
 
 
 def has_two_factor(user) -> bool:

@@ -228,9 +228,9 @@ def console_path(user, node: Node) -> list[Node]:
             return [root, *reversed(path)]
         current = current.parent
         path.append(current)
-    query = Node.objects.filter(tree_id=node.tree_id, lft__lte=node.lft, rght__gte=node.rght)
+    query = Node.objects.above(node)
     if root is not None:
-        query = query.filter(lft__gte=root.lft)
+        query = query.within(root)
     return list(query.order_by("lft"))
 
 

@@ -117,28 +117,44 @@ TEMPLATES = [
     },
 ]
 
+
+def sqlite_database(path) -> dict:
+    """SQLite with the options the console relies on, however SQLite is chosen (the
+    default file, SQLITE_PATH or a sqlite:// DATABASE_URL)."""
+    database = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        "OPTIONS": {
+            # django-mptt computes lft/rght from values it read earlier; IMMEDIATE
+            # transactions take SQLite's write lock at BEGIN, so tree writes are
+            # serialised, and WAL lets readers go on meanwhile.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
+    if str(path) not in ("", ":memory:"):
+        # A file, not memory: concurrency tests open several connections.
+        path = Path(path)
+        database["TEST"] = {"NAME": str(path.with_name("test-" + path.name))}
+    return database
+
+
+def database_from_url(url: str) -> dict:
+    database: dict = dict(dj_database_url.parse(url, conn_max_age=60))
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        return sqlite_database(database["NAME"])
+    database["CONN_HEALTH_CHECKS"] = True
+    return database
+
+
 # Databases. SQLite by default; DATABASE_URL (postgres://user@host:5432/name) for PostgreSQL.
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES = {"default": database_from_url(DATABASE_URL)}
 else:
-    sqlite_path = Path(env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")))
     DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(sqlite_path),
-            "OPTIONS": {
-                # django-mptt computes lft/rght from values it read earlier; IMMEDIATE
-                # transactions take SQLite's write lock at BEGIN, so tree writes are
-                # serialised, and WAL lets readers go on meanwhile.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-            # A file, not memory: concurrency tests open several connections.
-            "TEST": {"NAME": str(sqlite_path.with_name("test-" + sqlite_path.name))},
-        }
+        "default": sqlite_database(Path(env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))))
     }
 # The agent API prepares its hot statements once per PostgreSQL session (clients.agent_store).
 # A pooler in transaction mode (PgBouncer) does not keep sessions: set this to 0 there.

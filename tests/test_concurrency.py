@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client as DjangoClient
+from django.urls import reverse
 
 from clients import services as client_services
 from clients.models import Client
@@ -178,3 +179,98 @@ def test_a_report_during_a_customer_move_is_not_lost(customer_a1, client_a1, sub
     customer_a1.refresh_from_db()
     assert customer_a1.parent == sub_reseller_a
     assert customer_a1.used_bytes == Client.objects.get(pk=client_a1.pk).used_bytes == 5 * GB
+
+
+def test_a_sub_resellers_admin_sees_only_its_subtree_while_the_parent_rewrites_the_tree(
+    reseller_a, alice
+):
+    # Alice deletes old customers left of Alpha East and adds customers to Alpha West
+    # (left of it too): each write shifts Alpha East's lft/rght. Meanwhile sam, Alpha
+    # East's admin, opens Zed Corp's pane (Alpha's, right of Alpha East: never his), his
+    # own customer's pane, and adds customers. He never sees Zed Corp, and his own pages
+    # and adds never answer 404.
+    from hierarchy.models import GB
+    from tests.conftest import PASSWORD
+
+    old = [
+        services.create_customer(reseller_a, name=f"Old {i:03}", contact_email=f"o{i}@x.example")
+        for i in range(40)
+    ]
+    west = services.create_reseller(reseller_a, name="Alpha West")
+    east = services.create_reseller(reseller_a, name="Alpha East")
+    widgets = services.create_customer(east, name="East Widgets", contact_email="w@x.example")
+    zed = services.create_customer(reseller_a, name="Zed Corp", contact_email="z@x.example")
+    sam = services.add_reseller_admin(east, username="sam", password=PASSWORD)
+    zed_url = reverse("customer-pane", args=[zed.code])
+    own_url = reverse("customer-pane", args=[widgets.code])
+    add_url = reverse("customer-add", args=[east.code])
+
+    done, ready = threading.Event(), threading.Barrier(3)
+    errors: list[BaseException] = []
+    seen: dict[str, list[int]] = {"zed": [], "own": [], "add": []}
+    lock = threading.Lock()
+
+    def guarded(job):
+        def run():
+            try:
+                job()
+            except BaseException as exc:  # noqa: BLE001 - asserted below
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        return threading.Thread(target=run)
+
+    def parent_rewrites():
+        try:
+            ready.wait(timeout=60)
+            for i, customer in enumerate(old):
+                services.delete_customer(customer, acting_user=alice)
+                services.create_customer(
+                    west, name=f"West {i:03}", contact_email=f"w{i}@x.example", acting_user=alice
+                )
+        finally:
+            done.set()
+
+    def sam_reads():
+        http = DjangoClient()
+        http.force_login(sam)
+        ready.wait(timeout=60)
+        while True:
+            finished = done.is_set()  # one more round after the last write
+            for key, url in (("zed", zed_url), ("own", own_url)):
+                status = http.get(url).status_code
+                with lock:
+                    seen[key].append(status)
+            if finished:
+                break
+
+    def sam_adds():
+        http = DjangoClient()
+        http.force_login(sam)
+        ready.wait(timeout=60)
+        i = 0
+        while i == 0 or not done.is_set():
+            response = http.post(
+                add_url,
+                {
+                    "name": f"Sam's {i:03}",
+                    "contact_email": f"s{i}@x.example",
+                    "usage_space_bytes": str(10 * GB),
+                    "trial_days": "30",
+                },
+            )
+            i += 1
+            with lock:
+                seen["add"].append(response.status_code)
+
+    threads = [guarded(parent_rewrites), guarded(sam_reads), guarded(sam_adds)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert errors == []
+    assert seen["zed"] and set(seen["zed"]) == {404}, seen["zed"]
+    assert seen["own"] and set(seen["own"]) == {200}, seen["own"]
+    assert seen["add"] and set(seen["add"]) == {302}, seen["add"]
+    assert_tree_valid()

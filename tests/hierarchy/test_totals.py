@@ -62,20 +62,21 @@ def test_the_customers_table_sorts_by_the_kept_count(alice_client, reseller_a, c
     assert table.index("Busy") < table.index("Acme")
 
 
-def test_backup_health_is_a_snapshot_at_most_a_minute_old(
+def test_the_silent_count_is_a_snapshot_at_most_a_minute_old(
     alice_client, reseller_a, customer_a1, client_a1
 ):
     url = reverse("reseller-pane", args=[reseller_a.code])
+    Client.objects.filter(pk=client_a1.pk).update(last_success_at=timezone.now())
     alice_client.get(url)
     snapshot = HealthSnapshot.objects.get(reseller=reseller_a)
-    assert snapshot.failed == 0
-    Client.objects.filter(pk=client_a1.pk).update(last_backup_status="failed")
+    assert snapshot.stale == 0
+    Client.objects.filter(pk=client_a1.pk).update(last_success_at=None)
     alice_client.get(url)
-    assert HealthSnapshot.objects.get(reseller=reseller_a).failed == 0  # still fresh
+    assert HealthSnapshot.objects.get(reseller=reseller_a).stale == 0  # still fresh
     HealthSnapshot.objects.update(computed_at=timezone.now() - timedelta(minutes=2))
     html = alice_client.get(url).content.decode()
-    assert HealthSnapshot.objects.get(reseller=reseller_a).failed == 1
-    assert "Last backup failed: <strong>1</strong>" in html
+    assert HealthSnapshot.objects.get(reseller=reseller_a).stale == 1
+    assert "No successful backup in 24 hours: <strong>1</strong>" in html
 
 
 def test_search_asks_for_three_characters(alice_client, customer_a1):
