@@ -7,6 +7,8 @@ bypasses the policy, for the audit only (every other browser test keeps the poli
 fails on a violation of it).
 """
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
@@ -14,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clients import services as client_services
 from clients.models import Client
@@ -221,6 +225,9 @@ def test_every_console_page_passes_axe(live_server, console, audit_page):
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("button", name="Don't Send")).to_be_visible()
     audit("welcome email: Send / Don't Send")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_role("heading", name="Northwind Traders")).to_be_visible()
+    audit("customer pane after the welcome email, with its emails")
     visit("add sub-reseller", reverse("subreseller-add", args=[reseller.code]))
     visit("edit reseller", reverse("reseller-edit", args=[reseller.code]))
     visit("add client", reverse("client-add", args=[abc.code]))
@@ -241,6 +248,10 @@ def test_every_console_page_passes_axe(live_server, console, audit_page):
     page.locator(".add-admin-form").get_by_role("button", name="Save").click()
     expect(page.locator(".add-admin-form .is-invalid").first).to_be_visible()
     audit("reseller pane, add admin with errors")
+    page.locator(".add-admin-form").get_by_label("Username").fill("dana")
+    page.locator(".add-admin-form").get_by_role("button", name="Save").click()
+    expect(page.locator("#new-admin-password")).to_be_visible()
+    audit("reseller pane, a new admin's one-time password")
 
     # Account and two-factor sign-in.
     visit("account", reverse("account"))
@@ -249,6 +260,19 @@ def test_every_console_page_passes_axe(live_server, console, audit_page):
     visit("two-factor setup", reverse("two-factor-setup"))
     send_empty("Save")
     audit("two-factor setup with an error")
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    page.get_by_role("textbox").fill(
+        f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06}"
+    )
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name=re.compile("recovery codes", re.I))).to_be_visible()
+    audit("two-factor recovery codes")
+    visit("account, two-factor on", reverse("account"))
+    visit("two-factor code", reverse("two-factor-verify"))
+    page.locator("main form").first.evaluate("(form) => (form.noValidate = true)")
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    expect(page.locator(".is-invalid").first).to_be_visible()
+    audit("two-factor code with an error")
 
     assert found == {}, "\n".join(
         f"{name}:\n  " + "\n  ".join(problems) for name, problems in found.items()
