@@ -60,6 +60,31 @@
     group.hidden = true;
   }
 
+  // Type-ahead: a printable character moves the focus to the next visible item whose name
+  // starts with it; characters typed in quick succession spell the start of a name; the
+  // same letter again goes on to the next item with that letter.
+  let typed = "";
+  let typedAt = 0;
+  function nameOf(item) {
+    const label = item.querySelector(".tree-label");
+    return (label ? label.textContent : item.textContent).trim().toLowerCase();
+  }
+  function typeAhead(items, index, key) {
+    const now = Date.now();
+    typed = now - typedAt > 1000 ? key.toLowerCase() : typed + key.toLowerCase();
+    typedAt = now;
+    const repeated = Array.from(typed).every((c) => c === typed[0]);
+    const search = repeated ? typed[0] : typed;
+    const start = repeated ? index + 1 : index;
+    for (let step = 0; step < items.length; step++) {
+      const candidate = items[(start + step) % items.length];
+      if (nameOf(candidate).startsWith(search)) {
+        focusItem(candidate);
+        return;
+      }
+    }
+  }
+
   function toggle(item) {
     if (item.getAttribute("aria-expanded") === "true") collapse(item);
     else expand(item);
@@ -97,7 +122,13 @@
       default:
         handled = false; // Enter follows the link (or loads "Show more") natively
     }
-    if (handled) event.preventDefault();
+    if (handled) {
+      typed = "";
+      event.preventDefault();
+    } else if (event.key.length === 1 && event.key.trim() !== "") {
+      typeAhead(items, index, event.key);
+      event.preventDefault();
+    }
   });
 
   document.addEventListener("click", (event) => {
@@ -137,6 +168,9 @@
     link.closest(".tree-row").classList.add("is-selected");
     if (link.getAttribute("aria-expanded") === "false") expand(link);
     focusItem(link);
+    // The focus stays in the tree: a screen reader hears which pane opened.
+    const heading = paneHeading();
+    if (heading) announce("Opened: " + heading.textContent.replace(/\s+/g, " ").trim());
   }
   document.addEventListener("htmx:afterSettle", (event) => {
     const link = event.detail && event.detail.requestConfig && event.detail.requestConfig.elt;
@@ -178,6 +212,25 @@
     if (tree && !tree.querySelector('[role="treeitem"][tabindex="0"]')) initTrees(document);
   });
 
+  // --- The Legend (a <details>, upper right): it opens over the pane's first buttons, so
+  // it closes with Escape (the focus back on "Legend"), and as soon as the focus or a
+  // click goes anywhere else.
+  function closeLegends(except) {
+    document.querySelectorAll("details.console-legend[open]").forEach((legend) => {
+      if (!except || !legend.contains(except)) legend.open = false;
+    });
+  }
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    const legend = document.querySelector("details.console-legend[open]");
+    if (!legend) return;
+    const inside = legend.contains(document.activeElement);
+    legend.open = false;
+    if (inside) legend.querySelector("summary").focus();
+  });
+  document.addEventListener("focusin", (event) => closeLegends(event.target));
+  document.addEventListener("click", (event) => closeLegends(event.target));
+
   // --- Copy buttons: <button data-copy-target="element-id"> ----------------------------
   document.addEventListener("click", (event) => {
     const button = event.target.closest("[data-copy-target]");
@@ -212,6 +265,12 @@
     "submit",
     (event) => {
       const form = event.target;
+      if (form.hasAttribute && form.hasAttribute("data-sending")) {
+        // Already sent, its answer not yet come: a second press sends nothing.
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        return;
+      }
       if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
         event.preventDefault();
         event.stopImmediatePropagation();
@@ -241,13 +300,16 @@
     }
   });
 
-  // A form is sent once: its submit buttons are off until its answer has come (htmx has
-  // already taken the clicked button's name and value).
+  // A form is sent once: until its answer has come, the form refuses a second submit
+  // (data-sending, above) and its submit buttons say so with aria-disabled. Not the
+  // disabled attribute: a disabled button drops the keyboard focus to the page's body.
   function setSubmitting(event, submitting) {
     const form = event.detail && event.detail.elt;
     if (!form || form.tagName !== "FORM") return;
+    form.toggleAttribute("data-sending", submitting);
     form.querySelectorAll("[type='submit']").forEach((button) => {
-      button.disabled = submitting;
+      if (submitting) button.setAttribute("aria-disabled", "true");
+      else button.removeAttribute("aria-disabled");
     });
   }
   document.addEventListener("htmx:beforeRequest", (event) => setSubmitting(event, true));
@@ -282,9 +344,29 @@
     true
   );
 
+  // The pane's heading, focusable by script only (tabindex=-1).
+  function paneHeading() {
+    const pane = document.getElementById("pane");
+    const heading = pane && pane.querySelector("h1");
+    if (heading && !heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+    return heading;
+  }
+
+  // A polite live region (base.html) for news that does not move the focus. Emptied
+  // first, so that the same words said twice are heard twice.
+  function announce(text) {
+    const region = document.getElementById("announcer");
+    if (!region) return;
+    region.textContent = "";
+    setTimeout(() => {
+      region.textContent = text;
+    }, 100);
+  }
+
   // After a pane swap that a form or a pane link made, the focus goes to the first field
-  // with an error, else to the pane itself, so keyboard and screen-reader users land on
-  // the new content (tree clicks keep the focus in the tree).
+  // with an error, else to the new pane's heading (a screen reader reads it; the ring
+  // shows where the next Tab starts), so keyboard and screen-reader users land on the new
+  // content. Tree clicks keep the focus in the tree, and announce the pane (select).
   document.addEventListener("htmx:afterSettle", (event) => {
     const detail = event.detail;
     const elt = detail && detail.requestConfig && detail.requestConfig.elt;
@@ -293,7 +375,9 @@
     const pane = document.getElementById("pane");
     if (!pane) return;
     const invalid = pane.querySelector(".is-invalid, [aria-invalid='true']");
+    const heading = paneHeading();
     if (invalid) invalid.focus();
+    else if (heading) heading.focus({ preventScroll: true });
     else pane.focus({ preventScroll: true });
   });
 

@@ -299,7 +299,9 @@ def test_pane_links_and_forms_swap_the_pane_tree_and_messages(live_server, herow
     expect(page.get_by_role("alert")).to_contain_text("reception@msdental.example")
     client = Client.objects.get(securecloud_id="reception@msdental.example")
     expect(page).to_have_url(re.compile(rf"/clients/{client.code}/$"))
-    expect(page.locator("#pane")).to_be_focused()
+    expect(
+        page.get_by_role("heading", name=re.compile("reception@msdental.example"))
+    ).to_be_focused()
 
     # A confirmation answered "no" stops the form; "yes" lets it through.
     page.once("dialog", lambda dialog: dialog.dismiss())
