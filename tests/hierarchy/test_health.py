@@ -23,12 +23,13 @@ def summary(http, reseller) -> str:
 
 
 def report(agent, token, status="success", used_bytes=1000):
-    finished = timezone.now() - timedelta(minutes=1)
+    # A backup of a client added moments ago (reports from before it existed are refused).
+    finished = timezone.now()
     response = agent.report(
         token,
         status=status,
         used_bytes=used_bytes,
-        started_at=(finished - timedelta(minutes=30)).isoformat(),
+        started_at=(finished - timedelta(minutes=2)).isoformat(),
         finished_at=finished.isoformat(),
     )
     assert response.status_code == 201, response.content
