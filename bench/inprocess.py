@@ -199,7 +199,7 @@ def agents() -> None:
     from django.db.models import Q
     from django.utils import timezone
 
-    from hierarchy.management.commands.seed_demo import DEMO_CLIENT_PASSWORD
+    from securecloud.demo.management.commands.seed_demo import DEMO_CLIENT_PASSWORD
 
     out = Path(sys.argv[2])
     top = Node.objects.get(name="Bench Reseller 1", level=0)

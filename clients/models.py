@@ -99,6 +99,10 @@ class Client(models.Model):
     def __str__(self) -> str:
         return self.securecloud_id
 
+    def audit_scope(self):
+        """(reseller, customer code, object code) its audit events are filed under."""
+        return self.customer.parent, self.customer.code, self.code
+
     @property
     def has_password(self) -> bool:
         return bool(self.password)

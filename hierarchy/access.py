@@ -6,7 +6,6 @@ Each looks the object up by its opaque code among what the user may see, and ans
 
 from django.shortcuts import get_object_or_404
 
-from clients.models import Client
 from hierarchy.models import Membership, Node
 
 
@@ -23,13 +22,6 @@ def get_reseller_for_user(user, code) -> Node:
 def get_customer_for_user(user, code) -> Node:
     return get_object_or_404(
         Node.objects.visible_to(user).customers().select_related("parent"), code=code
-    )
-
-
-def get_client_for_user(user, code) -> Client:
-    return get_object_or_404(
-        Client.objects.visible_to(user).select_related("customer", "customer__parent"),
-        code=code,
     )
 
 

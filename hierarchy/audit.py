@@ -8,7 +8,7 @@ from uuid import UUID
 from django.db import connection
 from django.db.models import Q
 
-from hierarchy.models import AuditEvent, Node, reseller_of, subtree_q
+from hierarchy.models import AuditEvent, Node, subtree_q
 
 
 def _plain(value):
@@ -92,28 +92,17 @@ def _type_of(obj) -> str:
 
 
 def _scope(obj):
-    """(reseller node, customer code, object code) that the event is filed under."""
-    from clients.models import Client
-    from hierarchy.models import Membership
-
-    if isinstance(obj, Node):
-        reseller = obj if obj.is_reseller else obj.parent
-        return reseller, (obj.code if obj.is_customer else None), obj.code
-    if isinstance(obj, Client):
-        return obj.customer.parent, obj.customer.code, obj.code
-    if isinstance(obj, Membership):
-        return obj.reseller, None, None
-    return None, None, None
+    """(reseller node, customer code, object code) that the event is filed under: each
+    audited model says so itself (audit_scope), so the log needs to know none of them."""
+    if obj is None:
+        return None, None, None
+    return obj.audit_scope()
 
 
 def history_for_user(user, node=None, client=None):
-    """Events the user may read: of its subtree, narrowed to one node or client."""
-    events = AuditEvent.objects.select_related("actor")
-    if not user.is_superuser:
-        root = reseller_of(user)
-        if root is None:
-            return events.none()
-        events = events.filter(subtree_q(root, "reseller__"))
+    """Events the user may read (the tenancy scoping every read goes through), narrowed
+    to one node or client."""
+    events = AuditEvent.objects.visible_to(user).select_related("actor")
     if client is not None:
         return events.filter(object_code=client.code)
     if node is not None and node.is_customer:

@@ -210,6 +210,11 @@ class Node(MPTTModel):
     def is_customer(self) -> bool:
         return self.kind == self.Kind.CUSTOMER
 
+    def audit_scope(self):
+        """(reseller, customer code, object code) its audit events are filed under."""
+        reseller = self if self.is_reseller else self.parent
+        return reseller, (self.code if self.is_customer else None), self.code
+
     @property
     def usage_space_label(self) -> str:
         from hierarchy.validators import format_bytes
@@ -253,6 +258,10 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.reseller} ({self.get_role_display()})"
+
+    def audit_scope(self):
+        """(reseller, customer code, object code) its audit events are filed under."""
+        return self.reseller, None, None
 
 
 def reseller_of(user):
@@ -366,6 +375,12 @@ class EmailDelivery(models.Model):
         return self.kind in self.REPORT_KINDS
 
 
+class AuditEventQuerySet(TenantQuerySetMixin, models.QuerySet):
+    def within(self, node):
+        """Events filed under `node`'s subtree (the reseller each event names)."""
+        return self.filter(subtree_q(node, "reseller__"))
+
+
 class AuditEvent(models.Model):
     """One change made through the services: who, when, from where, to what, and the
     changed fields before and after. Written in the same transaction as the change."""
@@ -392,6 +407,8 @@ class AuditEvent(models.Model):
     )
     customer_code = models.UUIDField(null=True, blank=True)
     changes = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         indexes = [

@@ -74,6 +74,10 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "hierarchy",
     "clients",
+    "securecloud.accounts",
+    "securecloud.mail",
+    "securecloud.console",
+    "securecloud.demo",
     "securecloud.healthcheck",
 ]
 
@@ -90,7 +94,7 @@ MIDDLEWARE = [
     "securecloud.middleware.HtmxWholePageRedirectMiddleware",
     "securecloud.middleware.SessionRefreshMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "hierarchy.twofactor.TwoFactorMiddleware",
+    "securecloud.accounts.twofactor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -112,7 +116,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
-            "builtins": ["hierarchy.templatetags.icons"],
+            "builtins": ["securecloud.console.templatetags.icons"],
         },
     },
 ]

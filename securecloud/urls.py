@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from hierarchy import account_views, history_views
 from securecloud import views
+from securecloud.accounts import views as account_views
+from securecloud.console import history_views
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -50,7 +51,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("clients.api_urls")),
-    path("", include("clients.urls")),
-    path("", include("hierarchy.email_urls")),
-    path("", include("hierarchy.urls")),
+    path("", include("securecloud.console.client_urls")),
+    path("", include("securecloud.console.email_urls")),
+    path("", include("securecloud.console.urls")),
 ]

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import BackupReport, Client
-from hierarchy.management.commands.setup_demo import DEMO_ADMIN
 from hierarchy.models import Node
+from securecloud.demo.management.commands.setup_demo import DEMO_ADMIN
 
 FAILING = "alice@abc-electric.example"
 TRIAL_ENDING = "bob@abc-electric.example"

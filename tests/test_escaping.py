@@ -23,9 +23,10 @@ from django.utils.html import escape
 
 from clients import services as client_services
 from clients.models import Client
-from hierarchy import reports, services
-from hierarchy.emails import build_welcome_message
+from hierarchy import services
 from hierarchy.models import GB, AuditEvent, Node
+from securecloud.mail import reports
+from securecloud.mail.emails import build_welcome_message
 
 MARKUP = '<i hx-post="/account/2fa/disable/" hx-trigger="load">x</i>'
 SHOWN = escape(MARKUP)  # how a page shows the name: its characters, as text

@@ -12,7 +12,7 @@ from django.core.checks import run_checks
 from django.core.management import call_command
 from django.urls import reverse
 
-from hierarchy.emails import queue_welcome_email
+from securecloud.mail.emails import queue_welcome_email
 from tests.test_security import ROOT, _production_env
 
 DEV_HOST = "127.0.0.1:8001"
@@ -166,7 +166,7 @@ def test_a_queued_welcome_email_keeps_the_address_it_was_sent_from(
 ):
     from django_tasks_db.models import DBTaskResult
 
-    from hierarchy.tasks import send_email_delivery
+    from securecloud.mail.tasks import send_email_delivery
 
     dev_run.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     post(alice_client, reverse("email-welcome-resend", args=[customer_a1.code]))

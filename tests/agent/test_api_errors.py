@@ -68,7 +68,7 @@ def test_an_error_page_from_a_middleware_becomes_json_under_api(agent):
 def test_console_pages_keep_their_html_error_page(alice):
     browser = DjangoClient(raise_request_exception=False)
     browser.force_login(alice)
-    with mock.patch("hierarchy.views.render_console", side_effect=RuntimeError("bug")):
+    with mock.patch("securecloud.console.views.render_console", side_effect=RuntimeError("bug")):
         response = browser.get("/")
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")

@@ -13,8 +13,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
 from clients import services as client_services
-from hierarchy import services, twofactor
+from hierarchy import services
 from hierarchy.models import Node
+from securecloud.accounts import twofactor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

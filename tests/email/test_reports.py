@@ -414,7 +414,7 @@ def test_a_report_lists_at_most_two_hundred_clients_flagged_first(customer_b1, s
     from django.utils import timezone
 
     from clients.models import Client
-    from hierarchy import reports
+    from securecloud.mail import reports
 
     now = timezone.now()
     Client.objects.bulk_create(

@@ -8,10 +8,16 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from hierarchy import reports, services
-from hierarchy.emails import error_text, queue_welcome_email, retry_email, send_set_password_email
+from hierarchy import services
 from hierarchy.models import AuditEvent, EmailDelivery, Node
-from hierarchy.tasks import send_email_delivery
+from securecloud.mail import reports
+from securecloud.mail.emails import (
+    error_text,
+    queue_welcome_email,
+    retry_email,
+    send_set_password_email,
+)
+from securecloud.mail.tasks import send_email_delivery
 
 SITE = "https://backup.example.com"
 
@@ -144,7 +150,7 @@ def test_with_a_queue_the_email_waits_for_the_worker(customer_a1, mailoutbox, se
 
     # What the worker (manage.py db_worker) picks up and runs:
     [job] = DBTaskResult.objects.all()
-    assert job.task_path == "hierarchy.tasks.send_email_delivery"
+    assert job.task_path == "securecloud.mail.tasks.send_email_delivery"
     assert job.args_kwargs == {"args": [delivery.pk], "kwargs": {}}
     send_email_delivery.call(*job.args_kwargs["args"])
 

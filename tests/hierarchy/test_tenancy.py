@@ -10,6 +10,7 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from clients import access as client_access
 from clients import services as client_services
 from clients.models import Client
 from hierarchy import access
@@ -35,14 +36,14 @@ def test_the_access_helpers_answer_404_for_another_resellers_objects(
     with pytest.raises(Http404):
         access.get_node_for_user(alice, customer_b1.code)
     with pytest.raises(Http404):
-        access.get_client_for_user(alice, client_b1.code)
+        client_access.get_client_for_user(alice, client_b1.code)
     with pytest.raises(Http404):
         access.get_membership_for_user(alice, reseller_b.memberships.get().code)
 
 
 def test_the_access_helpers_find_the_users_own_objects(alice, customer_a1, client_a1):
     assert access.get_customer_for_user(alice, customer_a1.code) == customer_a1
-    assert access.get_client_for_user(alice, client_a1.code) == client_a1
+    assert client_access.get_client_for_user(alice, client_a1.code) == client_a1
 
 
 def test_a_customer_code_is_not_a_reseller_code(alice, customer_a1):
@@ -253,9 +254,9 @@ def test_the_access_helpers_decide_in_the_statement_that_reads(crowded):
         assert access.get_customer_for_user(sam, w.widgets.code) == w.widgets
         with pytest.raises(Http404):
             access.get_customer_for_user(sam, w.zed.code)
-        assert access.get_client_for_user(sam, w.east_client.code) == w.east_client
+        assert client_access.get_client_for_user(sam, w.east_client.code) == w.east_client
         with pytest.raises(Http404):
-            access.get_client_for_user(sam, w.zed_client.code)
+            client_access.get_client_for_user(sam, w.zed_client.code)
         assert set(Node.objects.visible_to(sam).customers()) == {w.widgets, w.gadgets}
     with CaptureQueriesContext(connection) as queries:
         access.get_customer_for_user(sam, w.widgets.code)
@@ -265,7 +266,7 @@ def test_the_access_helpers_decide_in_the_statement_that_reads(crowded):
 def test_a_sub_resellers_two_factor_requirement_holds_while_the_tree_shifts(crowded):
     from django.contrib.auth import get_user_model
 
-    from hierarchy import twofactor
+    from securecloud.accounts import twofactor
 
     Node.objects.filter(pk=crowded.east.pk).update(require_two_factor=True)
     sam = get_user_model().objects.get(pk=crowded.sam.pk)  # nothing cached on it

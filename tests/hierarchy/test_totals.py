@@ -97,7 +97,7 @@ def test_a_deleted_reseller_takes_its_snapshot_with_it(alice_client, reseller_a)
 def test_a_client_that_never_backed_up_is_silent_in_the_console_and_the_report(
     alice_client, reseller_a, customer_a1, client_a1
 ):
-    from hierarchy import reports
+    from securecloud.mail import reports
 
     html = alice_client.get(reverse("reseller-pane", args=[reseller_a.code])).content.decode()
     assert "No successful backup in 24 hours: <strong>1</strong>" in html

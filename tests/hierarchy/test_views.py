@@ -14,7 +14,7 @@ from clients import services as client_services
 from clients.models import Client
 from hierarchy import services
 from hierarchy.models import GB, Membership, Node
-from hierarchy.views import ONE_TIME_PASSWORD_KEY
+from securecloud.console.views import ONE_TIME_PASSWORD_KEY
 
 
 def text(response) -> str:

@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 
 from clients import services
 from clients.services import MAX_TRIAL_EXTENSION_DAYS
-from hierarchy.forms import field_helper, save_helper
 from hierarchy.models import Node
+from securecloud.console.forms import field_helper, save_helper
 
 PASSWORDS_DIFFER = "The two passwords do not match."
 # The password's help text says its rules. That a password is needed at all the page

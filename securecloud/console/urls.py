@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hierarchy import views
+from securecloud.console import views
 
 urlpatterns = [
     path("", views.console_home, name="console-home"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from hierarchy import email_views
+from securecloud.console import email_views
 
 urlpatterns = [
     path(

@@ -5,7 +5,7 @@ sent, and the record ends as sent (with its time) or failed (with the reason). S
 never raises to the caller: a mail server that is down shows up as a failed delivery in
 the customer pane, with a Retry button, and the customer stays as it was.
 
-The welcome email goes through the Tasks framework (`hierarchy.tasks`), so a slow mail
+The welcome email goes through the Tasks framework (`securecloud.mail.tasks`), so a slow mail
 server never holds up a page: immediate in development and tests, a database queue
 and `manage.py db_worker` in production (TASKS_BACKEND=database). With the database
 queue the task row is written in the same transaction as the delivery record.
@@ -91,7 +91,7 @@ def build_message(delivery: EmailDelivery, *, site_url: str = "") -> EmailMultiA
     delivery.recipient = customer.contact_email
     if delivery.kind == EmailDelivery.Kind.WELCOME:
         return build_welcome_message(customer, delivery.recipient, site_url=site_url)
-    from hierarchy import reports
+    from securecloud.mail import reports
 
     period = reports.period_of_kind(delivery.kind)
     report = reports.customer_report(customer, period, timezone.now())
@@ -173,7 +173,7 @@ def deliver(delivery: EmailDelivery, *, message=None, connection=None, site_url:
 
 def _enqueue(delivery: EmailDelivery, site_url: str = "") -> EmailDelivery:
     """Hand the delivery to the task queue; a queue that refuses it fails the delivery."""
-    from hierarchy.tasks import send_email_delivery
+    from securecloud.mail.tasks import send_email_delivery
 
     try:
         # The worker reads SITE_URL itself: only a request's own address travels along.

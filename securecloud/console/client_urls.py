@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from clients import views
+from securecloud.console import client_views as views
 
 urlpatterns = [
     path("customers/<uuid:code>/clients/new/", views.client_add, name="client-add"),

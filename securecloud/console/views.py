@@ -37,14 +37,14 @@ from hierarchy.access import (
     get_node_for_user,
     get_reseller_for_user,
 )
-from hierarchy.emails import (
+from hierarchy.models import EmailDelivery, Node, reseller_of
+from securecloud.console.forms import AdminForm, CustomerForm, CustomerSortForm, ResellerForm
+from securecloud.mail.emails import (
     customer_email_context,
     queue_welcome_email,
     send_set_password_email,
 )
-from hierarchy.forms import AdminForm, CustomerForm, CustomerSortForm, ResellerForm
-from hierarchy.health import backup_health, over_quota_q, stale_clients_q
-from hierarchy.models import EmailDelivery, Node, reseller_of
+from securecloud.mail.health import backup_health, over_quota_q, stale_clients_q
 from securecloud.net import request_origin
 from securecloud.site import site_url
 

@@ -22,6 +22,6 @@ def meter_high(limit: int | None) -> int | None:
 @register.filter
 def pane_url(obj) -> str:
     """The console page of a reseller, customer or client."""
-    from hierarchy.views import pane_url as url_of
+    from securecloud.console.views import pane_url as url_of
 
     return url_of(obj)

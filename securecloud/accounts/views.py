@@ -14,10 +14,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from hierarchy import password_reset, services, twofactor
+from hierarchy import services
 from hierarchy.access import get_reseller_for_user
-from hierarchy.forms_account import TokenForm
-from hierarchy.views import form_data, origin_of
+from securecloud.accounts import password_reset, twofactor
+from securecloud.accounts.forms import TokenForm
+from securecloud.console.views import form_data, origin_of
 from securecloud.net import client_ip
 from securecloud.site import site_url
 
@@ -190,7 +191,7 @@ def reseller_two_factor_policy(request, code):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's page, but the request only queues the email (hierarchy.password_reset):
+    """Django's page, but the request only queues the email (securecloud.accounts.password_reset):
     the answer is the same, and as quick, whether or not a login has the address and
     whether or not the address or the client is over its limit."""
 

@@ -12,11 +12,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from hierarchy import reports
 from hierarchy.access import get_customer_for_user
-from hierarchy.emails import queue_welcome_email, retry_email
 from hierarchy.models import EmailDelivery
-from hierarchy.views import origin_of, render_console
+from securecloud.console.views import origin_of, render_console
+from securecloud.mail import reports
+from securecloud.mail.emails import queue_welcome_email, retry_email
 from securecloud.site import site_url
 
 

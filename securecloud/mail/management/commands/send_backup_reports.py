@@ -10,9 +10,9 @@ failed (each failure is recorded and shown in the console).
 
 from django.core.management.base import BaseCommand, CommandError
 
-from hierarchy import reports
 from hierarchy.bulk import find_reseller
 from hierarchy.models import Node
+from securecloud.mail import reports
 
 
 class Command(BaseCommand):

@@ -68,7 +68,7 @@ def may_change(request) -> bool:
 # The key being set up lives in the session (signed, bound to the user, for an hour)
 # until a code from it confirms it: opening the setup page stores nothing else.
 _PENDING_KEY = "two_factor_pending_key"
-_PENDING_SALT = "hierarchy.twofactor.pending-key"
+_PENDING_SALT = "securecloud.accounts.twofactor.pending-key"
 PENDING_KEY_MAX_AGE = 60 * 60
 
 

@@ -6,8 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.views.decorators.http import require_safe
 
-from hierarchy import access, audit, history
-from hierarchy.views import render_console
+from clients import access as client_access
+from hierarchy import access, audit
+from securecloud.console import history
+from securecloud.console.views import render_console
 
 PAGE_SIZE = 50
 
@@ -46,6 +48,6 @@ def customer_history(request, code):
 @login_required
 @require_safe
 def client_history(request, code):
-    client = access.get_client_for_user(request.user, code)
+    client = client_access.get_client_for_user(request.user, code)
     events = audit.history_for_user(request.user, client=client)
     return _render(request, client, events, node=client.customer, client=client)

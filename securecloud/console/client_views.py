@@ -11,7 +11,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clients import services
-from clients.forms import (
+from clients.access import get_client_for_user
+from hierarchy.access import get_customer_for_user
+from hierarchy.models import Node
+from securecloud.console.client_forms import (
     DeleteClientForm,
     EditClientForm,
     ExtendTrialForm,
@@ -19,9 +22,7 @@ from clients.forms import (
     NewClientForm,
     ResetPasswordForm,
 )
-from hierarchy.access import get_client_for_user, get_customer_for_user
-from hierarchy.models import Node
-from hierarchy.views import form_data, origin_of, render_console, search_term
+from securecloud.console.views import form_data, origin_of, render_console, search_term
 
 MOVE_CHOICES_LIMIT = 50
 

@@ -15,7 +15,7 @@ def send_email_delivery(delivery_id: int, site_url: str = "") -> str:
     customer was deleted meanwhile). `site_url` is the address of the request that
     queued it, when the console has no SITE_URL (a development run).
     """
-    from hierarchy.emails import deliver
+    from securecloud.mail.emails import deliver
 
     delivery = (
         EmailDelivery.objects.select_related("customer", "customer__parent")
