@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from clients import agent_services
 from clients.agent_services import AgentError, invalid_request
 from clients.openapi import openapi_document
-from securecloud.net import client_ip
+from securecloud.http import client_ip
 
 MAX_BODY_BYTES = 64 * 1024
 UTF_8 = ("utf-8", "utf8")

@@ -20,7 +20,7 @@ from hierarchy.models import (
 )
 from hierarchy.services import CUSTOMER_SETTINGS
 from hierarchy.validators import clean_reseller_name
-from securecloud.net import request_origin
+from securecloud.http import request_origin
 
 
 def _origin(request) -> str:

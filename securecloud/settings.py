@@ -192,7 +192,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "securecloud.net.axes_client_ip"
+AXES_CLIENT_IP_CALLABLE = "securecloud.http.axes_client_ip"
 
 OTP_TOTP_ISSUER = "SecureCloud Console"
 

@@ -148,7 +148,7 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_the_client_address_trusts_only_the_configured_proxies(
     rf, settings, proxies, forwarded, expected
 ):
-    from securecloud.net import client_ip
+    from securecloud.http import client_ip
 
     settings.TRUSTED_PROXY_COUNT = proxies
     request = rf.get("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=forwarded)

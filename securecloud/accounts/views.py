@@ -18,8 +18,7 @@ from hierarchy import services
 from hierarchy.access import get_reseller_for_user
 from securecloud.accounts import password_reset, twofactor
 from securecloud.accounts.forms import TokenForm
-from securecloud.console.views import form_data, origin_of
-from securecloud.net import client_ip
+from securecloud.http import client_ip, form_data, origin_of
 from securecloud.site import site_url
 
 

@@ -22,7 +22,8 @@ from securecloud.console.client_forms import (
     NewClientForm,
     ResetPasswordForm,
 )
-from securecloud.console.views import form_data, origin_of, render_console, search_term
+from securecloud.console.views import render_console
+from securecloud.http import form_data, origin_of, search_term
 
 MOVE_CHOICES_LIMIT = 50
 

@@ -39,13 +39,13 @@ from hierarchy.access import (
 )
 from hierarchy.models import EmailDelivery, Node, reseller_of
 from securecloud.console.forms import AdminForm, CustomerForm, CustomerSortForm, ResellerForm
+from securecloud.http import form_data, origin_of, search_term
 from securecloud.mail.emails import (
     customer_email_context,
     queue_welcome_email,
     send_set_password_email,
 )
 from securecloud.mail.health import backup_health, over_quota_q, stale_clients_q
-from securecloud.net import request_origin
 from securecloud.site import site_url
 
 TREE_PAGE_SIZE = 50
@@ -54,24 +54,6 @@ SEARCH_LIMIT = 20
 # Shorter terms match too much to be useful, and PostgreSQL's trigram indexes need three.
 SEARCH_MIN_LENGTH = 3
 ONE_TIME_PASSWORD_KEY = "console_new_admin"
-
-
-def origin_of(request) -> str:
-    """What the audit log records as the origin of a console change."""
-    return request_origin(request, "console")
-
-
-def form_data(request):
-    """The data a form binds to: the POST, even one without fields (it still gets its
-    "required" errors), or None for a GET, which shows the form unbound."""
-    return request.POST if request.method == "POST" else None
-
-
-def search_term(request, limit: int = 100) -> str:
-    """The `q` parameter, trimmed, without control characters (PostgreSQL refuses NUL in
-    a query, and none belongs in a name, an ID or an email)."""
-    raw = request.GET.get("q") or ""
-    return "".join(ch for ch in raw if ch.isprintable()).strip()[:limit]
 
 
 # Far past the last page of any tree (50 million children): a larger number would only

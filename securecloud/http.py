@@ -1,3 +1,7 @@
+"""What views read from a request, whoever serves it (console, accounts, agent API,
+Django admin): the client's address behind trusted proxies, the origin the audit log
+records, the data a form binds to and a search term."""
+
 import ipaddress
 
 from django.conf import settings
@@ -36,3 +40,21 @@ def axes_client_ip(request) -> str | None:
 def request_origin(request, channel: str = "console") -> str:
     """What the audit log records as the origin of a change: the channel and the address."""
     return f"{channel} {client_ip(request)}"
+
+
+def origin_of(request) -> str:
+    """What the audit log records as the origin of a console change."""
+    return request_origin(request, "console")
+
+
+def form_data(request):
+    """The data a form binds to: the POST, even one without fields (it still gets its
+    "required" errors), or None for a GET, which shows the form unbound."""
+    return request.POST if request.method == "POST" else None
+
+
+def search_term(request, limit: int = 100) -> str:
+    """The `q` parameter, trimmed, without control characters (PostgreSQL refuses NUL in
+    a query, and none belongs in a name, an ID or an email)."""
+    raw = request.GET.get("q") or ""
+    return "".join(ch for ch in raw if ch.isprintable()).strip()[:limit]
