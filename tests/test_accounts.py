@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
-from hierarchy.models import RateLimitHit
+from securecloud.accounts.models import RateLimitHit
 from tests.conftest import PASSWORD
 
 

@@ -18,7 +18,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from clients import services as client_services
 from clients.models import Client
 from hierarchy import services
-from hierarchy.models import EmailDelivery, Node
+from hierarchy.models import Node
+from securecloud.mail.models import EmailDelivery
 
 # URLs that name no object of a tenant: sign-in, the signed-in user's own account pages,
 # the console home and search (checked below for foreign results), health and favicon.

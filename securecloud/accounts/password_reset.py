@@ -24,8 +24,8 @@ from django.db.models import Count
 from django.utils import timezone
 from django_tasks import task
 
-from hierarchy.models import RateLimitHit
 from securecloud import site
+from securecloud.accounts.models import RateLimitHit
 
 logger = logging.getLogger(__name__)
 

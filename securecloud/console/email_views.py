@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from hierarchy.access import get_customer_for_user
-from hierarchy.models import EmailDelivery
 from securecloud.console.views import render_console
 from securecloud.http import origin_of
 from securecloud.mail import reports
 from securecloud.mail.emails import queue_welcome_email, retry_email
+from securecloud.mail.models import EmailDelivery
 from securecloud.site import site_url
 
 

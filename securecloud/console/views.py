@@ -37,7 +37,7 @@ from hierarchy.access import (
     get_node_for_user,
     get_reseller_for_user,
 )
-from hierarchy.models import EmailDelivery, Node, reseller_of
+from hierarchy.models import Node, reseller_of
 from securecloud.console.forms import AdminForm, CustomerForm, CustomerSortForm, ResellerForm
 from securecloud.http import form_data, origin_of, search_term
 from securecloud.mail.emails import (
@@ -46,6 +46,7 @@ from securecloud.mail.emails import (
     send_set_password_email,
 )
 from securecloud.mail.health import backup_health, over_quota_q, stale_clients_q
+from securecloud.mail.models import EmailDelivery
 from securecloud.site import site_url
 
 TREE_PAGE_SIZE = 50

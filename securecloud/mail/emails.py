@@ -25,9 +25,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from hierarchy import audit
-from hierarchy.models import EmailDelivery, Node
+from hierarchy.models import Node
 from hierarchy.validators import without_address_characters
 from securecloud import site
+from securecloud.mail.models import EmailDelivery
 
 logger = logging.getLogger(__name__)
 

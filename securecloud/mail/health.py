@@ -10,7 +10,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clients.models import Client, silent_since_q
-from hierarchy.models import HealthSnapshot, Node
+from hierarchy.models import Node
+from securecloud.mail.models import HealthSnapshot
 
 STALE_AFTER = timedelta(hours=24)
 # The silent count may be this old: counting it reads every client of the subtree.

@@ -26,10 +26,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clients.models import BackupReport, Client, silent_since_q
-from hierarchy.models import EmailDelivery, Membership, Node
+from hierarchy.models import Membership, Node
 from hierarchy.validators import format_bytes
 from securecloud import site
 from securecloud.mail.emails import deliver, error_text, from_address, mark_failed
+from securecloud.mail.models import EmailDelivery
 
 DAILY = "daily"
 WEEKLY = "weekly"

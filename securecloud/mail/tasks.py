@@ -4,7 +4,7 @@ from django.db import transaction
 from django_tasks import task
 
 from hierarchy import audit
-from hierarchy.models import EmailDelivery
+from securecloud.mail.models import EmailDelivery
 
 
 @task()

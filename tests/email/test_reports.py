@@ -12,7 +12,8 @@ from django.utils import timezone
 from clients import services as client_services
 from clients.models import BackupReport, Client
 from hierarchy import services
-from hierarchy.models import GB, EmailDelivery
+from hierarchy.models import GB
+from securecloud.mail.models import EmailDelivery
 
 
 @pytest.fixture

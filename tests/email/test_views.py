@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hierarchy import services
-from hierarchy.models import EmailDelivery
 from securecloud.mail.emails import customer_email_context, queue_welcome_email
+from securecloud.mail.models import EmailDelivery
 
 
 def resend_url(customer):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from hierarchy import services
-from hierarchy.models import AuditEvent, EmailDelivery, Node
+from hierarchy.models import AuditEvent, Node
 from securecloud.mail import reports
 from securecloud.mail.emails import (
     error_text,
@@ -17,6 +17,7 @@ from securecloud.mail.emails import (
     retry_email,
     send_set_password_email,
 )
+from securecloud.mail.models import EmailDelivery
 from securecloud.mail.tasks import send_email_delivery
 
 SITE = "https://backup.example.com"

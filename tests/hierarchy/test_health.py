@@ -9,7 +9,8 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
 
-from hierarchy.models import GB, HealthSnapshot
+from hierarchy.models import GB
+from securecloud.mail.models import HealthSnapshot
 from tests.agent.conftest import Agent
 
 FAILED = "Last backup failed: <strong>{}</strong>"

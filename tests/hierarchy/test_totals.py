@@ -11,7 +11,8 @@ from django.utils import timezone
 from clients import services as client_services
 from clients.models import Client
 from hierarchy import services
-from hierarchy.models import HealthSnapshot, Node
+from hierarchy.models import Node
+from securecloud.mail.models import HealthSnapshot
 
 
 def _count(customer):
