@@ -113,7 +113,8 @@ class CustomerReport:
 
     @property
     def reseller(self) -> Node | None:
-        return self.customer.parent
+        parent: Node | None = self.customer.parent
+        return parent
 
     @property
     def period_label(self) -> str:
