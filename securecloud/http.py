@@ -5,6 +5,7 @@ records, the data a form binds to and a search term."""
 import ipaddress
 
 from django.conf import settings
+from django.http import HttpRequest, QueryDict
 
 
 def client_ip(request) -> str:
@@ -47,7 +48,7 @@ def origin_of(request) -> str:
     return request_origin(request, "console")
 
 
-def form_data(request):
+def form_data(request: HttpRequest) -> QueryDict | None:
     """The data a form binds to: the POST, even one without fields (it still gets its
     "required" errors), or None for a GET, which shows the form unbound."""
     return request.POST if request.method == "POST" else None

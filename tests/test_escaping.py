@@ -26,7 +26,7 @@ from clients.models import Client
 from hierarchy import services
 from hierarchy.models import GB, AuditEvent, Node
 from securecloud.mail import reports
-from securecloud.mail.emails import build_welcome_message
+from securecloud.mail.welcome import build_welcome_message
 
 MARKUP = '<i hx-post="/account/2fa/disable/" hx-trigger="load">x</i>'
 SHOWN = escape(MARKUP)  # how a page shows the name: its characters, as text

@@ -22,7 +22,7 @@ from securecloud.console.client_forms import (
     NewClientForm,
     ResetPasswordForm,
 )
-from securecloud.console.views import render_console
+from securecloud.console.shell import render_console
 from securecloud.http import form_data, origin_of, search_term
 
 MOVE_CHOICES_LIMIT = 50

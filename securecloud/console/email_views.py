@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from hierarchy.access import get_customer_for_user
-from securecloud.console.views import render_console
+from securecloud.console.shell import render_console
 from securecloud.http import origin_of
 from securecloud.mail import reports
 from securecloud.mail.emails import queue_welcome_email, retry_email

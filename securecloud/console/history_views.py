@@ -9,7 +9,7 @@ from django.views.decorators.http import require_safe
 from clients import access as client_access
 from hierarchy import access, audit
 from securecloud.console import history
-from securecloud.console.views import render_console
+from securecloud.console.shell import render_console
 
 PAGE_SIZE = 50
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from securecloud.console import views
+from securecloud.console import customer_views, views
 
 urlpatterns = [
     path("", views.console_home, name="console-home"),
@@ -9,24 +9,26 @@ urlpatterns = [
     path("tree/<uuid:code>/", views.tree_expand, name="tree-children"),
     path("resellers/<uuid:code>/", views.reseller_pane, name="reseller-pane"),
     path("resellers/<uuid:code>/edit/", views.reseller_edit, name="reseller-edit"),
-    path("resellers/<uuid:code>/customers/new/", views.customer_add, name="customer-add"),
+    path("resellers/<uuid:code>/customers/new/", customer_views.customer_add, name="customer-add"),
     path("resellers/<uuid:code>/resellers/new/", views.subreseller_add, name="subreseller-add"),
     path("resellers/<uuid:code>/admins/new/", views.admin_add, name="admin-add"),
     path("resellers/<uuid:code>/health/<slug:kind>/", views.health_list, name="health-list"),
     path("admins/<uuid:code>/remove/", views.admin_remove, name="admin-remove"),
     path("admins/<uuid:code>/set-password-link/", views.admin_send_link, name="admin-send-link"),
-    path("customers/<uuid:code>/", views.customer_pane, name="customer-pane"),
-    path("customers/<uuid:code>/welcome/", views.customer_welcome, name="customer-welcome"),
-    path("customers/<uuid:code>/edit/", views.customer_edit, name="customer-edit"),
+    path("customers/<uuid:code>/", customer_views.customer_pane, name="customer-pane"),
+    path(
+        "customers/<uuid:code>/welcome/", customer_views.customer_welcome, name="customer-welcome"
+    ),
+    path("customers/<uuid:code>/edit/", customer_views.customer_edit, name="customer-edit"),
     path(
         "customers/<uuid:code>/auto-authorization/",
-        views.customer_auto_authorization,
+        customer_views.customer_auto_authorization,
         name="customer-auto-authorization",
     ),
     path(
         "customers/<uuid:code>/registration-key/",
-        views.customer_regenerate_key,
+        customer_views.customer_regenerate_key,
         name="customer-regenerate-key",
     ),
-    path("customers/<uuid:code>/delete/", views.customer_delete, name="customer-delete"),
+    path("customers/<uuid:code>/delete/", customer_views.customer_delete, name="customer-delete"),
 ]

@@ -1,35 +1,27 @@
 """Backup verification reports: one per customer with email reports on, and a summary
-for the admins of every reseller node, over that node's whole subtree.
+for the admins of every reseller node, over that node's whole subtree. What they say and
+the messages that say it; `report_run` sends them.
 
 A client is verified when it finished a successful backup in the period and its last
 backup did not fail. Silence is a failure: a client that did not report at all is
 flagged like one whose backups fail. Disabled clients are listed, never flagged.
-
-`send_reports()` is what `manage.py send_backup_reports` runs: it reads customers in
-chunks (a few queries per chunk, whatever the number of customers), keeps at most one
-report per customer and period and one summary per admin and period (the
-EmailDelivery ledger), retries what failed in an earlier run of the same period, and
-sends directly through the configured email backend, one message at a time so that a
-failing recipient stops nobody else.
 """
 
-from collections import defaultdict
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import Count, F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clients.models import BackupReport, Client, silent_since_q
-from hierarchy.models import Membership, Node
+from hierarchy.models import Node
 from hierarchy.validators import format_bytes
 from securecloud import site
-from securecloud.mail.emails import deliver, error_text, from_address, mark_failed
+from securecloud.mail.delivery import from_address
 from securecloud.mail.models import EmailDelivery
 
 DAILY = "daily"
@@ -40,12 +32,7 @@ REPORT_KIND = {DAILY: EmailDelivery.Kind.REPORT_DAILY, WEEKLY: EmailDelivery.Kin
 SUMMARY_KIND = {DAILY: EmailDelivery.Kind.SUMMARY_DAILY, WEEKLY: EmailDelivery.Kind.SUMMARY_WEEKLY}
 NEAR_QUOTA_PERCENT = 90
 TRIAL_WARNING = timedelta(days=7)
-CHUNK_SIZE = 200
 SUMMARY_ROWS = 100  # rows per summary section; the rest is counted
-# Connections refused in a row before a run gives up (each may wait for a timeout).
-MAX_CONNECT_FAILURES = 3
-# A delivery still "queued" after this long belongs to a run that died: send it again.
-STALE_QUEUED = timedelta(hours=1)
 
 ALL_VERIFIED = "All backups verified"
 
@@ -127,7 +114,8 @@ class CustomerReport:
 
     @property
     def reseller(self) -> Node | None:
-        return self.customer.parent
+        parent: Node | None = self.customer.parent
+        return parent
 
     @property
     def period_label(self) -> str:
@@ -196,7 +184,8 @@ class CustomerReport:
         return f"{self.period_label} backup report for {self.customer.name}: {self.headline}"
 
 
-def _report_clients(customer_ids: list[int]):
+def report_clients(customer_ids: list[int]) -> QuerySet[Client]:
+    """The clients of these customers, with the fields a report reads."""
     return (
         Client.objects.filter(customer_id__in=customer_ids)
         .only(
@@ -215,7 +204,10 @@ def _report_clients(customer_ids: list[int]):
     )
 
 
-def _backup_counts(customer_ids: list[int], start: datetime, end: datetime) -> dict:
+def backup_counts(
+    customer_ids: list[int], start: datetime, end: datetime
+) -> dict[int, tuple[int, int]]:
+    """Backups finished in [start, end) and the successful ones, by client id."""
     rows = (
         BackupReport.objects.filter(
             client__customer_id__in=customer_ids, finished_at__gte=start, finished_at__lt=end
@@ -226,7 +218,14 @@ def _backup_counts(customer_ids: list[int], start: datetime, end: datetime) -> d
     return {row["client_id"]: (row["total"], row["ok"]) for row in rows}
 
 
-def _make_report(customer, clients, counts, period, start, end) -> CustomerReport:
+def make_report(
+    customer: Node,
+    clients: list[Client],
+    counts: dict[int, tuple[int, int]],
+    period: str,
+    start: datetime,
+    end: datetime,
+) -> CustomerReport:
     lines = [client_line(client, start, counts.get(client.pk, (0, 0))) for client in clients]
     lines.sort(key=lambda line: not line.flagged)  # flagged first, stable otherwise
     return CustomerReport(customer=customer, period=period, start=start, end=end, lines=lines)
@@ -235,12 +234,12 @@ def _make_report(customer, clients, counts, period, start, end) -> CustomerRepor
 def customer_report(customer: Node, period: str, now: datetime) -> CustomerReport:
     """One customer's report over the period that ends at `now` (three queries)."""
     start = now - PERIODS[period]
-    clients = list(_report_clients([customer.pk]))
-    counts = _backup_counts([customer.pk], start, now)
-    return _make_report(customer, clients, counts, period, start, now)
+    clients = list(report_clients([customer.pk]))
+    counts = backup_counts([customer.pk], start, now)
+    return make_report(customer, clients, counts, period, start, now)
 
 
-def report_context(report: CustomerReport, *, site_url: str = "") -> dict:
+def report_context(report: CustomerReport, *, site_url: str = "") -> dict[str, Any]:
     """`site_url`: the address of the request that asks for the report, if one does."""
     return {
         "report": report,
@@ -278,9 +277,9 @@ class ResellerSummary:
     customer_count: int = 0
     client_count: int = 0
     flagged_client_count: int = 0
-    failing: list[dict] = field(default_factory=list)  # customer, parent, flagged, total
+    failing: list[dict[str, Any]] = field(default_factory=list)  # customer, parent, flagged, total
     failing_count: int = 0
-    quota: list[dict] = field(default_factory=list)  # customer, percent, over
+    quota: list[dict[str, Any]] = field(default_factory=list)  # customer, percent, over
     quota_count: int = 0
     trials: list[Client] = field(default_factory=list)
     trials_count: int = 0
@@ -378,232 +377,3 @@ def summary_message(summary: ResellerSummary, recipient: str) -> EmailMultiAlter
     )
     message.attach_alternative(render_to_string("email/summary.html", context), "text/html")
     return message
-
-
-# --- The run --------------------------------------------------------------------------
-
-
-@dataclass
-class RunResult:
-    sent: int = 0
-    failed: int = 0
-    skipped: int = 0  # already sent this period (or being sent by another run)
-    would_send: int = 0  # dry run
-
-
-def _chunks(queryset, size: int = CHUNK_SIZE) -> Iterator[list]:
-    """Keyset pagination by pk: every chunk is one short query, whatever the table size."""
-    last = 0
-    while True:
-        chunk = list(queryset.filter(pk__gt=last).order_by("pk")[:size])
-        if not chunk:
-            return
-        yield chunk
-        last = chunk[-1].pk
-
-
-def _claim(existing: EmailDelivery | None, now: datetime, **create) -> EmailDelivery | None:
-    """The delivery this run may send, or None when it is sent or being sent elsewhere.
-
-    New: created (the unique constraint makes a concurrent run lose the race). Failed,
-    or queued by a run that died: taken back by a conditional update.
-    """
-    if existing is None:
-        try:
-            with transaction.atomic():
-                return EmailDelivery.objects.create(created_at=now, updated_at=now, **create)
-        except IntegrityError:
-            return None
-    retryable = Q(status=EmailDelivery.Status.FAILED) | Q(
-        status=EmailDelivery.Status.QUEUED, updated_at__lt=now - STALE_QUEUED
-    )
-    taken = EmailDelivery.objects.filter(retryable, pk=existing.pk).update(
-        status=EmailDelivery.Status.QUEUED, updated_at=now
-    )
-    if not taken:
-        return None
-    existing.status = EmailDelivery.Status.QUEUED
-    existing.updated_at = now
-    return existing
-
-
-def _sendable(existing: EmailDelivery | None, now: datetime) -> bool:
-    if existing is None or existing.status == EmailDelivery.Status.FAILED:
-        return True
-    return (
-        existing.status == EmailDelivery.Status.QUEUED and existing.updated_at < now - STALE_QUEUED
-    )
-
-
-class MailServerUnavailable(Exception):
-    """The mail server refused several connections in a row: the run stopped."""
-
-
-class _Sender:
-    """One connection to the mail server for the run; a failure reopens it for the next."""
-
-    def __init__(self, dry_run: bool, out: Callable[[str], None], result: RunResult):
-        self.dry_run = dry_run
-        self.out = out
-        self.result = result
-        self.connection = None if dry_run else get_connection()
-        self.is_open = False
-        self.open_failures = 0
-
-    def _open(self, delivery: EmailDelivery) -> bool:
-        """Connect if not connected; a failure fails `delivery`, and several in a row
-        stop the run (what is left untouched goes out with the next run)."""
-        if self.is_open:
-            return True
-        try:
-            self.connection.open()  # type: ignore[union-attr]
-        except Exception as exc:
-            mark_failed(delivery, error_text(exc))
-            self.open_failures += 1
-            if self.open_failures >= MAX_CONNECT_FAILURES:
-                self.result.failed += 1
-                self.out(
-                    f"FAILED {delivery.get_kind_display()} to {delivery.recipient}: "
-                    f"{delivery.error}"
-                )
-                raise MailServerUnavailable(delivery.error) from exc
-            return False
-        self.is_open = True
-        self.open_failures = 0
-        return True
-
-    def close(self) -> None:
-        if self.connection is not None and self.is_open:
-            try:
-                self.connection.close()
-            except Exception:  # the server may already have gone
-                pass
-        self.is_open = False
-
-    def send(
-        self, existing, now, describe: str, build: Callable[[], EmailMultiAlternatives], **create
-    ) -> None:
-        if not _sendable(existing, now):
-            self.result.skipped += 1
-            return
-        retry = " (retry of a failed send)" if existing is not None else ""
-        if self.dry_run:
-            self.result.would_send += 1
-            self.out(f"Would send {describe}{retry}")
-            return
-        delivery = _claim(existing, now, **create)
-        if delivery is None:
-            self.result.skipped += 1
-            return
-        try:
-            message = build()
-        except Exception as exc:  # the content: this message fails, the run goes on
-            mark_failed(delivery, error_text(exc))
-            sent = False
-        else:
-            if self._open(delivery):
-                sent = deliver(delivery, message=message, connection=self.connection)
-                if not sent:
-                    self.close()  # the next message starts on a fresh connection
-            else:
-                sent = False
-        if sent:
-            self.result.sent += 1
-            self.out(f"Sent {describe}{retry}")
-        else:
-            self.result.failed += 1
-            self.out(f"FAILED {describe}: {delivery.error}")
-
-
-def send_reports(
-    period: str = DAILY,
-    *,
-    now: datetime | None = None,
-    dry_run: bool = False,
-    reseller: Node | None = None,
-    customer: Node | None = None,
-    out: Callable[[str], None] = print,
-) -> RunResult:
-    """Send this period's customer reports and reseller summaries that are not sent yet.
-
-    `reseller` narrows the run to that reseller's subtree; `customer` to that one
-    customer's report (no summaries).
-    """
-    now = now or timezone.now()
-    start = now - PERIODS[period]
-    key = period_key(period, now)
-    report_kind, summary_kind = REPORT_KIND[period], SUMMARY_KIND[period]
-    result = RunResult()
-    sender = _Sender(dry_run, out, result)
-    try:
-        if customer is not None:
-            customers = Node.objects.filter(pk=customer.pk)
-        elif reseller is not None:
-            customers = Node.objects.within(reseller)
-        else:
-            customers = Node.objects.all()
-        customers = customers.customers().filter(email_reports=True).select_related("parent")
-        for chunk in _chunks(customers):
-            ids = [c.pk for c in chunk]
-            clients_by_customer = defaultdict(list)
-            for client in _report_clients(ids):
-                clients_by_customer[client.customer_id].append(client)
-            counts = _backup_counts(ids, start, now)
-            existing = {
-                d.customer_id: d
-                for d in EmailDelivery.objects.filter(
-                    customer_id__in=ids, kind=report_kind, period_key=key
-                )
-            }
-            for node in chunk:
-                if not node.contact_email:
-                    out(f"Skipped {node.name}: no contact email")
-                    continue
-                report = _make_report(
-                    node, clients_by_customer[node.pk], counts, period, start, now
-                )
-                sender.send(
-                    existing.get(node.pk),
-                    now,
-                    f"{period} report to {node.contact_email} ({node.name}): {report.headline}",
-                    lambda report=report, to=node.contact_email: report_message(report, to),  # type: ignore[misc]
-                    customer=node,
-                    kind=report_kind,
-                    period_key=key,
-                    recipient=node.contact_email,
-                    subject=report.subject[:255],
-                )
-        if customer is None:
-            _send_summaries(sender, reseller, period, now, key, summary_kind)
-    finally:
-        sender.close()
-    return result
-
-
-def _send_summaries(sender, scope, period, now, key, kind) -> None:
-    memberships = Membership.objects.filter(user__is_active=True).exclude(user__email="")
-    if scope is not None:
-        memberships = memberships.filter(reseller__in=Node.objects.within(scope))
-    admins = defaultdict(list)
-    for membership in memberships.select_related("user", "reseller").order_by(
-        "reseller_id", "user_id"
-    ):
-        admins[membership.reseller].append(membership.user.email)
-    for node, emails in admins.items():
-        summary = reseller_summary(node, period, now)
-        existing = {
-            d.recipient.lower(): d
-            for d in EmailDelivery.objects.filter(reseller=node, kind=kind, period_key=key)
-        }
-        for email in dict.fromkeys(emails):  # an address once, in order
-            sender.send(
-                existing.get(email.lower()),
-                now,
-                f"{period} summary to {email} ({node.name}): {summary.headline}",
-                lambda summary=summary, email=email: summary_message(summary, email),
-                reseller=node,
-                kind=kind,
-                period_key=key,
-                recipient=email,
-                subject=summary.subject[:255],
-            )

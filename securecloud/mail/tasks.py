@@ -4,7 +4,20 @@ from django.db import transaction
 from django_tasks import task
 
 from hierarchy import audit
+from securecloud.mail.delivery import deliver, fail
+from securecloud.mail.messages import build_message
 from securecloud.mail.models import EmailDelivery
+
+
+def send_now(delivery: EmailDelivery, *, site_url: str = "") -> bool:
+    """Build the delivery's message as it reads now and send it; never raises. True when
+    sent; a message that cannot be built fails the delivery like a refused one."""
+    try:
+        message = build_message(delivery, site_url=site_url)
+    except Exception as exc:  # the content (no contact email, a template error)
+        fail(delivery, exc)
+        return False
+    return deliver(delivery, message)
 
 
 @task()
@@ -15,8 +28,6 @@ def send_email_delivery(delivery_id: int, site_url: str = "") -> str:
     customer was deleted meanwhile). `site_url` is the address of the request that
     queued it, when the console has no SITE_URL (a development run).
     """
-    from securecloud.mail.emails import deliver
-
     delivery = (
         EmailDelivery.objects.select_related("customer", "customer__parent")
         .filter(pk=delivery_id)
@@ -26,7 +37,7 @@ def send_email_delivery(delivery_id: int, site_url: str = "") -> str:
         return "missing"
     if delivery.status == EmailDelivery.Status.SENT:
         return delivery.status  # a queue that runs a task twice sends once
-    sent = deliver(delivery, site_url=site_url)
+    sent = send_now(delivery, site_url=site_url)
     if delivery.kind == EmailDelivery.Kind.WELCOME:
         with transaction.atomic():
             audit.record(

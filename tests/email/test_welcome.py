@@ -11,8 +11,8 @@ from django_tasks_db.models import DBTaskResult
 from hierarchy import services
 from hierarchy.models import AuditEvent, Node
 from securecloud.mail import reports
+from securecloud.mail.delivery import error_text
 from securecloud.mail.emails import (
-    error_text,
     queue_welcome_email,
     retry_email,
     send_set_password_email,

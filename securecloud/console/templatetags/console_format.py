@@ -3,6 +3,7 @@
 from django import template
 
 from hierarchy.validators import format_bytes
+from securecloud.console import shell
 
 register = template.Library()
 
@@ -22,6 +23,4 @@ def meter_high(limit: int | None) -> int | None:
 @register.filter
 def pane_url(obj) -> str:
     """The console page of a reseller, customer or client."""
-    from securecloud.console.views import pane_url as url_of
-
-    return url_of(obj)
+    return shell.pane_url(obj)

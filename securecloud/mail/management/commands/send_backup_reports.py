@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from hierarchy.bulk import find_reseller
 from hierarchy.models import Node
-from securecloud.mail import reports
+from securecloud.mail import report_run, reports
 
 
 class Command(BaseCommand):
@@ -74,16 +74,16 @@ class Command(BaseCommand):
                 return
 
         try:
-            result = reports.send_reports(
+            result = report_run.send_reports(
                 period,
                 dry_run=dry_run,
                 reseller=reseller_node,
                 customer=customer_node,
                 out=self.stdout.write,
             )
-        except reports.MailServerUnavailable as exc:
+        except report_run.MailServerUnavailable as exc:
             raise CommandError(
-                f"Stopped: the mail server refused {reports.MAX_CONNECT_FAILURES} connections "
+                f"Stopped: the mail server refused {report_run.MAX_CONNECT_FAILURES} connections "
                 f"in a row ({exc}). The next run sends what is left."
             ) from None
         if dry_run:

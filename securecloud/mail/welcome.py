@@ -1,0 +1,69 @@
+"""The emails that welcome people: the welcome email to a new customer, and the link an
+admin gets to choose a password. Building them only: `emails` records and sends them."""
+
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from hierarchy.models import Node
+from securecloud import site
+from securecloud.mail.delivery import from_address
+
+
+def welcome_subject(customer: Node) -> str:
+    return f"Welcome to SecureCloud backup, {customer.name}"
+
+
+def welcome_context(customer: Node, *, site_url: str = "") -> dict[str, Any]:
+    """`site_url`: the address of the request that sends the email, if one does."""
+    return {
+        "customer": customer,
+        "reseller": customer.parent,
+        "site_url": site_url or site.site_url(),
+        # The key lets machines join this customer on their own: only while that is on.
+        "registration_key": customer.registration_key if customer.auto_add_clients else "",
+    }
+
+
+def build_welcome_message(
+    customer: Node, recipient: str, *, site_url: str = ""
+) -> EmailMultiAlternatives:
+    context = welcome_context(customer, site_url=site_url)
+    message = EmailMultiAlternatives(
+        subject=welcome_subject(customer),
+        body=render_to_string("email/welcome.txt", context),
+        from_email=from_address(customer.parent.name if customer.parent else ""),
+        to=[recipient],
+    )
+    message.attach_alternative(render_to_string("email/welcome.html", context), "text/html")
+    return message
+
+
+def set_password_message(
+    user: AbstractBaseUser, reseller: Node, *, site_url: str = ""
+) -> EmailMultiAlternatives:
+    """An admin's link to choose a password (Django's password-reset token, which works
+    once and expires after PASSWORD_RESET_TIMEOUT). The link is built from SITE_URL
+    (securecloud.site), never from the request's Host header in production."""
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    link = (site_url or site.site_url()) + path
+    context = {"user": user, "reseller": reseller, "link": link}
+    email: str = getattr(user, "email", "")
+    return EmailMultiAlternatives(
+        subject=f"Your SecureCloud Console login for {reseller.name}",
+        body=render_to_string("email/set_password.txt", context),
+        from_email=from_address(reseller.name),
+        to=[email],
+    )
