@@ -214,6 +214,18 @@ def test_after_the_code_an_admin_replaces_her_authenticator(client, alice):
     assert client.get("/").status_code == 200  # still signed in with the new one
 
 
+def test_replacing_the_authenticator_is_in_the_audit_log(client, alice):
+    client.force_login(alice)
+    old, _ = _turn_on(client, alice)
+    _sign_in(client)
+    TOTPDevice.objects.filter(pk=old.pk).update(last_t=-1)
+    client.post("/account/2fa/verify/", {"token": _code(old)})
+    _turn_on(client, alice)
+    replaced = AuditEvent.objects.filter(actor=alice).latest("pk")
+    assert replaced.action == "admin.two_factor_replaced"
+    assert replaced.origin.startswith("console ")
+
+
 def test_an_admin_who_must_use_two_factor_sets_it_up_after_the_password(client, sam, reseller_a):
     services.set_two_factor_policy(reseller_a, True, acting_user=None, origin="test")
     _sign_in(client, "sam")
