@@ -1,6 +1,6 @@
 """Writes to client accounts: the only path that the console, the Django admin, the
-imports and the agent API use. Each takes the acting user (or agent) and the
-request's origin as keyword arguments for the audit log.
+imports and the agent API use. Each takes the acting user (None for an agent or a
+command) and the origin as required keyword arguments for the audit log.
 """
 
 from datetime import timedelta

@@ -1,6 +1,7 @@
 """Writes to the organisation tree. Console views, admin actions, commands and the API
 all come through here: each function validates, runs in one transaction, and takes
-the acting user and the request's origin (for the audit log) as keyword arguments.
+the acting user (None: the system) and the origin (the channel and where from, for the
+audit log) as required keyword arguments.
 
 Tree writes are serialised per tree: django-mptt computes lft/rght from values it
 read earlier and locks nothing, so each write takes the tree's lock first and then
