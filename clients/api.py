@@ -1,9 +1,10 @@
 """The agent protocol's HTTP layer: JSON in, JSON out, never the session.
 
 Each view checks the method (405), the body's envelope (411 chunked, 413 too large,
-415 not declared as JSON), parses JSON (400) and hands the values to
-clients.agent_services, whose AgentError becomes `{"error": code}`. Failures nobody
-expected (a database that went away, a bug) answer JSON too (securecloud.api_errors).
+415 not declared as JSON), parses JSON (400) and hands the values to the agent modules
+(clients.agent_connect, clients.agent_services), whose AgentError becomes
+`{"error": code}`. Failures nobody expected (a database that went away, a bug) answer
+JSON too (securecloud.api_errors).
 """
 
 import json
@@ -16,8 +17,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from clients import agent_services
-from clients.agent_services import AgentError, invalid_request
+from clients import agent_connect, agent_services
+from clients.agent_requests import AgentError, invalid_request
 from clients.openapi import openapi_document
 from securecloud.http import client_ip
 
@@ -97,7 +98,7 @@ def _reject_constant(name: str):
 @agent_endpoint("POST")
 def connect(request: HttpRequest) -> JsonResponse:
     data = read_json(request)
-    result = agent_services.connect(data, ip=client_ip(request))
+    result = agent_connect.connect(data, ip=client_ip(request))
     return JsonResponse(result.body, status=201 if result.created else 200)
 
 

@@ -3,7 +3,7 @@
 from copy import deepcopy
 from typing import Any
 
-from clients.agent_services import (
+from clients.agent_requests import (
     BACKUP_STATUSES,
     MAX_AGENT_VERSION_LENGTH,
     MAX_CLIENT_USED_BYTES,

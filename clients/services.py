@@ -1,6 +1,6 @@
 """Writes to client accounts: the only path that the console, the Django admin, the
-imports and the agent API use. Each takes the acting user (or agent) and the
-request's origin as keyword arguments for the audit log.
+imports and the agent API use. Each takes the acting user (None for an agent or a
+command) and the origin as required keyword arguments for the audit log.
 """
 
 from datetime import timedelta
@@ -44,6 +44,13 @@ def _clean_email(email: str) -> str:
 
 def _clean_display_name(name: str) -> str:
     return clean_name(name, required=False)
+
+
+def status_when_enabled(client: Client) -> str:
+    """The status of a client that is not disabled: active once an agent of it has
+    connected (last_seen_at), pending until then. The one pending → active rule: an
+    agent's connect and enabling a client both ask it."""
+    return Client.Status.ACTIVE if client.last_seen_at else Client.Status.PENDING
 
 
 def revoke_agent_tokens(client: Client) -> None:
@@ -101,8 +108,8 @@ def create_client(
     password: str | None = None,
     name: str = "",
     email: str = "",
-    acting_user=None,
-    origin: str = "",
+    acting_user,
+    origin: str,
     status: str = Client.Status.PENDING,
 ) -> Client:
     """A new Trial client under `customer`.
@@ -143,9 +150,7 @@ def create_client(
     return client
 
 
-def update_client(
-    client: Client, *, name: str, email: str, acting_user=None, origin: str = ""
-) -> Client:
+def update_client(client: Client, *, name: str, email: str, acting_user, origin: str) -> Client:
     name = _clean_display_name(name)
     email = _clean_email(email)
     with transaction.atomic():
@@ -160,7 +165,7 @@ def update_client(
     return client
 
 
-def switch_to_paid(client: Client, *, acting_user=None, origin: str = "") -> Client:
+def switch_to_paid(client: Client, *, acting_user, origin: str) -> Client:
     """Trial → Paid. Paid clients never expire."""
     with transaction.atomic():
         client = Client.objects.select_for_update().get(pk=client.pk)
@@ -182,7 +187,7 @@ def switch_to_paid(client: Client, *, acting_user=None, origin: str = "") -> Cli
     return client
 
 
-def extend_trial(client: Client, days: int, *, acting_user=None, origin: str = "") -> Client:
+def extend_trial(client: Client, days: int, *, acting_user, origin: str) -> Client:
     """Push a trial's end back by `days` (from now if it has already ended)."""
     if not isinstance(days, int) or not 1 <= days <= MAX_TRIAL_EXTENSION_DAYS:
         raise ValidationError(
@@ -207,7 +212,7 @@ def extend_trial(client: Client, days: int, *, acting_user=None, origin: str = "
     return client
 
 
-def set_client_password(client: Client, password: str, *, acting_user=None, origin: str = ""):
+def set_client_password(client: Client, password: str, *, acting_user, origin: str):
     """Reset a client's password; its agents must connect again with the new one."""
     try:
         validate_client_password(password or "")
@@ -222,7 +227,7 @@ def set_client_password(client: Client, password: str, *, acting_user=None, orig
     return client
 
 
-def disable_client(client: Client, *, acting_user=None, origin: str = "") -> Client:
+def disable_client(client: Client, *, acting_user, origin: str) -> Client:
     with transaction.atomic():
         client = Client.objects.select_for_update().select_related("customer").get(pk=client.pk)
         before = client.status
@@ -241,14 +246,14 @@ def disable_client(client: Client, *, acting_user=None, origin: str = "") -> Cli
     return client
 
 
-def enable_client(client: Client, *, acting_user=None, origin: str = "") -> Client:
+def enable_client(client: Client, *, acting_user, origin: str) -> Client:
     """Back to active if it has ever connected, else pending."""
     with transaction.atomic():
         client = Client.objects.select_for_update().select_related("customer").get(pk=client.pk)
         before = client.status
         if before != Client.Status.DISABLED:
             return client
-        client.status = Client.Status.ACTIVE if client.last_seen_at else Client.Status.PENDING
+        client.status = status_when_enabled(client)
         client.save(update_fields=["status", "updated_at"])
         audit.record(
             "client.enabled",
@@ -260,7 +265,7 @@ def enable_client(client: Client, *, acting_user=None, origin: str = "") -> Clie
     return client
 
 
-def move_client(client: Client, customer: Node, *, acting_user=None, origin: str = "") -> Client:
+def move_client(client: Client, customer: Node, *, acting_user, origin: str) -> Client:
     """Move a client to another customer; the storage it uses moves with it."""
     if not customer.is_customer:
         raise ValidationError({"customer": "Clients belong to a customer."})
@@ -283,7 +288,7 @@ def move_client(client: Client, customer: Node, *, acting_user=None, origin: str
     return client
 
 
-def delete_client(client: Client, *, acting_user=None, origin: str = "") -> None:
+def delete_client(client: Client, *, acting_user, origin: str) -> None:
     with transaction.atomic():
         client = Client.objects.select_for_update().get(pk=client.pk)
         revoke_agent_tokens(client)

@@ -6,7 +6,7 @@ Content-Security-Policy blocks. Indentation here is a CSS class per level.
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.html import format_html
 
 from hierarchy import services
@@ -44,6 +44,9 @@ class ServiceAdminMixin:
             return action(*args, acting_user=request.user, origin=_origin(request), **kwargs)
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            return None
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
             return None
 
 

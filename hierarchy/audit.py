@@ -36,21 +36,34 @@ def changes_between(before: dict, after: dict) -> dict:
 def _actor_label(acting_user, origin: str) -> str:
     if acting_user is not None and getattr(acting_user, "is_authenticated", False):
         return acting_user.get_username()
-    return origin.split(" ", 1)[0] if origin else "system"
+    return origin.split(" ", 1)[0]
+
+
+def check_origin(origin: str) -> str:
+    """The origin every write names: its channel and where from ("console 203.0.113.5",
+    "command import_clients", "agent 198.51.100.7"). None or blank is a programming
+    error, never something a user typed, so it raises rather than record "nobody"."""
+    if not isinstance(origin, str) or not origin.strip():
+        raise ValueError("A write must name its origin (the channel and where from).")
+    return origin
 
 
 def record(
     action: str,
     obj,
     *,
-    acting_user=None,
-    origin: str = "",
+    acting_user,
+    origin: str,
     changes: dict | None = None,
     object_type: str | None = None,
     reseller: Node | None = None,
 ) -> AuditEvent:
     """Record `action` on `obj` (a Node, a Client, a Membership, or None for a run such
-    as an import, which then names the `reseller` whose subtree it wrote to)."""
+    as an import, which then names the `reseller` whose subtree it wrote to).
+
+    `acting_user`: the login that acts, or None for the system (an agent, a command);
+    `origin`: the channel and where from, never empty (ValueError)."""
+    check_origin(origin)
     assert connection.in_atomic_block, "audit records are written inside the change's transaction"
     scoped_reseller, customer_code, code = _scope(obj)
     reseller = reseller if reseller is not None else scoped_reseller
@@ -68,7 +81,7 @@ def record(
     )
 
 
-def record_import(kind: str, top: Node, summary, *, acting_user=None, origin: str = ""):
+def record_import(kind: str, top: Node, summary, *, acting_user, origin: str):
     """One record per import run, with its counts."""
     return record(
         f"import.{kind}",

@@ -1,15 +1,21 @@
 """Writes to the organisation tree. Console views, admin actions, commands and the API
 all come through here: each function validates, runs in one transaction, and takes
-the acting user and the request's origin (for the audit log) as keyword arguments.
+the acting user (None: the system) and the origin (the channel and where from, for the
+audit log) as required keyword arguments.
 
 Tree writes are serialised per tree: django-mptt computes lft/rght from values it
 read earlier and locks nothing, so each write takes the tree's lock first and then
 re-reads the nodes it builds on.
 """
 
+import secrets
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from hierarchy import audit
@@ -105,7 +111,7 @@ def _save_unique(node: Node, message: dict) -> None:
         raise ValidationError(message, code="unique") from exc
 
 
-def create_reseller(parent: Node | None, *, name: str, acting_user=None, origin: str = "") -> Node:
+def create_reseller(parent: Node | None, *, name: str, acting_user, origin: str) -> Node:
     """A top-level reseller (parent None) or a sub-reseller under `parent`."""
     name = _clean_reseller_name(name)
     taken = {"name": "A reseller with this name already exists."}
@@ -175,7 +181,7 @@ def clean_customer_fields(
     return cleaned
 
 
-def create_customer(parent: Node, *, acting_user=None, origin: str = "", **fields) -> Node:
+def create_customer(parent: Node, *, acting_user, origin: str, **fields) -> Node:
     cleaned = clean_customer_fields(**fields)
     taken = {"name": "This reseller already has a customer with this name."}
     with transaction.atomic():
@@ -205,7 +211,7 @@ def _require_customer(node: Node) -> None:
         raise ValidationError("This is not a customer.", code="not_customer")
 
 
-def update_customer(customer: Node, *, acting_user=None, origin: str = "", **changes) -> Node:
+def update_customer(customer: Node, *, acting_user, origin: str, **changes) -> Node:
     """Edit a customer's settings (not its place in the tree: see move_customer)."""
     _require_customer(customer)
     current = audit.snapshot(customer, CUSTOMER_SETTINGS)
@@ -242,9 +248,7 @@ def update_customer(customer: Node, *, acting_user=None, origin: str = "", **cha
     return customer
 
 
-def set_auto_authorization(
-    customer: Node, enabled: bool, *, acting_user=None, origin: str = ""
-) -> Node:
+def set_auto_authorization(customer: Node, enabled: bool, *, acting_user, origin: str) -> Node:
     """Turn "Automatically add clients when they connect to the server" on or off.
 
     Turning it off does not touch existing clients: they keep their passwords.
@@ -271,7 +275,7 @@ def set_auto_authorization(
     return customer
 
 
-def regenerate_registration_key(customer: Node, *, acting_user=None, origin: str = "") -> Node:
+def regenerate_registration_key(customer: Node, *, acting_user, origin: str) -> Node:
     """A new key; the old one stops working at once."""
     _require_customer(customer)
     with transaction.atomic():
@@ -287,7 +291,7 @@ def regenerate_registration_key(customer: Node, *, acting_user=None, origin: str
     return customer
 
 
-def move_customer(customer: Node, new_parent: Node, *, acting_user=None, origin: str = "") -> Node:
+def move_customer(customer: Node, new_parent: Node, *, acting_user, origin: str) -> Node:
     """Move a customer (with its clients, which follow the foreign key) under another reseller."""
     _require_customer(customer)
     with transaction.atomic():
@@ -318,7 +322,7 @@ def move_customer(customer: Node, new_parent: Node, *, acting_user=None, origin:
     return moved
 
 
-def delete_customer(customer: Node, *, acting_user=None, origin: str = "") -> None:
+def delete_customer(customer: Node, *, acting_user, origin: str) -> None:
     """Delete a customer that has no clients (clients must be moved or deleted first)."""
     _require_customer(customer)
     with transaction.atomic():
@@ -344,21 +348,44 @@ def delete_customer(customer: Node, *, acting_user=None, origin: str = "") -> No
         customer.delete()
 
 
+class FirstSignIn(Enum):
+    """How a new admin signs in the first time when the caller chooses no password."""
+
+    ONE_TIME_PASSWORD = "password"  # made here and returned, to be shown once
+    EMAIL_LINK = "email"  # no usable password: the admin sets one from an emailed link
+
+
+ONE_TIME_PASSWORD_BYTES = 12
+EMAIL_LINK_NEEDS_EMAIL = "Enter an email address to send the link to."
+
+
+@dataclass(frozen=True)
+class NewAdmin:
+    user: Any
+    one_time_password: str | None  # only for FirstSignIn.ONE_TIME_PASSWORD: show it once
+
+
 def add_reseller_admin(
     reseller: Node,
     *,
     username: str,
     email: str = "",
-    password: str | None,
-    acting_user=None,
-    origin: str = "",
-):
+    password: str | FirstSignIn,
+    acting_user,
+    origin: str,
+) -> NewAdmin:
     """Create a login that administers `reseller` and its whole subtree.
 
-    With password None the login gets an unusable password (to be set by a reset email).
+    `password`: the login's password (commands that ask the operator for one), or how
+    the admin signs in the first time: FirstSignIn.ONE_TIME_PASSWORD makes a password
+    here and returns it (whoever adds the admin sees it once); FirstSignIn.EMAIL_LINK
+    leaves the login an unusable password, to be set from a link emailed to `email`.
     """
     if not reseller.is_reseller:
         raise ValidationError("Admins belong to a reseller.", code="not_reseller")
+    one_time_password = None
+    if password is FirstSignIn.ONE_TIME_PASSWORD:
+        password = one_time_password = secrets.token_urlsafe(ONE_TIME_PASSWORD_BYTES)
     user_model = get_user_model()
     username = (username or "").strip()
     errors: dict[str, list[str]] = {}
@@ -377,7 +404,9 @@ def add_reseller_admin(
             email = clean_email_address(email)
         except ValidationError as exc:
             errors["email"] = exc.messages
-    if password is not None and not errors:
+    elif password is FirstSignIn.EMAIL_LINK:
+        errors["email"] = [EMAIL_LINK_NEEDS_EMAIL]
+    if isinstance(password, str) and not errors:
         try:
             validate_password(password, user_model(username=username, email=email))
         except ValidationError as exc:
@@ -386,10 +415,10 @@ def add_reseller_admin(
         raise ValidationError(errors)
     with transaction.atomic():
         user = user_model(username=username, email=email)
-        if password is None:
-            user.set_unusable_password()
-        else:
+        if isinstance(password, str):
             user.set_password(password)
+        else:
+            user.set_unusable_password()
         try:
             with transaction.atomic():
                 user.save()
@@ -405,10 +434,10 @@ def add_reseller_admin(
             origin=origin,
             changes={"username": [None, username], "email": [None, email]},
         )
-    return user
+    return NewAdmin(user=user, one_time_password=one_time_password)
 
 
-def remove_reseller_admin(membership: Membership, *, acting_user=None, origin: str = "") -> None:
+def remove_reseller_admin(membership: Membership, *, acting_user, origin: str) -> None:
     """Remove an admin login (the user itself goes, as it exists only for this reseller)."""
     if acting_user is not None and membership.user_id == acting_user.pk:
         raise ValidationError("You cannot remove your own login.", code="self")
@@ -428,9 +457,25 @@ def remove_reseller_admin(membership: Membership, *, acting_user=None, origin: s
             user.delete()
 
 
-def rename_reseller(reseller: Node, name: str, *, acting_user=None, origin: str = "") -> Node:
+TOP_LEVEL_RENAME = "The name of a top-level reseller is changed by the server's operator."
+
+
+def check_may_rename_reseller(reseller: Node, *, acting_user) -> None:
+    """A top-level reseller's name is the server-wide key of the operators' commands
+    (`--reseller NAME`) and cron jobs: only the server's operator renames it (a superuser,
+    or the system: a command). Raises PermissionDenied with the message to show."""
+    if (
+        reseller.parent_id is None
+        and acting_user is not None
+        and not getattr(acting_user, "is_superuser", False)
+    ):
+        raise PermissionDenied(TOP_LEVEL_RENAME)
+
+
+def rename_reseller(reseller: Node, name: str, *, acting_user, origin: str) -> Node:
     if not reseller.is_reseller:
         raise ValidationError("This is not a reseller.", code="not_reseller")
+    check_may_rename_reseller(reseller, acting_user=acting_user)
     name = _clean_reseller_name(name)
     taken = {"name": "A reseller with this name already exists."}
     with transaction.atomic():
@@ -453,9 +498,7 @@ def rename_reseller(reseller: Node, name: str, *, acting_user=None, origin: str 
     return reseller
 
 
-def set_two_factor_policy(
-    reseller: Node, required: bool, *, acting_user=None, origin: str = ""
-) -> Node:
+def set_two_factor_policy(reseller: Node, required: bool, *, acting_user, origin: str) -> Node:
     """Require (or stop requiring) a second factor of every admin in `reseller`'s subtree."""
     if not reseller.is_reseller:
         raise ValidationError("Only a reseller sets a sign-in policy.", code="not_reseller")
@@ -473,7 +516,7 @@ def set_two_factor_policy(
     return reseller
 
 
-def delete_reseller(reseller: Node, *, acting_user=None, origin: str = "") -> None:
+def delete_reseller(reseller: Node, *, acting_user, origin: str) -> None:
     """Delete an empty reseller (no customers, no sub-resellers); its admin memberships go
     with it (their logins stay, without access to any reseller)."""
     if not reseller.is_reseller:

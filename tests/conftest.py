@@ -33,7 +33,7 @@ def test_settings(settings):
 
 @pytest.fixture
 def reseller_a(db):
-    return services.create_reseller(None, name="Alpha Backup")
+    return services.create_reseller(None, name="Alpha Backup", acting_user=None, origin="test")
 
 
 @pytest.fixture
@@ -46,19 +46,26 @@ def customer_a1(reseller_a):
         usage_space_bytes=50 * GB,
         auto_add_clients=False,
         email_reports=True,
+        acting_user=None,
+        origin="test",
     )
 
 
 @pytest.fixture
 def client_a1(customer_a1):
     return client_services.create_client(
-        customer_a1, securecloud_id="a1@acme.example", name="Ann's laptop", password="client-pass-1"
+        customer_a1,
+        securecloud_id="a1@acme.example",
+        name="Ann's laptop",
+        password="client-pass-1",
+        acting_user=None,
+        origin="test",
     )
 
 
 @pytest.fixture
 def sub_reseller_a(reseller_a):
-    return services.create_reseller(reseller_a, name="Alpha East")
+    return services.create_reseller(reseller_a, name="Alpha East", acting_user=None, origin="test")
 
 
 @pytest.fixture
@@ -68,47 +75,73 @@ def customer_a_east(sub_reseller_a):
         name="East Widgets",
         contact_email="it@eastwidgets.example",
         auto_add_clients=True,
+        acting_user=None,
+        origin="test",
     )
 
 
 @pytest.fixture
 def reseller_b(db):
-    return services.create_reseller(None, name="Bravo Storage")
+    return services.create_reseller(None, name="Bravo Storage", acting_user=None, origin="test")
 
 
 @pytest.fixture
 def customer_b1(reseller_b):
     return services.create_customer(
-        reseller_b, name="Bolt", contact_email="it@bolt.example", auto_add_clients=True
+        reseller_b,
+        name="Bolt",
+        contact_email="it@bolt.example",
+        auto_add_clients=True,
+        acting_user=None,
+        origin="test",
     )
 
 
 @pytest.fixture
 def client_b1(customer_b1):
     return client_services.create_client(
-        customer_b1, securecloud_id="b1@bolt.example", password="client-pass-2"
+        customer_b1,
+        securecloud_id="b1@bolt.example",
+        password="client-pass-2",
+        acting_user=None,
+        origin="test",
     )
 
 
 @pytest.fixture
 def alice(reseller_a):
     return services.add_reseller_admin(
-        reseller_a, username="alice", email="alice@alpha.example", password=PASSWORD
-    )
+        reseller_a,
+        username="alice",
+        email="alice@alpha.example",
+        password=PASSWORD,
+        acting_user=None,
+        origin="test",
+    ).user
 
 
 @pytest.fixture
 def sam(sub_reseller_a):
     return services.add_reseller_admin(
-        sub_reseller_a, username="sam", email="sam@alpha-east.example", password=PASSWORD
-    )
+        sub_reseller_a,
+        username="sam",
+        email="sam@alpha-east.example",
+        password=PASSWORD,
+        acting_user=None,
+        origin="test",
+    ).user
 
 
 @pytest.fixture
 def bob(reseller_b):
     return services.add_reseller_admin(
-        reseller_b, username="bob", email="bob@bravo.example", password=PASSWORD
-    )
+        reseller_b,
+        username="bob",
+        email="bob@bravo.example",
+        password=PASSWORD,
+        acting_user=None,
+        origin="test",
+    ).user
 
 
 @pytest.fixture

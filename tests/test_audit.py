@@ -31,7 +31,9 @@ def test_creating_a_customer_records_who_from_where_and_its_settings(alice, rese
 
 
 def test_an_edit_records_only_the_changed_fields_before_and_after(alice, customer_a1):
-    services.update_customer(customer_a1, contact_name="New Contact", acting_user=alice)
+    services.update_customer(
+        customer_a1, contact_name="New Contact", acting_user=alice, origin="test"
+    )
     assert _last("customer.edited").changes == {"contact_name": ["Ann Acme", "New Contact"]}
 
 
@@ -40,11 +42,11 @@ def test_an_edit_records_only_the_changed_fields_before_and_after(alice, custome
     [
         (
             "customer.auto_authorization",
-            lambda c, u: services.set_auto_authorization(c, True, acting_user=u),
+            lambda c, u: services.set_auto_authorization(c, True, acting_user=u, origin="test"),
         ),
         (
             "customer.registration_key_regenerated",
-            lambda c, u: services.regenerate_registration_key(c, acting_user=u),
+            lambda c, u: services.regenerate_registration_key(c, acting_user=u, origin="test"),
         ),
     ],
 )
@@ -56,24 +58,30 @@ def test_customer_actions_are_recorded(alice, customer_a1, action, change):
 
 
 def test_client_lifecycle_is_recorded(alice, client_a1, customer_a1, reseller_a):
-    other = services.create_customer(reseller_a, name="Other", contact_email="o@example.com")
-    client_services.switch_to_paid(client_a1, acting_user=alice)
+    other = services.create_customer(
+        reseller_a, name="Other", contact_email="o@example.com", acting_user=None, origin="test"
+    )
+    client_services.switch_to_paid(client_a1, acting_user=alice, origin="test")
     assert _last("client.switched_to_paid").changes["plan"] == ["trial", "paid"]
-    client_services.set_client_password(client_a1, "another-pass-1", acting_user=alice)
+    client_services.set_client_password(
+        client_a1, "another-pass-1", acting_user=alice, origin="test"
+    )
     assert "another-pass-1" not in str(_last("client.password_reset").changes)
-    client_services.disable_client(client_a1, acting_user=alice)
+    client_services.disable_client(client_a1, acting_user=alice, origin="test")
     assert _last("client.disabled").changes == {"status": ["pending", "disabled"]}
-    client_services.move_client(client_a1, other, acting_user=alice)
+    client_services.move_client(client_a1, other, acting_user=alice, origin="test")
     assert _last("client.moved").changes == {"customer": ["Acme", "Other"]}
-    client_services.delete_client(client_a1, acting_user=alice)
+    client_services.delete_client(client_a1, acting_user=alice, origin="test")
     deleted = _last("client.deleted")
     assert deleted.changes["securecloud_id"] == ["a1@acme.example", None]
     assert deleted.object_code == client_a1.code
 
 
 def test_a_deleted_customer_keeps_its_last_state_in_the_log(alice, reseller_a):
-    customer = services.create_customer(reseller_a, name="Gone", contact_email="g@example.com")
-    services.delete_customer(customer, acting_user=alice)
+    customer = services.create_customer(
+        reseller_a, name="Gone", contact_email="g@example.com", acting_user=None, origin="test"
+    )
+    services.delete_customer(customer, acting_user=alice, origin="test")
     event = _last("customer.deleted")
     assert event.changes["name"] == ["Gone", None]
     assert event.reseller == reseller_a
@@ -81,7 +89,7 @@ def test_a_deleted_customer_keeps_its_last_state_in_the_log(alice, reseller_a):
 
 def test_an_agent_auto_add_is_recorded_with_the_agent_as_actor(customer_b1):
     client_services.create_client(
-        customer_b1, securecloud_id="auto@bolt.example", origin="agent 192.0.2.7"
+        customer_b1, securecloud_id="auto@bolt.example", origin="agent 192.0.2.7", acting_user=None
     )
     event = _last("client.created")
     assert event.actor is None and event.actor_label == "agent"
@@ -90,17 +98,22 @@ def test_an_agent_auto_add_is_recorded_with_the_agent_as_actor(customer_b1):
 
 def test_admin_logins_added_and_removed_are_recorded(alice, reseller_a):
     user = services.add_reseller_admin(
-        reseller_a, username="newadmin", email="n@example.com", password=None, acting_user=alice
-    )
+        reseller_a,
+        username="newadmin",
+        email="n@example.com",
+        password=services.FirstSignIn.EMAIL_LINK,
+        acting_user=alice,
+        origin="test",
+    ).user
     assert _last("admin.added").changes["username"] == [None, "newadmin"]
-    services.remove_reseller_admin(user.membership, acting_user=alice)
+    services.remove_reseller_admin(user.membership, acting_user=alice, origin="test")
     assert _last("admin.removed").changes == {"username": ["newadmin", None]}
 
 
 def test_a_rolled_back_change_leaves_no_record(alice, customer_a1):
     before = AuditEvent.objects.count()
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.set_auto_authorization(customer_a1, True, acting_user=alice)
+        services.set_auto_authorization(customer_a1, True, acting_user=alice, origin="test")
         raise RuntimeError("the surrounding work failed")
     assert AuditEvent.objects.count() == before
 
@@ -108,7 +121,7 @@ def test_a_rolled_back_change_leaves_no_record(alice, customer_a1):
 def test_a_refused_change_leaves_no_record(alice, customer_a1, client_a1):
     before = AuditEvent.objects.count()
     with pytest.raises(ValidationError):
-        services.delete_customer(customer_a1, acting_user=alice)
+        services.delete_customer(customer_a1, acting_user=alice, origin="test")
     assert AuditEvent.objects.count() == before
 
 
@@ -147,7 +160,7 @@ def test_history_needs_sign_in_and_is_read_only(client, alice, customer_a1):
 
 
 def test_the_audit_log_is_read_only_in_the_django_admin(root_client, alice, customer_a1):
-    services.set_auto_authorization(customer_a1, True, acting_user=alice)
+    services.set_auto_authorization(customer_a1, True, acting_user=alice, origin="test")
     event = _last("customer.auto_authorization")
     assert root_client.get("/admin/hierarchy/auditevent/").status_code == 200
     assert root_client.get("/admin/hierarchy/auditevent/add/").status_code == 403
@@ -224,7 +237,9 @@ def test_an_agent_auto_add_through_the_api_records_the_agents_address(client, cu
 
 
 def test_an_agent_claiming_a_client_without_password_is_recorded(client, customer_b1):
-    client_services.create_client(customer_b1, securecloud_id="claim@bolt.example")
+    client_services.create_client(
+        customer_b1, securecloud_id="claim@bolt.example", acting_user=None, origin="test"
+    )
     response = client.post(
         "/api/v1/agent/connect",
         {

@@ -25,13 +25,22 @@ pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 def test_every_kind_of_writer_at_once(settings):
     settings.AGENT_CONNECT_MAX_FAILURES_PER_ID = 1000
     settings.AGENT_CONNECT_MAX_FAILURES_PER_IP = 1000
-    hub = services.create_reseller(None, name="Hub")
+    hub = services.create_reseller(None, name="Hub", acting_user=None, origin="test")
     auto = services.create_customer(
-        hub, name="Auto", contact_email="auto@example.com", auto_add_clients=True
+        hub,
+        name="Auto",
+        contact_email="auto@example.com",
+        auto_add_clients=True,
+        acting_user=None,
+        origin="test",
     )
     trials = [
         client_services.create_client(
-            auto, securecloud_id=f"trial{i}@auto.example", password="trial-password"
+            auto,
+            securecloud_id=f"trial{i}@auto.example",
+            password="trial-password",
+            acting_user=None,
+            origin="test",
         )
         for i in range(8)
     ]
@@ -59,11 +68,17 @@ def test_every_kind_of_writer_at_once(settings):
 
     def add_customers(tag):
         for i in range(5):
-            services.create_customer(hub, name=f"{tag}-{i}", contact_email=f"{tag}{i}@x.example")
+            services.create_customer(
+                hub,
+                name=f"{tag}-{i}",
+                contact_email=f"{tag}{i}@x.example",
+                acting_user=None,
+                origin="test",
+            )
 
     def add_roots():
         for i in range(3):
-            services.create_reseller(None, name=f"Top {i}")
+            services.create_reseller(None, name=f"Top {i}", acting_user=None, origin="test")
 
     def auto_add(ip):
         agent = Agent(DjangoClient(), ip=ip)
@@ -76,12 +91,12 @@ def test_every_kind_of_writer_at_once(settings):
 
     def switch_plans():
         for client in trials:
-            client_services.switch_to_paid(client)
+            client_services.switch_to_paid(client, acting_user=None, origin="test")
 
     def extend_trials():
         for client in trials:
             try:
-                client_services.extend_trial(client, 7)
+                client_services.extend_trial(client, 7, acting_user=None, origin="test")
             except ValidationError:
                 pass  # already paid: the switch got there first, as it may
 
@@ -147,7 +162,7 @@ def test_a_report_during_a_customer_move_is_not_lost(customer_a1, client_a1, sub
 
     def move():
         try:
-            services.move_customer(customer_a1, sub_reseller_a)
+            services.move_customer(customer_a1, sub_reseller_a, acting_user=None, origin="test")
         except BaseException as exc:  # noqa: BLE001 - asserted below
             errors.append(exc)
         finally:
@@ -193,14 +208,26 @@ def test_a_sub_resellers_admin_sees_only_its_subtree_while_the_parent_rewrites_t
     from tests.conftest import PASSWORD
 
     old = [
-        services.create_customer(reseller_a, name=f"Old {i:03}", contact_email=f"o{i}@x.example")
+        services.create_customer(
+            reseller_a,
+            name=f"Old {i:03}",
+            contact_email=f"o{i}@x.example",
+            acting_user=None,
+            origin="test",
+        )
         for i in range(40)
     ]
-    west = services.create_reseller(reseller_a, name="Alpha West")
-    east = services.create_reseller(reseller_a, name="Alpha East")
-    widgets = services.create_customer(east, name="East Widgets", contact_email="w@x.example")
-    zed = services.create_customer(reseller_a, name="Zed Corp", contact_email="z@x.example")
-    sam = services.add_reseller_admin(east, username="sam", password=PASSWORD)
+    west = services.create_reseller(reseller_a, name="Alpha West", acting_user=None, origin="test")
+    east = services.create_reseller(reseller_a, name="Alpha East", acting_user=None, origin="test")
+    widgets = services.create_customer(
+        east, name="East Widgets", contact_email="w@x.example", acting_user=None, origin="test"
+    )
+    zed = services.create_customer(
+        reseller_a, name="Zed Corp", contact_email="z@x.example", acting_user=None, origin="test"
+    )
+    sam = services.add_reseller_admin(
+        east, username="sam", password=PASSWORD, acting_user=None, origin="test"
+    ).user
     zed_url = reverse("customer-pane", args=[zed.code])
     own_url = reverse("customer-pane", args=[widgets.code])
     add_url = reverse("customer-add", args=[east.code])
@@ -225,9 +252,13 @@ def test_a_sub_resellers_admin_sees_only_its_subtree_while_the_parent_rewrites_t
         try:
             ready.wait(timeout=60)
             for i, customer in enumerate(old):
-                services.delete_customer(customer, acting_user=alice)
+                services.delete_customer(customer, acting_user=alice, origin="test")
                 services.create_customer(
-                    west, name=f"West {i:03}", contact_email=f"w{i}@x.example", acting_user=alice
+                    west,
+                    name=f"West {i:03}",
+                    contact_email=f"w{i}@x.example",
+                    acting_user=alice,
+                    origin="test",
                 )
         finally:
             done.set()

@@ -168,7 +168,7 @@ def test_a_client_disabled_in_the_console_is_left_alone_by_the_next_load(demo, c
     from clients import services as client_services
 
     bob = Client.objects.get(securecloud_id=TRIAL_ENDING)
-    client_services.disable_client(bob, origin="test")
+    client_services.disable_client(bob, origin="test", acting_user=None)
     reports = bob.backup_reports.count()
     clock.now = NOON + timedelta(days=1)
 

@@ -40,7 +40,9 @@ def test_add_client_marks_the_securecloud_id_required(alice_client, customer_a1)
 def test_move_marks_the_choice_of_customer_required(alice_client, client_a1, reseller_a):
     from hierarchy import services
 
-    services.create_customer(reseller_a, name="Bolt", contact_email="it@bolt.example")
+    services.create_customer(
+        reseller_a, name="Bolt", contact_email="it@bolt.example", acting_user=None, origin="test"
+    )
     html = alice_client.get(reverse("client-move", args=[client_a1.code])).content.decode()
     legend = re.search(r"<legend[^>]*>(.*?)</legend>", html, re.S).group(1)
     assert "Move to customer" in legend and "(required)" in legend

@@ -77,8 +77,8 @@ def test_a_new_customer_shows_its_settings_in_words(alice_client, customer_a1):
 
 
 def test_auto_authorization_reads_turned_on_then_off(alice_client, alice, customer_a1):
-    services.set_auto_authorization(customer_a1, True, acting_user=alice)
-    services.set_auto_authorization(customer_a1, False, acting_user=alice)
+    services.set_auto_authorization(customer_a1, True, acting_user=alice, origin="test")
+    services.set_auto_authorization(customer_a1, False, acting_user=alice, origin="test")
 
     html = history_html(alice_client, "customers", customer_a1.code)
 
@@ -87,7 +87,7 @@ def test_auto_authorization_reads_turned_on_then_off(alice_client, alice, custom
 
 
 def test_a_usage_space_made_unlimited_reads_unlimited(alice_client, alice, customer_a1):
-    services.update_customer(customer_a1, usage_space_bytes=None, acting_user=alice)
+    services.update_customer(customer_a1, usage_space_bytes=None, acting_user=alice, origin="test")
 
     html = history_html(alice_client, "customers", customer_a1.code)
 
@@ -95,7 +95,7 @@ def test_a_usage_space_made_unlimited_reads_unlimited(alice_client, alice, custo
 
 
 def test_the_time_reads_to_the_minute_with_its_zone(alice_client, alice, client_a1, settings):
-    client_services.disable_client(client_a1, acting_user=alice)
+    client_services.disable_client(client_a1, acting_user=alice, origin="test")
     AuditEvent.objects.filter(action="client.disabled").update(
         at=datetime(2026, 3, 1, 9, 5, 42, 123456, tzinfo=UTC)
     )
@@ -127,7 +127,7 @@ def test_a_client_added_by_its_agent_says_so_and_from_where(alice_client, custom
 
 def test_a_deleted_client_keeps_its_last_state_in_words(alice_client, alice, client_a1):
     customer = client_a1.customer
-    client_services.delete_client(client_a1, acting_user=alice)
+    client_services.delete_client(client_a1, acting_user=alice, origin="test")
 
     html = history_html(alice_client, "customers", customer.code)
 
@@ -232,9 +232,13 @@ def test_a_clients_history_shows_in_the_pane_under_the_tree_with_the_whole_path(
     """From the admin's own reseller down through the sub-reseller, the customer and the
     client to its History; the tree is open down to the client, which is selected."""
     client = client_services.create_client(
-        customer_a_east, securecloud_id="east-1@eastwidgets.example", password="client-pass-1"
+        customer_a_east,
+        securecloud_id="east-1@eastwidgets.example",
+        password="client-pass-1",
+        acting_user=None,
+        origin="test",
     )
-    client_services.disable_client(client, acting_user=alice)
+    client_services.disable_client(client, acting_user=alice, origin="test")
 
     html = history_html(alice_client, "clients", client.code)
 

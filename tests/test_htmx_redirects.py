@@ -66,7 +66,7 @@ def test_an_unverified_second_factor_loads_the_verify_page_whole(client, alice, 
 
 
 def test_a_required_but_missing_second_factor_loads_the_setup_page_whole(client, alice, reseller_a):
-    services.set_two_factor_policy(reseller_a, required=True)
+    services.set_two_factor_policy(reseller_a, required=True, acting_user=None, origin="test")
     client.post("/login/", {"username": "alice", "password": PASSWORD})
     response = client.get("/search/?q=acme", **on_page("/"))
     assert response["HX-Redirect"] == "/account/2fa/setup/?next=%2F"

@@ -97,12 +97,21 @@ def world(
 ):
     """Alpha West: a sibling of sam's Alpha East, with a customer, a client, an admin and
     an email; Bravo's customer gets an email too."""
-    west = services.create_reseller(reseller_a, name="Alpha West")
+    west = services.create_reseller(reseller_a, name="Alpha West", acting_user=None, origin="test")
     west_customer = services.create_customer(
-        west, name="West Works", contact_email="it@westworks.example", auto_add_clients=True
+        west,
+        name="West Works",
+        contact_email="it@westworks.example",
+        auto_add_clients=True,
+        acting_user=None,
+        origin="test",
     )
-    west_client = client_services.create_client(west_customer, securecloud_id="w1@west.example")
-    wendy = services.add_reseller_admin(west, username="wendy", password="Wendy-pass-2026")
+    west_client = client_services.create_client(
+        west_customer, securecloud_id="w1@west.example", acting_user=None, origin="test"
+    )
+    wendy = services.add_reseller_admin(
+        west, username="wendy", password="Wendy-pass-2026", acting_user=None, origin="test"
+    ).user
     return {
         "alice": (alice, _objects(reseller_b, customer_b1, client_b1, bob)),
         "sam": (sam, _objects(west, west_customer, west_client, wendy)),

@@ -208,13 +208,17 @@ def test_editing_a_client_refuses_an_invisible_display_name(alice_client, client
 
 def test_the_services_refuse_the_same_names(reseller_a, customer_a1, client_a1):
     with pytest.raises(ValidationError) as caught:
-        services.create_customer(reseller_a, name=ZWSP, contact_email="it@example.com")
+        services.create_customer(
+            reseller_a, name=ZWSP, contact_email="it@example.com", acting_user=None, origin="test"
+        )
     assert caught.value.message_dict == {"name": [NOT_VISIBLE]}
     with pytest.raises(ValidationError) as caught:
-        services.rename_reseller(reseller_a, f"Alpha{RLO}")
+        services.rename_reseller(reseller_a, f"Alpha{RLO}", acting_user=None, origin="test")
     assert caught.value.message_dict == {"name": [INVISIBLE]}
     with pytest.raises(ValidationError) as caught:
-        client_services.update_client(client_a1, name=f"{ZWJ}Ann", email="")
+        client_services.update_client(
+            client_a1, name=f"{ZWJ}Ann", email="", acting_user=None, origin="test"
+        )
     assert caught.value.message_dict == {"name": [INVISIBLE_EDGE]}
 
 
@@ -226,10 +230,14 @@ def test_an_email_address_cannot_hide_a_direction_override_either(
     assert response.status_code == 200
     assert "Enter a valid email address." in field_errors(text(response), "contact_email")
     with pytest.raises(ValidationError) as caught:
-        client_services.update_client(client_a1, name="Ann", email=f"ann@{ZWSP}acme.example")
+        client_services.update_client(
+            client_a1, name="Ann", email=f"ann@{ZWSP}acme.example", acting_user=None, origin="test"
+        )
     assert caught.value.message_dict == {"email": ["Enter a valid email address."]}
     # Internationalised domains stay fine.
-    client_services.update_client(client_a1, name="Ann", email="ann@b\u00fccher.example")
+    client_services.update_client(
+        client_a1, name="Ann", email="ann@b\u00fccher.example", acting_user=None, origin="test"
+    )
 
 
 # --- Names in the imports -----------------------------------------------------------
@@ -294,10 +302,10 @@ def test_a_reseller_name_cannot_read_as_an_email_address(
 ):
     # The services, for every way in.
     with pytest.raises(ValidationError) as caught:
-        services.create_reseller(reseller_a, name=name)
+        services.create_reseller(reseller_a, name=name, acting_user=None, origin="test")
     assert caught.value.message_dict == {"name": [SENDER]}
     with pytest.raises(ValidationError) as caught:
-        services.rename_reseller(sub_reseller_a, name)
+        services.rename_reseller(sub_reseller_a, name, acting_user=None, origin="test")
     assert caught.value.message_dict == {"name": [SENDER]}
     # The console's forms.
     response = alice_client.post(reverse("subreseller-add", args=[reseller_a.code]), {"name": name})
@@ -372,11 +380,15 @@ def test_reset_password_refuses_a_password_of_spaces(alice_client, client_a1):
 
 def test_the_services_refuse_passwords_with_white_space_edges(customer_a1, client_a1):
     with pytest.raises(ValidationError) as caught:
-        client_services.set_client_password(client_a1, " " * 8)
+        client_services.set_client_password(client_a1, " " * 8, acting_user=None, origin="test")
     assert caught.value.message_dict == {"password": [ONLY_SPACES]}
     with pytest.raises(ValidationError) as caught:
         client_services.create_client(
-            customer_a1, securecloud_id="edge@acme.example", password=" client-pass-9 "
+            customer_a1,
+            securecloud_id="edge@acme.example",
+            password=" client-pass-9 ",
+            acting_user=None,
+            origin="test",
         )
     assert caught.value.message_dict == {"password": [EDGE_SPACE]}
 
@@ -392,7 +404,9 @@ def test_the_agent_api_applies_the_rule_where_a_connect_sets_a_password_only(
     assert response.json() == {"error": "invalid_request", "fields": {"password": ONLY_SPACES}}
     assert not Client.objects.filter(securecloud_id="newbie@east.example").exists()
     # A client added in the console without a password, claimed by its first connect.
-    waiting = client_services.create_client(customer_a_east, securecloud_id="waiting@east.example")
+    waiting = client_services.create_client(
+        customer_a_east, securecloud_id="waiting@east.example", acting_user=None, origin="test"
+    )
     response = agent.connect("waiting@east.example", "client-pass-9 ", key)
     assert response.status_code == 400
     assert response.json() == {"error": "invalid_request", "fields": {"password": EDGE_SPACE}}

@@ -274,7 +274,7 @@ def test_customer_form_and_move_lists_stay_bounded(alice_client, world, client_a
 
 def test_reseller_pane_with_many_sub_resellers_stays_small(alice_client, reseller_a):
     for i in range(60):
-        services.create_reseller(reseller_a, name=f"Region {i:02}")
+        services.create_reseller(reseller_a, name=f"Region {i:02}", acting_user=None, origin="test")
     add_customers(reseller_a, 300)
     _, _, response = queries_of(alice_client, "/")
     assert len(response.content) < 120_000

@@ -89,7 +89,7 @@ def test_a_retried_welcome_email_gives_the_consoles_address(
 
     real_send = EmailBackend.send_messages
     monkeypatch.setattr(EmailBackend, "send_messages", lambda self, m: 1 / 0)
-    delivery = queue_welcome_email(customer_a1)
+    delivery = queue_welcome_email(customer_a1, acting_user=None, origin="test")
     assert delivery.status == "failed"
     monkeypatch.setattr(EmailBackend, "send_messages", real_send)
 

@@ -122,8 +122,8 @@ def test_a_sub_resellers_admin_cannot_set_the_parents_policy(client, sam, resell
 def test_lifting_a_sub_resellers_requirement_leaves_the_parents_in_force(
     client, sam, reseller_a, sub_reseller_a
 ):
-    services.set_two_factor_policy(reseller_a, True)
-    services.set_two_factor_policy(sub_reseller_a, False)
+    services.set_two_factor_policy(reseller_a, True, acting_user=None, origin="test")
+    services.set_two_factor_policy(sub_reseller_a, False, acting_user=None, origin="test")
     client.force_login(sam)
     response = client.get("/")
     assert response.status_code == 302
@@ -214,8 +214,20 @@ def test_after_the_code_an_admin_replaces_her_authenticator(client, alice):
     assert client.get("/").status_code == 200  # still signed in with the new one
 
 
+def test_replacing_the_authenticator_is_in_the_audit_log(client, alice):
+    client.force_login(alice)
+    old, _ = _turn_on(client, alice)
+    _sign_in(client)
+    TOTPDevice.objects.filter(pk=old.pk).update(last_t=-1)
+    client.post("/account/2fa/verify/", {"token": _code(old)})
+    _turn_on(client, alice)
+    replaced = AuditEvent.objects.filter(actor=alice).latest("pk")
+    assert replaced.action == "admin.two_factor_replaced"
+    assert replaced.origin.startswith("console ")
+
+
 def test_an_admin_who_must_use_two_factor_sets_it_up_after_the_password(client, sam, reseller_a):
-    services.set_two_factor_policy(reseller_a, True)
+    services.set_two_factor_policy(reseller_a, True, acting_user=None, origin="test")
     _sign_in(client, "sam")
     assert client.get("/")["Location"].startswith("/account/2fa/setup/")
     _turn_on(client, sam)

@@ -122,7 +122,7 @@ NOT_VERIFIED = "Enter a code from your authenticator app (or a recovery code) fi
 
 
 def confirm_setup(
-    user, key: str, token: str, *, verified: bool, origin: str = ""
+    user, key: str, token: str, *, verified: bool, origin: str
 ) -> tuple[TOTPDevice, list[str]]:
     """Make `key` the user's authenticator once `token` shows the app has it, in place of
     any earlier one; returns the saved device and new recovery codes. `verified`: whether
@@ -151,7 +151,7 @@ def confirm_setup(
     return device, codes
 
 
-def regenerate_recovery_codes(user, *, verified: bool, origin: str = "") -> list[str]:
+def regenerate_recovery_codes(user, *, verified: bool, origin: str) -> list[str]:
     """Replace the user's recovery codes; each works once."""
     with transaction.atomic():
         _lock_user(user)
@@ -208,7 +208,7 @@ def verify(user, token: str):
     return None
 
 
-def disable(user, *, verified: bool, origin: str = "") -> None:
+def disable(user, *, verified: bool, origin: str) -> None:
     if two_factor_required(user):
         raise ValidationError(
             "Your reseller requires two-factor sign-in: it cannot be turned off.",

@@ -8,12 +8,10 @@ redirect. No page loads more than one page of customers or clients, so the numbe
 queries and the size of each page stay the same whatever the size of the tenant.
 """
 
-import secrets
-
 import bsicons
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,6 +24,7 @@ from clients.models import Client
 from hierarchy import services
 from hierarchy.access import get_membership_for_user, get_node_for_user, get_reseller_for_user
 from hierarchy.models import Node, reseller_of
+from hierarchy.services import FirstSignIn
 from securecloud.console.forms import AdminForm, CustomerSortForm, ResellerForm
 from securecloud.console.shell import (
     TreeItem,
@@ -197,12 +196,11 @@ def subreseller_add(request, code):
 @require_http_methods(["GET", "POST"])
 def reseller_edit(request, code):
     reseller = get_reseller_for_user(request.user, code)
-    if reseller.parent_id is None and not request.user.is_superuser:
-        # A top-level reseller's name is the server-wide key of the operators' commands
-        # (`--reseller NAME`) and cron jobs: only the server's operator renames it.
-        messages.error(
-            request, "The name of a top-level reseller is changed by the server's operator."
-        )
+    try:
+        # The service's own rule, asked before the form: no form for a rename it refuses.
+        services.check_may_rename_reseller(reseller, acting_user=request.user)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
         return redirect("reseller-pane", code=reseller.code)
     form = ResellerForm(form_data(request), initial={"name": reseller.name})
     if request.method == "POST" and form.is_valid():
@@ -234,19 +232,19 @@ def admin_add(request, code):
     form = AdminForm(request.POST)
     if form.is_valid():
         by_email = form.cleaned_data["sign_in"] == AdminForm.EMAIL_LINK
-        password = None if by_email else secrets.token_urlsafe(12)
         try:
-            user = services.add_reseller_admin(
+            added = services.add_reseller_admin(
                 reseller,
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
-                password=password,
+                password=FirstSignIn.EMAIL_LINK if by_email else FirstSignIn.ONE_TIME_PASSWORD,
                 acting_user=request.user,
                 origin=origin_of(request),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
+            user = added.user
             if by_email:
                 messages.success(request, f"Admin {user.username} added.")
                 _send_set_password_link(request, user)
@@ -254,7 +252,7 @@ def admin_add(request, code):
                 # Shown once, on the next page, then gone from the session.
                 request.session[ONE_TIME_PASSWORD_KEY] = {
                     "username": user.username,
-                    "password": password,
+                    "password": added.one_time_password,
                 }
                 messages.success(request, f"Admin {user.username} added.")
             return redirect(reverse("reseller-pane", args=[reseller.code]) + "#admins")

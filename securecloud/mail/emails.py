@@ -59,8 +59,8 @@ def _user_or_none(user):
 def queue_welcome_email(
     customer: Node,
     *,
-    acting_user=None,
-    origin: str = "",
+    acting_user,
+    origin: str,
     first_only: bool = False,
     site_url: str = "",
 ) -> EmailDelivery:
@@ -115,7 +115,7 @@ def queue_welcome_email(
 
 
 def retry_email(
-    delivery: EmailDelivery, *, acting_user=None, origin: str = "", site_url: str = ""
+    delivery: EmailDelivery, *, acting_user, origin: str, site_url: str = ""
 ) -> EmailDelivery:
     """Queue a failed customer email again (the same record: its attempts go up).
 
@@ -178,9 +178,7 @@ def customer_email_context(customer: Node) -> dict:
     return {"welcome_email": welcome, "failed_reports": failed_reports}
 
 
-def send_set_password_email(
-    user, *, acting_user=None, origin: str = "", site_url: str = ""
-) -> str | None:
+def send_set_password_email(user, *, acting_user, origin: str, site_url: str = "") -> str | None:
     """Email an admin a link to choose a password (Django's password-reset token, which
     works once and expires after PASSWORD_RESET_TIMEOUT). The link is built from
     SITE_URL (securecloud.site), never from the request's Host header in production.

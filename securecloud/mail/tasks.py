@@ -43,6 +43,7 @@ def send_email_delivery(delivery_id: int, site_url: str = "") -> str:
             audit.record(
                 "customer.welcome_email_sent" if sent else "customer.welcome_email_failed",
                 delivery.customer,
+                acting_user=None,
                 origin="task send_email_delivery",
                 changes={"recipient": [None, delivery.recipient]}
                 if sent

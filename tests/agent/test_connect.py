@@ -8,7 +8,7 @@ from django.contrib.auth.hashers import check_password
 from django.utils import timezone
 
 from clients import services as client_services
-from clients.agent_services import NO_KEY_MESSAGE, WITH_KEY_MESSAGE
+from clients.agent_connect import NO_KEY_MESSAGE, WITH_KEY_MESSAGE
 from clients.models import AgentToken, Client
 from hierarchy import services as hierarchy_services
 from tests.agent.conftest import CONNECT
@@ -24,7 +24,9 @@ BAD_CREDENTIALS_WITH_KEY = {"error": "invalid_credentials", "message": WITH_KEY_
 
 def pending_client(customer, securecloud_id="pending@east.example"):
     """A client created in the console without a password (auto-authorization on)."""
-    return client_services.create_client(customer, securecloud_id=securecloud_id)
+    return client_services.create_client(
+        customer, securecloud_id=securecloud_id, acting_user=None, origin="test"
+    )
 
 
 # Rule 1: a known client with a password.
@@ -64,8 +66,10 @@ def test_token_is_stored_only_as_its_digest(agent, client_a1):
 
 
 def test_paid_client_has_no_trial_end_and_unlimited_quota_is_null(agent, client_a1, customer_a1):
-    client_services.switch_to_paid(client_a1)
-    hierarchy_services.update_customer(customer_a1, usage_space_bytes=None)
+    client_services.switch_to_paid(client_a1, acting_user=None, origin="test")
+    hierarchy_services.update_customer(
+        customer_a1, usage_space_bytes=None, acting_user=None, origin="test"
+    )
     body = agent.connect("a1@acme.example", "client-pass-1").json()
     assert body["client"]["plan"] == "paid"
     assert body["client"]["trial_ends_at"] is None
@@ -130,7 +134,9 @@ def test_first_connect_when_auto_authorization_is_off_is_authorization_required(
     agent, customer_a_east
 ):
     pending = pending_client(customer_a_east)
-    hierarchy_services.set_auto_authorization(customer_a_east, False)
+    hierarchy_services.set_auto_authorization(
+        customer_a_east, False, acting_user=None, origin="test"
+    )
     response = agent.connect(pending.securecloud_id, NEW_PASSWORD, customer_a_east.registration_key)
     assert response.status_code == 403
     assert response.json() == {"error": "authorization_required"}
@@ -141,7 +147,7 @@ def test_first_connect_when_auto_authorization_is_off_is_authorization_required(
 def test_regenerated_key_stops_the_old_one(agent, customer_a_east):
     pending = pending_client(customer_a_east)
     old_key = customer_a_east.registration_key
-    hierarchy_services.regenerate_registration_key(customer_a_east)
+    hierarchy_services.regenerate_registration_key(customer_a_east, acting_user=None, origin="test")
     assert agent.connect(pending.securecloud_id, NEW_PASSWORD, old_key).status_code == 401
     assert agent.connect("brand-new@east.example", NEW_PASSWORD, old_key).status_code == 401
     customer_a_east.refresh_from_db()
@@ -209,7 +215,7 @@ def test_every_credential_failure_looks_the_same(agent, client_a1, customer_a_ea
 
 
 def test_disabled_client_right_password_is_client_disabled(agent, client_a1):
-    client_services.disable_client(client_a1)
+    client_services.disable_client(client_a1, acting_user=None, origin="test")
     response = agent.connect("a1@acme.example", "client-pass-1")
     assert response.status_code == 403
     assert response.json() == {"error": "client_disabled"}
@@ -217,7 +223,7 @@ def test_disabled_client_right_password_is_client_disabled(agent, client_a1):
 
 
 def test_disabled_client_wrong_password_is_invalid_credentials(agent, client_a1):
-    client_services.disable_client(client_a1)
+    client_services.disable_client(client_a1, acting_user=None, origin="test")
     response = agent.connect("a1@acme.example", "wrong-password")
     assert response.status_code == 401
     assert response.json() == BAD_CREDENTIALS
@@ -235,19 +241,19 @@ def test_expired_trial_is_trial_expired(agent, client_a1):
 
 
 def test_disabled_wins_over_expired_trial(agent, client_a1):
-    client_services.disable_client(client_a1)
+    client_services.disable_client(client_a1, acting_user=None, origin="test")
     Client.objects.filter(pk=client_a1.pk).update(trial_ends_at=timezone.now() - timedelta(days=1))
     assert agent.connect("a1@acme.example", "client-pass-1").json() == {"error": "client_disabled"}
 
 
 def test_paid_client_never_expires(agent, client_a1):
-    client_services.switch_to_paid(client_a1)
+    client_services.switch_to_paid(client_a1, acting_user=None, origin="test")
     assert agent.connect("a1@acme.example", "client-pass-1").status_code == 200
 
 
 def test_disabled_pending_client_with_key_is_client_disabled(agent, customer_a_east):
     pending = pending_client(customer_a_east)
-    client_services.disable_client(pending)
+    client_services.disable_client(pending, acting_user=None, origin="test")
     response = agent.connect(pending.securecloud_id, NEW_PASSWORD, customer_a_east.registration_key)
     assert response.json() == {"error": "client_disabled"}
     pending.refresh_from_db()
@@ -291,7 +297,7 @@ def test_a_password_the_agent_sets_must_follow_the_rules(agent, customer_a_east)
 
 def test_rate_limit_comes_before_credentials_and_state(agent, client_a1, settings):
     settings.AGENT_CONNECT_MAX_FAILURES_PER_ID = 2
-    client_services.disable_client(client_a1)
+    client_services.disable_client(client_a1, acting_user=None, origin="test")
     for _ in range(2):
         assert agent.connect("a1@acme.example", "wrong-password").status_code == 401
     response = agent.connect("a1@acme.example", "client-pass-1")

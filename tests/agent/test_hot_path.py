@@ -109,7 +109,7 @@ def test_without_prepared_statements_the_same_answers(agent, client_a1, token, s
 
 @pytest.mark.django_db
 def test_the_lookup_builds_token_client_customer_and_reseller(token, client_a1, customer_a1):
-    from clients.agent_services import token_digest
+    from clients.agent_tokens import token_digest
 
     found = agent_store.find_token(token_digest(token))
     assert found.client_id == client_a1.pk
@@ -138,7 +138,7 @@ def write(client: Client, used_bytes: int, finished_at: datetime):
 @pytest.mark.django_db
 def test_a_client_disabled_after_its_token_was_read_is_not_written(client_a1, customer_a1):
     # The lookup and the write are two statements: a disable can land between them.
-    client_services.disable_client(client_a1)
+    client_services.disable_client(client_a1, acting_user=None, origin="test")
     assert write(client_a1, 5 * GB, datetime(2025, 1, 1, tzinfo=UTC)) is None
     assert not BackupReport.objects.exists()
     assert Node.objects.get(pk=customer_a1.pk).used_bytes == 0

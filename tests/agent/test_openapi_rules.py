@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clients.agent_services import AgentError, parse_connect
+from clients.agent_requests import AgentError, parse_connect
 from clients.openapi import openapi_document
 
 pytestmark = pytest.mark.django_db

@@ -118,7 +118,7 @@ def test_revoked_token_is_reported(run, client_a1):
     from clients import services
 
     assert run("connect", "--id", "a1@acme.example", "--password", "client-pass-1").returncode == 0
-    services.disable_client(Client.objects.get(pk=client_a1.pk))
+    services.disable_client(Client.objects.get(pk=client_a1.pk), acting_user=None, origin="test")
     result = run("status")
     assert result.returncode == 1
     assert "invalid_token (HTTP 401)" in result.stderr

@@ -50,20 +50,22 @@ def test_sixth_oldest_token_stops_working(agent, client_a1):
 
 
 def test_disabling_revokes_tokens(agent, client_a1, token):
-    client_services.disable_client(client_a1)
+    client_services.disable_client(client_a1, acting_user=None, origin="test")
     assert agent.get(STATUS, token).json() == {"error": "invalid_token"}
     assert agent.report(token).status_code == 401
 
 
 def test_password_reset_revokes_tokens(agent, client_a1, token):
-    client_services.set_client_password(client_a1, "a-new-password")
+    client_services.set_client_password(
+        client_a1, "a-new-password", acting_user=None, origin="test"
+    )
     assert agent.get(STATUS, token).status_code == 401
     assert agent.connect("a1@acme.example", "client-pass-1").status_code == 401
     assert agent.connect("a1@acme.example", "a-new-password").status_code == 200
 
 
 def test_deleting_revokes_tokens(agent, client_a1, token):
-    client_services.delete_client(client_a1)
+    client_services.delete_client(client_a1, acting_user=None, origin="test")
     assert agent.get(STATUS, token).status_code == 401
 
 
@@ -83,7 +85,7 @@ def test_trial_over_on_bearer_endpoints(agent, client_a1, token):
     response = agent.report(token)
     assert response.status_code == 403
     assert response.json() == {"error": "trial_expired"}
-    client_services.switch_to_paid(client_a1)
+    client_services.switch_to_paid(client_a1, acting_user=None, origin="test")
     assert agent.get(STATUS, token).status_code == 200
 
 
@@ -149,7 +151,11 @@ def test_failed_report_keeps_last_success(agent, client_a1, token):
 
 def test_customer_total_moves_by_the_delta_of_each_client(agent, client_a1, customer_a1, token):
     other = client_services.create_client(
-        customer_a1, securecloud_id="a2@acme.example", password="client-pass-3"
+        customer_a1,
+        securecloud_id="a2@acme.example",
+        password="client-pass-3",
+        acting_user=None,
+        origin="test",
     )
     other_token = agent.token("a2@acme.example", "client-pass-3")
     agent.report(token, used_bytes=3 * GB)
@@ -163,7 +169,9 @@ def test_customer_total_moves_by_the_delta_of_each_client(agent, client_a1, cust
 
 
 def test_over_quota_report_is_still_stored_and_flagged(agent, client_a1, customer_a1, token):
-    hierarchy_services.update_customer(customer_a1, usage_space_bytes=10 * GB)
+    hierarchy_services.update_customer(
+        customer_a1, usage_space_bytes=10 * GB, acting_user=None, origin="test"
+    )
     assert agent.report(token, used_bytes=10 * GB).json()["over_quota"] is False
     response = agent.report(token, used_bytes=10 * GB + 1)
     assert response.status_code == 201
@@ -181,7 +189,9 @@ def test_over_quota_report_is_still_stored_and_flagged(agent, client_a1, custome
 
 
 def test_unlimited_customer_is_never_over_quota(agent, client_a1, customer_a1, token):
-    hierarchy_services.update_customer(customer_a1, usage_space_bytes=None)
+    hierarchy_services.update_customer(
+        customer_a1, usage_space_bytes=None, acting_user=None, origin="test"
+    )
     body = agent.report(token, used_bytes=10**15).json()
     assert body["quota_bytes"] is None
     assert body["over_quota"] is False

@@ -48,11 +48,16 @@ def console(db):
     """HEROware with a sub-reseller, a customer of each kind (auto-authorization on and
     off, over its usage space), clients of each state (Trial, Paid with a failed backup,
     Disabled, stale), and a history to show."""
-    reseller = services.create_reseller(None, name="HEROware")
+    reseller = services.create_reseller(None, name="HEROware", acting_user=None, origin="test")
     admin = services.add_reseller_admin(
-        reseller, username="heroware-admin", email="admin@heroware.example", password=PASSWORD
-    )
-    east = services.create_reseller(reseller, name="HEROware East")
+        reseller,
+        username="heroware-admin",
+        email="admin@heroware.example",
+        password=PASSWORD,
+        acting_user=None,
+        origin="test",
+    ).user
+    east = services.create_reseller(reseller, name="HEROware East", acting_user=None, origin="test")
     abc = services.create_customer(
         reseller,
         name="ABC Electric",
@@ -60,26 +65,42 @@ def console(db):
         contact_email="it@abc-electric.example",
         auto_add_clients=True,
         email_reports=True,
+        acting_user=None,
+        origin="test",
     )
     dental = services.create_customer(
         reseller,
         name="Main Street Dental",
         contact_email="office@msdental.example",
         usage_space_bytes=1 * GB,
+        acting_user=None,
+        origin="test",
     )
     Node.objects.filter(pk=dental.pk).update(used_bytes=2 * GB)
-    trial = client_services.create_client(abc, securecloud_id="alice@abc-electric.example")
-    paid = client_services.create_client(abc, securecloud_id="bob@abc-electric.example")
-    client_services.switch_to_paid(paid)
+    trial = client_services.create_client(
+        abc, securecloud_id="alice@abc-electric.example", acting_user=None, origin="test"
+    )
+    paid = client_services.create_client(
+        abc, securecloud_id="bob@abc-electric.example", acting_user=None, origin="test"
+    )
+    client_services.switch_to_paid(paid, acting_user=None, origin="test")
     Client.objects.filter(pk=paid.pk).update(
         last_backup_at=timezone.now(), last_backup_status=Client.BackupStatus.FAILED
     )
     disabled = client_services.create_client(
-        dental, securecloud_id="front-desk@msdental.example", password="client-pass-1"
+        dental,
+        securecloud_id="front-desk@msdental.example",
+        password="client-pass-1",
+        acting_user=None,
+        origin="test",
     )
-    client_services.disable_client(disabled)
+    client_services.disable_client(disabled, acting_user=None, origin="test")
     stale = client_services.create_client(
-        dental, securecloud_id="x-ray@msdental.example", password="client-pass-1"
+        dental,
+        securecloud_id="x-ray@msdental.example",
+        password="client-pass-1",
+        acting_user=None,
+        origin="test",
     )
     Client.objects.filter(pk=stale.pk).update(
         last_backup_at=timezone.now() - timezone.timedelta(days=3),

@@ -30,20 +30,30 @@ def _code(device) -> str:
 @pytest.fixture
 def cast(db):
     """HEROware's admin (two-factor on) and a sub-reseller's admin who names things."""
-    heroware = services.create_reseller(None, name="HEROware")
+    heroware = services.create_reseller(None, name="HEROware", acting_user=None, origin="test")
     parent_admin = services.add_reseller_admin(
-        heroware, username="parent-admin", email="admin@heroware.example", password=PASSWORD
-    )
+        heroware,
+        username="parent-admin",
+        email="admin@heroware.example",
+        password=PASSWORD,
+        acting_user=None,
+        origin="test",
+    ).user
     pending = twofactor.authenticator_for_key(parent_admin, random_hex(20))
     device, _ = twofactor.confirm_setup(
         parent_admin, pending.key, _code(pending), verified=False, origin="test"
     )
     TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)  # its code works at sign-in
 
-    east = services.create_reseller(heroware, name="HEROware East")
+    east = services.create_reseller(heroware, name="HEROware East", acting_user=None, origin="test")
     attacker = services.add_reseller_admin(
-        east, username="east-admin", email="admin@east.example", password=PASSWORD
-    )
+        east,
+        username="east-admin",
+        email="admin@east.example",
+        password=PASSWORD,
+        acting_user=None,
+        origin="test",
+    ).user
     customer = services.create_customer(
         east,
         name=f"Evil {DISABLE_TWO_FACTOR}",
@@ -51,6 +61,7 @@ def cast(db):
         auto_add_clients=True,
         email_reports=True,
         acting_user=attacker,
+        origin="test",
     )
     rotate_key = (
         f'<i hx-post="/customers/{customer.code}/registration-key/" hx-trigger="load">k</i>'
@@ -60,6 +71,7 @@ def cast(db):
         securecloud_id="pc@evil.example",
         name=f"Laptop {rotate_key}",
         acting_user=attacker,
+        origin="test",
     )
     return {
         "parent_admin": parent_admin,

@@ -94,9 +94,14 @@ class FocusRings:
 
 @pytest.fixture
 def heroware(db):
-    reseller = services.create_reseller(None, name="HEROware")
+    reseller = services.create_reseller(None, name="HEROware", acting_user=None, origin="test")
     services.add_reseller_admin(
-        reseller, username="heroware-admin", email="admin@heroware.example", password=PASSWORD
+        reseller,
+        username="heroware-admin",
+        email="admin@heroware.example",
+        password=PASSWORD,
+        acting_user=None,
+        origin="test",
     )
     services.create_customer(
         reseller,
@@ -104,14 +109,30 @@ def heroware(db):
         contact_email="it@abc-electric.example",
         auto_add_clients=True,
         email_reports=True,
+        acting_user=None,
+        origin="test",
     )
     dental = services.create_customer(
-        reseller, name="Main Street Dental", contact_email="office@msdental.example"
+        reseller,
+        name="Main Street Dental",
+        contact_email="office@msdental.example",
+        acting_user=None,
+        origin="test",
     )
     client_services.create_client(
-        dental, securecloud_id="front-desk@msdental.example", password="client-pass-1"
+        dental,
+        securecloud_id="front-desk@msdental.example",
+        password="client-pass-1",
+        acting_user=None,
+        origin="test",
     )
-    services.create_customer(reseller, name="Mountain Bakery", contact_email="it@bakery.example")
+    services.create_customer(
+        reseller,
+        name="Mountain Bakery",
+        contact_email="it@bakery.example",
+        acting_user=None,
+        origin="test",
+    )
     return reseller
 
 

@@ -68,9 +68,14 @@ def cast(db):
     """HEROware with ABC Electric (auto-authorization on; a Trial client, and a Paid one
     whose last backup failed), a customer over its usage space, and customers and a
     client with the longest names allowed."""
-    reseller = services.create_reseller(None, name="HEROware")
+    reseller = services.create_reseller(None, name="HEROware", acting_user=None, origin="test")
     services.add_reseller_admin(
-        reseller, username="heroware-admin", email="admin@heroware.example", password=PASSWORD
+        reseller,
+        username="heroware-admin",
+        email="admin@heroware.example",
+        password=PASSWORD,
+        acting_user=None,
+        origin="test",
     )
     abc = services.create_customer(
         reseller,
@@ -78,10 +83,16 @@ def cast(db):
         contact_email="it@abc-electric.example",
         auto_add_clients=True,
         email_reports=True,
+        acting_user=None,
+        origin="test",
     )
-    client_services.create_client(abc, securecloud_id="alice@abc-electric.example")
-    paid = client_services.create_client(abc, securecloud_id="bob@abc-electric.example")
-    client_services.switch_to_paid(paid)
+    client_services.create_client(
+        abc, securecloud_id="alice@abc-electric.example", acting_user=None, origin="test"
+    )
+    paid = client_services.create_client(
+        abc, securecloud_id="bob@abc-electric.example", acting_user=None, origin="test"
+    )
+    client_services.switch_to_paid(paid, acting_user=None, origin="test")
     Client.objects.filter(pk=paid.pk).update(
         last_backup_at=timezone.now(), last_backup_status=Client.BackupStatus.FAILED
     )
@@ -92,16 +103,24 @@ def cast(db):
         contact_email="office@" + "a" * 60 + ".example",
         usage_space_bytes=1 * GB,
         email_reports=True,
+        acting_user=None,
+        origin="test",
     )
     Node.objects.filter(pk=long_customer.pk).update(used_bytes=2 * GB)  # over its space
     services.create_customer(
-        reseller, name=LONG_OTHER_CUSTOMER, contact_email="it@plumbing.example"
+        reseller,
+        name=LONG_OTHER_CUSTOMER,
+        contact_email="it@plumbing.example",
+        acting_user=None,
+        origin="test",
     )
     long_client = client_services.create_client(
         long_customer,
         securecloud_id=LONG_SECURECLOUD_ID,
         name=LONG_CLIENT_NAME,
         password="client-pass-1",
+        acting_user=None,
+        origin="test",
     )
     return {"abc": abc, "long_customer": long_customer, "long_client": long_client}
 

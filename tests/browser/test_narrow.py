@@ -28,11 +28,16 @@ def heroware(db):
     """HEROware (with a sub-reseller) and ABC Electric with three clients: a Paid one
     whose last backup failed, a Trial one backed up and seen, one never seen; a
     customer over its usage space; History for all of it."""
-    reseller = services.create_reseller(None, name="HEROware")
+    reseller = services.create_reseller(None, name="HEROware", acting_user=None, origin="test")
     admin = services.add_reseller_admin(
-        reseller, username="heroware-admin", email="admin@heroware.example", password=PASSWORD
-    )
-    services.create_reseller(reseller, name="HEROware East", acting_user=admin)
+        reseller,
+        username="heroware-admin",
+        email="admin@heroware.example",
+        password=PASSWORD,
+        acting_user=None,
+        origin="test",
+    ).user
+    services.create_reseller(reseller, name="HEROware East", acting_user=admin, origin="test")
     abc = services.create_customer(
         reseller,
         name="ABC Electric",
@@ -40,12 +45,17 @@ def heroware(db):
         auto_add_clients=True,
         email_reports=True,
         acting_user=admin,
+        origin="test",
     )
     now = timezone.now()
     paid = client_services.create_client(
-        abc, securecloud_id="bob@abc-electric.example", name="Bob's desktop", acting_user=admin
+        abc,
+        securecloud_id="bob@abc-electric.example",
+        name="Bob's desktop",
+        acting_user=admin,
+        origin="test",
     )
-    client_services.switch_to_paid(paid, acting_user=admin)
+    client_services.switch_to_paid(paid, acting_user=admin, origin="test")
     Client.objects.filter(pk=paid.pk).update(
         last_backup_at=now,
         last_backup_status=Client.BackupStatus.FAILED,
@@ -53,7 +63,11 @@ def heroware(db):
         used_bytes=3 * GB,
     )
     alice = client_services.create_client(
-        abc, securecloud_id="alice@abc-electric.example", name="Alice's laptop", acting_user=admin
+        abc,
+        securecloud_id="alice@abc-electric.example",
+        name="Alice's laptop",
+        acting_user=admin,
+        origin="test",
     )
     Client.objects.filter(pk=alice.pk).update(
         last_backup_at=now,
@@ -63,15 +77,20 @@ def heroware(db):
         used_bytes=12 * GB,
     )
     client_services.create_client(
-        abc, securecloud_id="carol@abc-electric.example", password="client-pass-1"
+        abc,
+        securecloud_id="carol@abc-electric.example",
+        password="client-pass-1",
+        acting_user=None,
+        origin="test",
     )
-    services.set_auto_authorization(abc, False, acting_user=admin)
+    services.set_auto_authorization(abc, False, acting_user=admin, origin="test")
     full = services.create_customer(
         reseller,
         name="Main Street Dental",
         contact_email="office@msdental.example",
         usage_space_bytes=1 * GB,
         acting_user=admin,
+        origin="test",
     )
     Node.objects.filter(pk=full.pk).update(used_bytes=2 * GB)
     return {"reseller": reseller, "abc": abc, "paid": paid}

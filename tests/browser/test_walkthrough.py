@@ -23,16 +23,29 @@ PASSWORD = "Walkthrough-2026"
 
 @pytest.fixture
 def heroware(db):
-    reseller = services.create_reseller(None, name="HEROware")
+    reseller = services.create_reseller(None, name="HEROware", acting_user=None, origin="test")
     services.add_reseller_admin(
-        reseller, username="heroware-admin", email="admin@heroware.example", password=PASSWORD
+        reseller,
+        username="heroware-admin",
+        email="admin@heroware.example",
+        password=PASSWORD,
+        acting_user=None,
+        origin="test",
     )
     # Another customer with a client, to expand lazily in the tree.
     dental = services.create_customer(
-        reseller, name="Main Street Dental", contact_email="office@msdental.example"
+        reseller,
+        name="Main Street Dental",
+        contact_email="office@msdental.example",
+        acting_user=None,
+        origin="test",
     )
     client_services.create_client(
-        dental, securecloud_id="front-desk@msdental.example", password="client-pass-1"
+        dental,
+        securecloud_id="front-desk@msdental.example",
+        password="client-pass-1",
+        acting_user=None,
+        origin="test",
     )
     return reseller
 

@@ -19,7 +19,9 @@ def pane(alice_client, client) -> str:
 
 
 def test_a_client_without_a_password_shows_the_registration_key(alice_client, customer_a_east):
-    waiting = services.create_client(customer_a_east, securecloud_id="waiting@east.example")
+    waiting = services.create_client(
+        customer_a_east, securecloud_id="waiting@east.example", acting_user=None, origin="test"
+    )
     page = pane(alice_client, waiting)
     assert f'<code id="server-address">{site_url()}</code>' in page
     assert '<code id="securecloud-id">waiting@east.example</code>' in page
@@ -36,7 +38,11 @@ def test_a_client_with_a_password_needs_no_key(alice_client, client_a1, customer
 
 
 def test_a_client_that_cannot_connect_yet_says_why(alice_client, alice, customer_a_east):
-    waiting = services.create_client(customer_a_east, securecloud_id="waiting@east.example")
-    hierarchy_services.set_auto_authorization(customer_a_east, False, acting_user=alice)
+    waiting = services.create_client(
+        customer_a_east, securecloud_id="waiting@east.example", acting_user=None, origin="test"
+    )
+    hierarchy_services.set_auto_authorization(
+        customer_a_east, False, acting_user=alice, origin="test"
+    )
     page = pane(alice_client, waiting)
     assert "this client cannot connect until you set its password below" in page

@@ -20,10 +20,16 @@ CONTROLS = ["nul\x00in-the-middle", "escape\x1b[31mred", "line\nbreak-inside", "
 @pytest.mark.parametrize("password", CONTROLS)
 def test_the_services_refuse_control_characters(customer_a1, client_a1, password):
     with pytest.raises(ValidationError) as caught:
-        services.create_client(customer_a1, securecloud_id="nul@acme.example", password=password)
+        services.create_client(
+            customer_a1,
+            securecloud_id="nul@acme.example",
+            password=password,
+            acting_user=None,
+            origin="test",
+        )
     assert caught.value.message_dict == {"password": [PASSWORD_CONTROL]}
     with pytest.raises(ValidationError) as caught:
-        services.set_client_password(client_a1, password)
+        services.set_client_password(client_a1, password, acting_user=None, origin="test")
     assert caught.value.message_dict == {"password": [PASSWORD_CONTROL]}
     client_a1.refresh_from_db()
     assert check_password("client-pass-1", client_a1.password)
@@ -37,7 +43,9 @@ def test_the_agents_first_connect_refuses_a_nul_in_the_password(client, customer
     assert response.json() == {"error": "invalid_request", "fields": {"password": PASSWORD_CONTROL}}
     assert not Client.objects.filter(securecloud_id="nul@east.example").exists()
     # A client added in the console without a password, claimed by its first connect.
-    services.create_client(customer_a_east, securecloud_id="waiting@east.example")
+    services.create_client(
+        customer_a_east, securecloud_id="waiting@east.example", acting_user=None, origin="test"
+    )
     response = agent.connect("waiting@east.example", "claim\x00it-now", key)
     assert response.status_code == 400
     assert Client.objects.get(securecloud_id="waiting@east.example").password == ""

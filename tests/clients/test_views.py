@@ -245,7 +245,7 @@ def test_extend_trial_errors_inline(alice_client, client_a1):
     )
     assert response.status_code == 200
     assert "Ensure this value is greater than or equal to 1." in text(response)
-    client_services.switch_to_paid(client_a1)
+    client_services.switch_to_paid(client_a1, acting_user=None, origin="test")
     url = reverse("client-extend-trial", args=[client_a1.code])
     response = alice_client.post(url, {"days": "3"}, follow=True)
     assert "Only a trial client" in text(response)
@@ -316,7 +316,9 @@ def test_move_client_within_the_subtree(
 
 
 def test_move_choices_are_searchable(alice_client, client_a1, reseller_a):
-    services.create_customer(reseller_a, name="Zebra Zone", contact_email="z@z.example")
+    services.create_customer(
+        reseller_a, name="Zebra Zone", contact_email="z@z.example", acting_user=None, origin="test"
+    )
     page = text(alice_client.get(reverse("client-move", args=[client_a1.code]) + "?q=zebra"))
     assert "Zebra Zone" in page
 

@@ -66,7 +66,12 @@ def html_of(message) -> str:
 @pytest.fixture
 def silent_a2(customer_a1):
     return client_services.create_client(
-        customer_a1, securecloud_id="a2@acme.example", name="Reception", password="client-pass-3"
+        customer_a1,
+        securecloud_id="a2@acme.example",
+        name="Reception",
+        password="client-pass-3",
+        acting_user=None,
+        origin="test",
     )
 
 
@@ -124,7 +129,9 @@ def test_failed_last_backup_is_flagged_even_after_a_success(
 
 def test_all_backups_verified_headline_and_usage(clock, customer_a1, client_a1, mailoutbox):
     backed_up(client_a1, clock.now - timedelta(hours=2), used=5 * GB)
-    services.update_customer(customer_a1, usage_space_bytes=100 * GB)
+    services.update_customer(
+        customer_a1, usage_space_bytes=100 * GB, acting_user=None, origin="test"
+    )
     from hierarchy.models import Node
 
     Node.objects.filter(pk=customer_a1.pk).update(used_bytes=5 * GB)
@@ -150,7 +157,7 @@ def test_over_usage_space_is_said(clock, customer_a1, client_a1, mailoutbox):
 
 
 def test_customers_without_email_reports_get_none(clock, reseller_a, customer_a1, mailoutbox):
-    services.update_customer(customer_a1, email_reports=False)
+    services.update_customer(customer_a1, email_reports=False, acting_user=None, origin="test")
 
     run()
 
@@ -216,10 +223,20 @@ def test_failing_recipient_does_not_stop_others_and_is_retried(
     clock, reseller_a, customer_a1, client_a1, alice, refuse, mailoutbox
 ):
     services.create_customer(
-        reseller_a, name="Beta", contact_email="it@beta.example", email_reports=True
+        reseller_a,
+        name="Beta",
+        contact_email="it@beta.example",
+        email_reports=True,
+        acting_user=None,
+        origin="test",
     )
     services.create_customer(
-        reseller_a, name="Zeta", contact_email="it@zeta.example", email_reports=True
+        reseller_a,
+        name="Zeta",
+        contact_email="it@zeta.example",
+        email_reports=True,
+        acting_user=None,
+        origin="test",
     )
     refuse("it@acme.example")
 
@@ -273,7 +290,11 @@ def test_summaries_go_to_each_reseller_nodes_admins_over_its_subtree(
 ):
     backed_up(client_a1, clock.now - timedelta(hours=1))
     east_client = client_services.create_client(
-        customer_a_east, securecloud_id="e1@east.example", password="client-pass-4"
+        customer_a_east,
+        securecloud_id="e1@east.example",
+        password="client-pass-4",
+        acting_user=None,
+        origin="test",
     )
     backed_up(east_client, clock.now - timedelta(days=2))  # silent for a day
     from hierarchy.models import Node
@@ -320,7 +341,12 @@ def test_customer_option_sends_only_that_report(
     clock, reseller_a, customer_a1, client_a1, alice, mailoutbox
 ):
     services.create_customer(
-        reseller_a, name="Beta", contact_email="it@beta.example", email_reports=True
+        reseller_a,
+        name="Beta",
+        contact_email="it@beta.example",
+        email_reports=True,
+        acting_user=None,
+        origin="test",
     )
 
     output = run("--reseller", "alpha backup", "--customer", "ACME")
@@ -332,7 +358,7 @@ def test_customer_option_sends_only_that_report(
 def test_reseller_option_limits_the_run_to_its_subtree(
     clock, customer_a1, customer_a_east, sam, alice, customer_b1, bob, mailoutbox
 ):
-    services.update_customer(customer_a_east, email_reports=True)
+    services.update_customer(customer_a_east, email_reports=True, acting_user=None, origin="test")
 
     run("--reseller", "Alpha East")
 
@@ -367,9 +393,15 @@ def test_queries_do_not_grow_with_the_number_of_customers(clock, reseller_a, ali
                 name=f"Customer {n}",
                 contact_email=f"it@c{n}.example",
                 email_reports=True,
+                acting_user=None,
+                origin="test",
             )
             client_services.create_client(
-                customer, securecloud_id=f"c{n}@example.com", password="client-pass-9"
+                customer,
+                securecloud_id=f"c{n}@example.com",
+                password="client-pass-9",
+                acting_user=None,
+                origin="test",
             )
 
     def queries_of_a_dry_run():
@@ -389,7 +421,12 @@ def test_unreachable_mail_server_stops_the_run_and_the_next_run_sends_all(
 ):
     for n in range(5):
         services.create_customer(
-            reseller_a, name=f"C{n}", contact_email=f"it@c{n}.example", email_reports=True
+            reseller_a,
+            name=f"C{n}",
+            contact_email=f"it@c{n}.example",
+            email_reports=True,
+            acting_user=None,
+            origin="test",
         )
     settings.EMAIL_BACKEND = "tests.email.backends.UnreachableBackend"
 

@@ -64,7 +64,7 @@ def test_resend_that_fails_says_why_and_keeps_the_customer(
 
 def test_retry_view_sends_a_failed_email_again(alice_client, customer_a1, mailoutbox, refuse):
     refuse("it@acme.example")
-    delivery = queue_welcome_email(customer_a1)
+    delivery = queue_welcome_email(customer_a1, acting_user=None, origin="test")
     refuse()
 
     response = alice_client.post(retry_url(customer_a1, delivery))
@@ -76,7 +76,7 @@ def test_retry_view_sends_a_failed_email_again(alice_client, customer_a1, mailou
 
 
 def test_retry_of_a_sent_email_is_refused_with_a_message(alice_client, customer_a1, mailoutbox):
-    delivery = queue_welcome_email(customer_a1)
+    delivery = queue_welcome_email(customer_a1, acting_user=None, origin="test")
 
     response = alice_client.post(retry_url(customer_a1, delivery), follow=True)
 
@@ -86,7 +86,7 @@ def test_retry_of_a_sent_email_is_refused_with_a_message(alice_client, customer_
 
 def test_retry_only_of_that_customers_delivery(alice_client, customer_a1, customer_a_east, refuse):
     refuse("it@eastwidgets.example")
-    other = queue_welcome_email(customer_a_east)
+    other = queue_welcome_email(customer_a_east, acting_user=None, origin="test")
 
     # alice may see both customers, but the delivery is not Acme's.
     response = alice_client.post(retry_url(customer_a1, other))
@@ -98,7 +98,7 @@ def test_retry_only_of_that_customers_delivery(alice_client, customer_a1, custom
 
 def test_views_are_scoped_to_the_tenant(bob_client, customer_a1, mailoutbox, refuse):
     refuse("it@acme.example")
-    delivery = queue_welcome_email(customer_a1)
+    delivery = queue_welcome_email(customer_a1, acting_user=None, origin="test")
     refuse()
 
     assert bob_client.post(resend_url(customer_a1)).status_code == 404
@@ -118,7 +118,7 @@ def test_sub_reseller_admin_cannot_reach_the_parents_customer(client, sam, custo
 
 def test_views_need_sign_in(client, customer_a1, mailoutbox, refuse):
     refuse("it@acme.example")
-    delivery = queue_welcome_email(customer_a1)
+    delivery = queue_welcome_email(customer_a1, acting_user=None, origin="test")
 
     for response in (
         client.post(resend_url(customer_a1)),
@@ -132,7 +132,7 @@ def test_views_need_sign_in(client, customer_a1, mailoutbox, refuse):
 
 def test_actions_need_post(alice_client, customer_a1, refuse):
     refuse("it@acme.example")
-    delivery = queue_welcome_email(customer_a1)
+    delivery = queue_welcome_email(customer_a1, acting_user=None, origin="test")
 
     assert alice_client.get(resend_url(customer_a1)).status_code == 405
     assert alice_client.get(retry_url(customer_a1, delivery)).status_code == 405
@@ -178,7 +178,7 @@ def test_preview_ignores_an_unknown_period(alice_client, customer_a1):
 
 def test_partial_shows_welcome_state_and_report_failures(customer_a1, refuse, rf, alice):
     refuse("it@acme.example")
-    queue_welcome_email(customer_a1)
+    queue_welcome_email(customer_a1, acting_user=None, origin="test")
     EmailDelivery.objects.create(
         customer=customer_a1,
         kind="report_daily",
@@ -207,7 +207,7 @@ def test_partial_shows_welcome_state_and_report_failures(customer_a1, refuse, rf
 
 
 def test_partial_shows_sent_time(customer_a1, rf, alice, mailoutbox):
-    delivery = queue_welcome_email(customer_a1)
+    delivery = queue_welcome_email(customer_a1, acting_user=None, origin="test")
     request = rf.get("/")
     request.user = alice
 
@@ -255,7 +255,7 @@ def test_retry_of_a_report_is_refused_once_reports_are_off(alice_client, custome
         error="SMTPServerDisconnected: gone",
         attempts=1,
     )
-    services.update_customer(customer_a1, email_reports=False)
+    services.update_customer(customer_a1, email_reports=False, acting_user=None, origin="test")
 
     response = alice_client.post(retry_url(customer_a1, delivery), follow=True)
 

@@ -36,7 +36,7 @@ def html_of(message) -> str:
 
 
 def test_welcome_email_content_text_and_html(customer_a1, mailoutbox):
-    delivery = queue_welcome_email(customer_a1)
+    delivery = queue_welcome_email(customer_a1, acting_user=None, origin="test")
 
     assert delivery.status == "sent"
     assert delivery.sent_at is not None
@@ -62,7 +62,7 @@ def test_welcome_email_content_text_and_html(customer_a1, mailoutbox):
 
 
 def test_welcome_email_gives_the_key_only_with_auto_authorization(customer_a_east, mailoutbox):
-    queue_welcome_email(customer_a_east)
+    queue_welcome_email(customer_a_east, acting_user=None, origin="test")
 
     [message] = mailoutbox
     assert message.to == ["it@eastwidgets.example"]
@@ -73,19 +73,21 @@ def test_welcome_email_gives_the_key_only_with_auto_authorization(customer_a_eas
 
 
 def test_key_goes_once_auto_authorization_is_turned_off(customer_a_east, mailoutbox):
-    services.set_auto_authorization(customer_a_east, False)
+    services.set_auto_authorization(customer_a_east, False, acting_user=None, origin="test")
     customer_a_east.refresh_from_db()
 
-    queue_welcome_email(customer_a_east)
+    queue_welcome_email(customer_a_east, acting_user=None, origin="test")
 
     assert customer_a_east.registration_key not in mailoutbox[0].body
 
 
 def test_sender_name_is_quoted_when_it_needs_it(reseller_a, mailoutbox):
-    services.rename_reseller(reseller_a, "Alpha, Backup & Co")
-    customer = services.create_customer(reseller_a, name="Comma", contact_email="it@comma.example")
+    services.rename_reseller(reseller_a, "Alpha, Backup & Co", acting_user=None, origin="test")
+    customer = services.create_customer(
+        reseller_a, name="Comma", contact_email="it@comma.example", acting_user=None, origin="test"
+    )
 
-    queue_welcome_email(customer)
+    queue_welcome_email(customer, acting_user=None, origin="test")
 
     assert mailoutbox[0].from_email == '"Alpha, Backup & Co" <no-reply@securecloud.example>'
 
@@ -98,14 +100,16 @@ def test_sender_name_is_quoted_when_it_needs_it(reseller_a, mailoutbox):
     ],
 )
 def test_a_sender_name_never_carries_an_address(reseller_a, alice, mailoutbox, name):
-    customer = services.create_customer(reseller_a, name="Acme", contact_email="it@acme.example")
+    customer = services.create_customer(
+        reseller_a, name="Acme", contact_email="it@acme.example", acting_user=None, origin="test"
+    )
     # A name from before resellers' names refused <, > and @.
     Node.objects.filter(pk=reseller_a.pk).update(name=name)
     customer = Node.objects.get(pk=customer.pk)
     alice = type(alice).objects.get(pk=alice.pk)
 
-    queue_welcome_email(customer)
-    assert send_set_password_email(alice) is None
+    queue_welcome_email(customer, acting_user=None, origin="test")
+    assert send_set_password_email(alice, acting_user=None, origin="test") is None
     report = reports.customer_report(customer, "daily", timezone.now())
     reports.report_message(report, "it@acme.example").send()
 
@@ -118,10 +122,12 @@ def test_a_sender_name_never_carries_an_address(reseller_a, alice, mailoutbox, n
 
 
 def test_a_sender_name_of_only_address_characters_leaves_the_default(reseller_a, mailoutbox):
-    customer = services.create_customer(reseller_a, name="Acme", contact_email="it@acme.example")
+    customer = services.create_customer(
+        reseller_a, name="Acme", contact_email="it@acme.example", acting_user=None, origin="test"
+    )
     Node.objects.filter(pk=reseller_a.pk).update(name="<@>")
 
-    queue_welcome_email(Node.objects.get(pk=customer.pk))
+    queue_welcome_email(Node.objects.get(pk=customer.pk), acting_user=None, origin="test")
 
     assert mailoutbox[0].from_email == "SecureCloud <no-reply@securecloud.example>"
 
@@ -132,7 +138,7 @@ def test_no_contact_email_is_refused_and_records_nothing(customer_a1, mailoutbox
     customer = Node.objects.get(pk=customer_a1.pk)
 
     with pytest.raises(ValidationError, match="no contact email"):
-        queue_welcome_email(customer)
+        queue_welcome_email(customer, acting_user=None, origin="test")
 
     assert mailoutbox == []
     assert not EmailDelivery.objects.exists()
@@ -141,13 +147,13 @@ def test_no_contact_email_is_refused_and_records_nothing(customer_a1, mailoutbox
 def test_with_a_queue_the_email_waits_for_the_worker(customer_a1, mailoutbox, settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-    delivery = queue_welcome_email(customer_a1)
+    delivery = queue_welcome_email(customer_a1, acting_user=None, origin="test")
 
     assert delivery.status == "queued"
     assert mailoutbox == []
     # A second click while it waits does not send it twice.
     with pytest.raises(ValidationError, match="already on its way"):
-        queue_welcome_email(customer_a1)
+        queue_welcome_email(customer_a1, acting_user=None, origin="test")
 
     # What the worker (manage.py db_worker) picks up and runs:
     [job] = DBTaskResult.objects.all()
@@ -168,7 +174,7 @@ def test_with_a_queue_the_email_waits_for_the_worker(customer_a1, mailoutbox, se
 def test_failing_mail_server_records_the_reason_and_retry_sends(customer_a1, mailoutbox, refuse):
     refuse("it@acme.example")
 
-    delivery = queue_welcome_email(customer_a1)  # does not raise
+    delivery = queue_welcome_email(customer_a1, acting_user=None, origin="test")  # does not raise
 
     assert delivery.status == "failed"
     assert "SMTPRecipientsRefused" in delivery.error
@@ -178,7 +184,7 @@ def test_failing_mail_server_records_the_reason_and_retry_sends(customer_a1, mai
     customer_a1.refresh_from_db()  # the customer stays as it was
 
     refuse()  # the server is back
-    delivery = retry_email(delivery)
+    delivery = retry_email(delivery, acting_user=None, origin="test")
 
     assert delivery.status == "sent"
     assert delivery.error == ""
@@ -190,20 +196,22 @@ def test_failing_mail_server_records_the_reason_and_retry_sends(customer_a1, mai
 
 
 def test_only_a_failed_email_is_retried(customer_a1, mailoutbox):
-    delivery = queue_welcome_email(customer_a1)
+    delivery = queue_welcome_email(customer_a1, acting_user=None, origin="test")
 
     with pytest.raises(ValidationError, match="Only a failed email"):
-        retry_email(delivery)
+        retry_email(delivery, acting_user=None, origin="test")
 
     assert len(mailoutbox) == 1
 
 
 def test_retry_goes_to_the_current_contact_email(customer_a1, mailoutbox, refuse):
     refuse("it@acme.example")
-    delivery = queue_welcome_email(customer_a1)
-    services.update_customer(customer_a1, contact_email="new-it@acme.example")
+    delivery = queue_welcome_email(customer_a1, acting_user=None, origin="test")
+    services.update_customer(
+        customer_a1, contact_email="new-it@acme.example", acting_user=None, origin="test"
+    )
 
-    delivery = retry_email(delivery)
+    delivery = retry_email(delivery, acting_user=None, origin="test")
 
     assert delivery.status == "sent"
     assert delivery.recipient == "new-it@acme.example"
@@ -211,7 +219,7 @@ def test_retry_goes_to_the_current_contact_email(customer_a1, mailoutbox, refuse
 
 
 def test_the_welcome_emails_outcome_is_in_the_audit_log(customer_a1, mailoutbox):
-    queue_welcome_email(customer_a1)
+    queue_welcome_email(customer_a1, acting_user=None, origin="test")
     event = AuditEvent.objects.get(action="customer.welcome_email_sent")
     assert event.object_code == customer_a1.code
     assert event.changes == {"recipient": [None, "it@acme.example"]}
@@ -231,7 +239,7 @@ def test_two_sends_at_once_from_the_send_step_make_one_welcome_email(customer_a1
     def send() -> None:
         try:
             barrier.wait(timeout=30)
-            queue_welcome_email(customer_a1, first_only=True)
+            queue_welcome_email(customer_a1, first_only=True, acting_user=None, origin="test")
             outcome = "queued"
         except ValidationError as exc:
             outcome = exc.code

@@ -153,7 +153,7 @@ def test_deleting_a_reseller_in_the_admin_goes_through_the_service(
     assert "Cannot delete reseller" in response.content.decode()
     assert Node.objects.filter(pk=reseller_a.pk).exists()
     with pytest.raises(ValidationError, match="still has customers or sub-resellers"):
-        services.delete_reseller(reseller_a)
+        services.delete_reseller(reseller_a, acting_user=None, origin="test")
     root_client.post(f"/admin/hierarchy/reseller/{sub_reseller_a.pk}/delete/", {"post": "yes"})
     assert not Node.objects.filter(pk=sub_reseller_a.pk).exists()
     assert not Membership.objects.filter(user=sam).exists()
@@ -179,6 +179,6 @@ def test_removing_an_operators_membership_keeps_the_operators_login(reseller_a, 
     from hierarchy.models import Membership
 
     membership = Membership.objects.create(user=root, reseller=reseller_a)
-    services.remove_reseller_admin(membership)
+    services.remove_reseller_admin(membership, acting_user=None, origin="test")
     assert get_user_model().objects.filter(pk=root.pk).exists()
     assert not Membership.objects.filter(user=root).exists()

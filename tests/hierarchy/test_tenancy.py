@@ -105,22 +105,44 @@ def crowded(reseller_a, alice):
     from hierarchy import services
 
     old = [
-        services.create_customer(reseller_a, name=f"Old {i:02}", contact_email=f"o{i}@x.example")
+        services.create_customer(
+            reseller_a,
+            name=f"Old {i:02}",
+            contact_email=f"o{i}@x.example",
+            acting_user=None,
+            origin="test",
+        )
         for i in range(OLD_CUSTOMERS)
     ]
-    east = services.create_reseller(reseller_a, name="Alpha East")
-    widgets = services.create_customer(east, name="East Widgets", contact_email="w@x.example")
-    gadgets = services.create_customer(east, name="East Gadgets", contact_email="g@x.example")
-    zed = services.create_customer(reseller_a, name="Zed Corp", contact_email="z@x.example")
+    east = services.create_reseller(reseller_a, name="Alpha East", acting_user=None, origin="test")
+    widgets = services.create_customer(
+        east, name="East Widgets", contact_email="w@x.example", acting_user=None, origin="test"
+    )
+    gadgets = services.create_customer(
+        east, name="East Gadgets", contact_email="g@x.example", acting_user=None, origin="test"
+    )
+    zed = services.create_customer(
+        reseller_a, name="Zed Corp", contact_email="z@x.example", acting_user=None, origin="test"
+    )
     failed = {"last_backup_status": Client.BackupStatus.FAILED}
     east_client = client_services.create_client(
-        widgets, securecloud_id="pc@widgets.example", password="client-pass-1"
+        widgets,
+        securecloud_id="pc@widgets.example",
+        password="client-pass-1",
+        acting_user=None,
+        origin="test",
     )
     zed_client = client_services.create_client(
-        zed, securecloud_id="pc@zed.example", password="client-pass-1"
+        zed,
+        securecloud_id="pc@zed.example",
+        password="client-pass-1",
+        acting_user=None,
+        origin="test",
     )
     Client.objects.filter(pk__in=[east_client.pk, zed_client.pk]).update(**failed)
-    sam = services.add_reseller_admin(east, username="sam", password=PASSWORD)
+    sam = services.add_reseller_admin(
+        east, username="sam", password=PASSWORD, acting_user=None, origin="test"
+    ).user
     return SimpleNamespace(
         old=old, east=east, widgets=widgets, gadgets=gadgets, zed=zed,
         east_client=east_client, zed_client=zed_client, sam=sam, alice=alice,
@@ -140,7 +162,7 @@ def parent_deletes_a_customer_before_every_statement(world):
         if not busy and pending and sql.lstrip().upper().startswith("SELECT"):
             busy = True
             try:
-                services.delete_customer(pending.pop(0), acting_user=world.alice)
+                services.delete_customer(pending.pop(0), acting_user=world.alice, origin="test")
             finally:
                 busy = False
         return execute(sql, params, many, context)

@@ -22,15 +22,23 @@ def _count(customer):
 
 def test_client_count_follows_create_move_and_delete(customer_a1, customer_b1):
     first = client_services.create_client(
-        customer_a1, securecloud_id="one@a.example", password="password-1"
+        customer_a1,
+        securecloud_id="one@a.example",
+        password="password-1",
+        acting_user=None,
+        origin="test",
     )
     client_services.create_client(
-        customer_a1, securecloud_id="two@a.example", password="password-2"
+        customer_a1,
+        securecloud_id="two@a.example",
+        password="password-2",
+        acting_user=None,
+        origin="test",
     )
     assert _count(customer_a1) == 2
-    client_services.move_client(first, customer_b1)
+    client_services.move_client(first, customer_b1, acting_user=None, origin="test")
     assert (_count(customer_a1), _count(customer_b1)) == (1, 1)
-    client_services.delete_client(first)
+    client_services.delete_client(first, acting_user=None, origin="test")
     assert _count(customer_b1) == 0
 
 
@@ -42,7 +50,9 @@ def test_client_count_follows_imports(customer_a1, reseller_a, tmp_path):
     )
     call_command("import_clients", str(path), "--reseller", reseller_a.name, stdout=StringIO())
     assert _count(customer_a1) == 7
-    other = services.create_customer(reseller_a, name="Other", contact_email="o@x.example")
+    other = services.create_customer(
+        reseller_a, name="Other", contact_email="o@x.example", acting_user=None, origin="test"
+    )
     path.write_text("securecloud_id,customer\nc0@acme.example,Other\nc1@acme.example,Other\n")
     call_command(
         "import_clients", str(path), "--reseller", reseller_a.name, "--update", stdout=StringIO()
@@ -52,10 +62,17 @@ def test_client_count_follows_imports(customer_a1, reseller_a, tmp_path):
 
 def test_the_customers_table_sorts_by_the_kept_count(alice_client, reseller_a, customer_a1):
     busy = services.create_customer(
-        reseller_a, name="Busy", contact_email="b@x.example", auto_add_clients=True
+        reseller_a,
+        name="Busy",
+        contact_email="b@x.example",
+        auto_add_clients=True,
+        acting_user=None,
+        origin="test",
     )
     for i in range(3):
-        client_services.create_client(busy, securecloud_id=f"busy{i}@x.example")
+        client_services.create_client(
+            busy, securecloud_id=f"busy{i}@x.example", acting_user=None, origin="test"
+        )
     html = alice_client.get(
         reverse("reseller-pane", args=[reseller_a.code]), {"sort": "-clients"}
     ).content.decode()
@@ -88,7 +105,7 @@ def test_search_asks_for_three_characters(alice_client, customer_a1):
 
 
 def test_a_deleted_reseller_takes_its_snapshot_with_it(alice_client, reseller_a):
-    east = services.create_reseller(reseller_a, name="Short-lived")
+    east = services.create_reseller(reseller_a, name="Short-lived", acting_user=None, origin="test")
     alice_client.get(reverse("reseller-pane", args=[east.code]))
     assert HealthSnapshot.objects.filter(reseller=east).exists()
     Node.objects.filter(pk=east.pk).delete()

@@ -15,20 +15,22 @@ def test_each_top_level_reseller_is_its_own_tree(reseller_a, reseller_b):
 
 
 def test_the_tree_stays_valid_through_every_operation(reseller_a, reseller_b):
-    east = services.create_reseller(reseller_a, name="East")
-    deep = services.create_reseller(east, name="Deeper")
+    east = services.create_reseller(reseller_a, name="East", acting_user=None, origin="test")
+    deep = services.create_reseller(east, name="Deeper", acting_user=None, origin="test")
     customers = [
-        services.create_customer(parent, name=f"C{i}", contact_email=f"c{i}@example.com")
+        services.create_customer(
+            parent, name=f"C{i}", contact_email=f"c{i}@example.com", acting_user=None, origin="test"
+        )
         for i, parent in enumerate([reseller_a, east, deep, reseller_b, east, reseller_a])
     ]
     assert_tree_valid()
-    services.move_customer(customers[0], deep)
+    services.move_customer(customers[0], deep, acting_user=None, origin="test")
     assert_tree_valid()
-    services.move_customer(customers[3], reseller_a)
+    services.move_customer(customers[3], reseller_a, acting_user=None, origin="test")
     assert_tree_valid()
-    services.move_customer(customers[1], reseller_b)
+    services.move_customer(customers[1], reseller_b, acting_user=None, origin="test")
     assert_tree_valid()
-    services.delete_customer(customers[2])
+    services.delete_customer(customers[2], acting_user=None, origin="test")
     assert_tree_valid()
     assert Node.objects.get(name="Deeper").get_descendant_count() == 1
 
@@ -38,7 +40,7 @@ def test_the_tree_stays_valid_through_every_operation(reseller_a, reseller_b):
 def test_concurrent_writers_leave_a_valid_tree():
     """Threads (each with its own database connection) create customers under one reseller
     and new top-level resellers at the same time."""
-    hub = services.create_reseller(None, name="Hub")
+    hub = services.create_reseller(None, name="Hub", acting_user=None, origin="test")
     errors = []
     start = threading.Barrier(6)
 
@@ -47,7 +49,11 @@ def test_concurrent_writers_leave_a_valid_tree():
             start.wait()
             for i in range(5):
                 services.create_customer(
-                    hub, name=f"W{worker}-{i}", contact_email=f"w{worker}.{i}@example.com"
+                    hub,
+                    name=f"W{worker}-{i}",
+                    contact_email=f"w{worker}.{i}@example.com",
+                    acting_user=None,
+                    origin="test",
                 )
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
@@ -58,7 +64,9 @@ def test_concurrent_writers_leave_a_valid_tree():
         try:
             start.wait()
             for i in range(3):
-                services.create_reseller(None, name=f"Root {worker}-{i}")
+                services.create_reseller(
+                    None, name=f"Root {worker}-{i}", acting_user=None, origin="test"
+                )
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
         finally:

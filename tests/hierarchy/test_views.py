@@ -212,7 +212,12 @@ def test_email_reports_on_and_off_differ_in_icon_colour_and_word(
 def test_customers_table_sorts_and_pages(alice_client, reseller_a):
     for name, size in [("Charlie", 10), ("Alpha", 50), ("Bravo", 25)]:
         services.create_customer(
-            reseller_a, name=name, contact_email=f"{name}@x.example", usage_space_bytes=size * GB
+            reseller_a,
+            name=name,
+            contact_email=f"{name}@x.example",
+            usage_space_bytes=size * GB,
+            acting_user=None,
+            origin="test",
         )
     page = text(alice_client.get("/?sort=-space"))
     table = re.search(r"<tbody>.*?</tbody>", page, re.S).group(0)
@@ -228,7 +233,9 @@ def test_customers_table_sorts_and_pages(alice_client, reseller_a):
 def test_customers_table_sorts_by_number_of_clients(
     alice_client, reseller_a, customer_a1, client_a1
 ):
-    services.create_customer(reseller_a, name="Zero", contact_email="z@x.example")
+    services.create_customer(
+        reseller_a, name="Zero", contact_email="z@x.example", acting_user=None, origin="test"
+    )
     table = re.search(r"<tbody>.*?</tbody>", text(alice_client.get("/?sort=-clients")), re.S)
     assert table.group(0).index("Acme") < table.group(0).index("Zero")
     table = re.search(r"<tbody>.*?</tbody>", text(alice_client.get("/?sort=clients")), re.S)
@@ -246,7 +253,9 @@ def test_backup_health_summary_links_to_filtered_lists(
     Client.objects.filter(pk=client_a1.pk).update(
         last_backup_status="failed", last_backup_at=old, last_success_at=old
     )
-    east_client = client_services.create_client(customer_a_east, securecloud_id="fine@east.example")
+    east_client = client_services.create_client(
+        customer_a_east, securecloud_id="fine@east.example", acting_user=None, origin="test"
+    )
     Client.objects.filter(pk=east_client.pk).update(
         last_backup_status="success", last_success_at=timezone.now()
     )
@@ -799,7 +808,11 @@ def test_opening_a_customer_expands_its_clients_in_the_tree(alice_client, custom
 def test_the_tree_shows_a_client_id_whole_not_only_on_hover(alice_client, customer_a1):
     long_id = ("frontdesk" * 20) + "@acme.example"
     client = client_services.create_client(
-        customer_a1, securecloud_id=long_id, password="client-pass-1"
+        customer_a1,
+        securecloud_id=long_id,
+        password="client-pass-1",
+        acting_user=None,
+        origin="test",
     )
     page = text(alice_client.get(reverse("customer-pane", args=[customer_a1.code])))
     item = re.search(rf'<a role="treeitem"[^>]*id="ti-{client.code}".*?</a>', page, re.S).group(0)

@@ -17,23 +17,38 @@ from tests.imports.helpers import assert_tree_valid, run, run_csv, wipe_accounts
 def build_alpha(customer_a1, client_a1, customer_a_east):
     """A richer Alpha: nested sub-resellers, same customer names, paid/disabled clients."""
     east = customer_a_east.parent
-    north = services.create_reseller(east, name="Alpha East North")
-    services.create_reseller(customer_a1.parent, name="Alpha West")
+    north = services.create_reseller(east, name="Alpha East North", acting_user=None, origin="test")
+    services.create_reseller(customer_a1.parent, name="Alpha West", acting_user=None, origin="test")
     deep = services.create_customer(
-        north, name="Acme", contact_email="n@acme.example", usage_space_bytes=None, trial_days=14
+        north,
+        name="Acme",
+        contact_email="n@acme.example",
+        usage_space_bytes=None,
+        trial_days=14,
+        acting_user=None,
+        origin="test",
     )
     services.create_customer(
         customer_a1.parent,
         name='Beta, "Quoted"; Ltd',
         contact_email="b@x.example",
         usage_space_bytes=1500 * GB,
+        acting_user=None,
+        origin="test",
     )
     paid = client_services.create_client(
-        deep, securecloud_id="paid@acme.example", name="Paid; one", password="deep-pass-1"
+        deep,
+        securecloud_id="paid@acme.example",
+        name="Paid; one",
+        password="deep-pass-1",
+        acting_user=None,
+        origin="test",
     )
-    client_services.switch_to_paid(paid)
-    off = client_services.create_client(customer_a_east, securecloud_id="off.client")
-    client_services.disable_client(off)
+    client_services.switch_to_paid(paid, acting_user=None, origin="test")
+    off = client_services.create_client(
+        customer_a_east, securecloud_id="off.client", acting_user=None, origin="test"
+    )
+    client_services.disable_client(off, acting_user=None, origin="test")
 
 
 def import_into_an_empty_console(folder, monkeypatch) -> None:
@@ -219,17 +234,29 @@ def test_export_guards_cells_a_spreadsheet_would_run_and_the_round_trip_stays(
 ):
     # A spreadsheet runs "=…", "+…", "-…" and "@…" as formulas: the export puts an
     # apostrophe in front (shown as text there), the imports take it off again.
-    services.create_reseller(reseller_a, name="-Minus Resellers")
+    services.create_reseller(reseller_a, name="-Minus Resellers", acting_user=None, origin="test")
     customer = services.create_customer(
         reseller_a,
         name='=HYPERLINK("https://evil.example","Click")',
         contact_name="+1 555 0100",
         contact_email="it@formula.example",
         auto_add_clients=True,
+        acting_user=None,
+        origin="test",
     )
-    client_services.create_client(customer, securecloud_id="calc.box", name="@SUM(A1:A9)")
-    client_services.create_client(customer, securecloud_id="quote.box", name="'t Hooft")
-    client_services.create_client(customer, securecloud_id="guard.box", name="'=already quoted")
+    client_services.create_client(
+        customer, securecloud_id="calc.box", name="@SUM(A1:A9)", acting_user=None, origin="test"
+    )
+    client_services.create_client(
+        customer, securecloud_id="quote.box", name="'t Hooft", acting_user=None, origin="test"
+    )
+    client_services.create_client(
+        customer,
+        securecloud_id="guard.box",
+        name="'=already quoted",
+        acting_user=None,
+        origin="test",
+    )
 
     first = tmp_path / "first"
     assert run("export_accounts", "--reseller", "Alpha Backup", "--out", str(first)).ok
@@ -290,8 +317,8 @@ def test_a_sub_resellers_name_is_unique_within_its_tree_only(sub_reseller_a, res
 
 
 def test_a_sub_reseller_name_in_several_trees_must_be_told_apart(reseller_a, reseller_b, tmp_path):
-    services.create_reseller(reseller_a, name="North")
-    services.create_reseller(reseller_b, name="North")
+    services.create_reseller(reseller_a, name="North", acting_user=None, origin="test")
+    services.create_reseller(reseller_b, name="North", acting_user=None, origin="test")
     result = run("export_accounts", "--reseller", "north", "--out", str(tmp_path))
     assert not result.ok
     assert "Several sub-resellers are named 'north'" in result.err

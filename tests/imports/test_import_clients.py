@@ -125,7 +125,12 @@ def test_customer_lookup_unknown_other_tenant_and_ambiguous(
     customer_a1, sub_reseller_a, customer_b1, tmp_path
 ):
     services.create_customer(
-        sub_reseller_a, name="ACME", contact_email="east@acme.example", auto_add_clients=True
+        sub_reseller_a,
+        name="ACME",
+        contact_email="east@acme.example",
+        auto_add_clients=True,
+        acting_user=None,
+        origin="test",
     )
     text = HEADER + (
         "cli-1,Nobody,,,,,,,,\n"
@@ -186,7 +191,13 @@ def test_dry_run_writes_nothing(client_a1, tmp_path):
 
 
 def test_update_fields_move_and_password_only_when_given(client_a1, customer_a_east, tmp_path):
-    services.create_customer(client_a1.customer.parent, name="Other", contact_email="o@x.example")
+    services.create_customer(
+        client_a1.customer.parent,
+        name="Other",
+        contact_email="o@x.example",
+        acting_user=None,
+        origin="test",
+    )
     old_hash = client_a1.password
     Client.objects.filter(pk=client_a1.pk).update(used_bytes=5000)
     Node.objects.filter(pk=client_a1.customer_id).update(used_bytes=5000)

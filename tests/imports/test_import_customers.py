@@ -167,9 +167,13 @@ def test_update_changes_given_columns_and_counts(customer_a1, customer_a_east, t
 def test_sub_reseller_placement_and_tree_integrity(
     customer_a1, customer_a_east, reseller_b, customer_b1, tmp_path
 ):
-    deep = services.create_reseller(customer_a_east.parent, name="Alpha East North")
+    deep = services.create_reseller(
+        customer_a_east.parent, name="Alpha East North", acting_user=None, origin="test"
+    )
     reseller_a = customer_a1.parent
-    services.create_customer(reseller_a, name="Zulu", contact_email="z@z.example")
+    services.create_customer(
+        reseller_a, name="Zulu", contact_email="z@z.example", acting_user=None, origin="test"
+    )
     tree_b = list(Node.objects.filter(tree_id=reseller_b.tree_id).values_list("pk", "lft", "rght"))
     lines = []
     for i in range(12):
@@ -202,8 +206,10 @@ def test_sub_reseller_placement_and_tree_integrity(
         == tree_b
     )
     # django-mptt keeps working on the tree afterwards.
-    services.create_customer(deep, name="After", contact_email="a@x.example")
-    services.move_customer(customer("Imported 0"), deep)
+    services.create_customer(
+        deep, name="After", contact_email="a@x.example", acting_user=None, origin="test"
+    )
+    services.move_customer(customer("Imported 0"), deep, acting_user=None, origin="test")
     assert_tree_valid(reseller_a.tree_id)
     assert Node.objects.get(pk=deep.pk).get_descendant_count() == 5
 
@@ -240,8 +246,13 @@ def test_update_under_one_reseller_never_touches_anothers_customer(
 
 @pytest.mark.parametrize("count", [60])
 def test_many_customers_over_many_parents_keep_the_tree_valid(reseller_a, tmp_path, count):
-    subs = [services.create_reseller(reseller_a, name=f"Sub {i}") for i in range(5)]
-    services.create_customer(subs[2], name="Existing", contact_email="e@x.example")
+    subs = [
+        services.create_reseller(reseller_a, name=f"Sub {i}", acting_user=None, origin="test")
+        for i in range(5)
+    ]
+    services.create_customer(
+        subs[2], name="Existing", contact_email="e@x.example", acting_user=None, origin="test"
+    )
     lines = [
         f"C{i},,c{i}@x.example,,,,,{['', *[s.name for s in subs]][i % 6]}\n" for i in range(count)
     ]

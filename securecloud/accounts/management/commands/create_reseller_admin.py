@@ -38,10 +38,17 @@ class Command(BaseCommand):
                 )
                 created = node is None
                 if created:
-                    node = services.create_reseller(None, name=reseller, origin=origin)
+                    node = services.create_reseller(
+                        None, name=reseller, acting_user=None, origin=origin
+                    )
                 user = services.add_reseller_admin(
-                    node, username=username, email=email, password=password, origin=origin
-                )
+                    node,
+                    username=username,
+                    email=email,
+                    password=password,
+                    acting_user=None,
+                    origin=origin,
+                ).user
         except ValidationError as exc:
             raise CommandError("; ".join(_flatten(exc))) from None
         if created:

@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from clients import agent_store
 from clients import services as client_services
-from clients.agent_services import AgentError, check_client_state
-from clients.agent_services import connect as agent_connect
+from clients.agent_connect import connect as agent_connect
+from clients.agent_requests import AgentError
+from clients.agent_tokens import check_client_state
 from clients.models import Client
 from hierarchy import services
 from hierarchy.models import GB, Node
@@ -161,6 +162,7 @@ class Command(BaseCommand):
                     username=DEMO_ADMIN[0],
                     email="admin@heroware.example",
                     password=DEMO_ADMIN[1],
+                    acting_user=None,
                     origin=origin,
                 )
             if not user_model.objects.filter(username=DEMO_SUPERUSER[0]).exists():
@@ -173,7 +175,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  Superuser (/admin/):       {DEMO_SUPERUSER[0]} / {DEMO_SUPERUSER[1]}")
 
     def _create_tree(self, origin: str, now: datetime) -> Node:
-        heroware = services.create_reseller(None, name="HEROware", origin=origin)
+        heroware = services.create_reseller(None, name="HEROware", acting_user=None, origin=origin)
         customers = {
             "ABC Electric": services.create_customer(
                 heroware,
@@ -183,6 +185,7 @@ class Command(BaseCommand):
                 usage_space_bytes=50 * GB,
                 auto_add_clients=True,
                 email_reports=True,
+                acting_user=None,
                 origin=origin,
             ),
             "Main Street Dental": services.create_customer(
@@ -190,15 +193,19 @@ class Command(BaseCommand):
                 name="Main Street Dental",
                 contact_email="office@msdental.example",
                 usage_space_bytes=100 * GB,
+                acting_user=None,
                 origin=origin,
             ),
         }
-        east = services.create_reseller(heroware, name="HEROware East", origin=origin)
+        east = services.create_reseller(
+            heroware, name="HEROware East", acting_user=None, origin=origin
+        )
         customers["Harbour Logistics"] = services.create_customer(
             east,
             name="Harbour Logistics",
             contact_email="ops@harbour.example",
             usage_space_bytes=25 * GB,
+            acting_user=None,
             origin=origin,
         )
         for demo in CLIENTS:
@@ -208,6 +215,7 @@ class Command(BaseCommand):
                 securecloud_id=demo.securecloud_id,
                 name=demo.name,
                 password=CLIENT_PASSWORD,
+                acting_user=None,
                 origin=origin,
             )
             # The demo's clients signed up before today; a trial runs from the sign-up.
@@ -217,7 +225,7 @@ class Command(BaseCommand):
                 created_at=joined, trial_ends_at=joined + timedelta(days=customer.trial_days)
             )
             if demo.paid:
-                client_services.switch_to_paid(client, origin=origin)
+                client_services.switch_to_paid(client, acting_user=None, origin=origin)
         return heroware
 
     def _back_up(self, heroware: Node, now: datetime) -> int:

@@ -1,0 +1,233 @@
+"""The agent's connect: an agent signs in with its client's SecureCloud ID and password
+(or claims a client, or adds one, with its customer's registration key) and gets a
+bearer token. Connect decides in this order: validate the request, rate limit,
+credentials, client state (see `connect`).
+"""
+
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from clients import ratelimit
+from clients.agent_requests import (
+    INVALID_CREDENTIALS,
+    AgentError,
+    ConnectRequest,
+    invalid_request,
+    parse_connect,
+)
+from clients.agent_tokens import check_client_state, client_summary, issue_token
+from clients.models import Client
+from clients.services import create_client, status_when_enabled
+from clients.validators import validate_client_password
+from hierarchy import audit
+from hierarchy.models import Node
+
+AGENT_ORIGIN = "agent"
+
+
+@dataclass(frozen=True)
+class ConnectResult:
+    created: bool
+    body: dict[str, Any]
+
+
+def _customer_for_key(key: str | None) -> Node | None:
+    if not key:
+        return None
+    try:
+        customer: Node = Node.objects.select_related("parent").get(
+            kind=Node.Kind.CUSTOMER, registration_key=key
+        )
+    except Node.DoesNotExist:
+        return None
+    # The lookup found it by the indexed column; still compare in constant time.
+    if not customer.registration_key or not hmac.compare_digest(
+        customer.registration_key.encode(), key.encode()
+    ):
+        return None
+    return customer
+
+
+def _bad_credentials(req: ConnectRequest, *, hash_anyway: bool) -> AgentError:
+    if hash_anyway:
+        # As slow as a real password check, so timing does not tell whether the ID exists.
+        make_password(req.password)
+    return AgentError(*INVALID_CREDENTIALS)
+
+
+def connect(data: Any, *, ip: str) -> ConnectResult:
+    """Rules 1-6 of the protocol, in order: validate, rate limit, credentials, state.
+
+    Runs outside any transaction: a failure is counted after the work of the attempt
+    is rolled back, so the count always sticks.
+    """
+    req = parse_connect(data)
+
+    attempt = ratelimit.begin(req.securecloud_id, ip)
+    if isinstance(attempt, ratelimit.Limited):
+        raise AgentError(429, "rate_limited", headers={"Retry-After": str(attempt.retry_after)})
+
+    # The attempt is counted already (check and count are one step); it is taken back
+    # unless its credentials turn out wrong.
+    failed = False
+    try:
+        return _connect(req, ip)
+    except AgentError as exc:
+        if (exc.status, exc.code) == INVALID_CREDENTIALS:
+            failed = True
+            ratelimit.failed(attempt)
+            raise credentials_error(req) from None
+        raise
+    finally:
+        if not failed:
+            ratelimit.succeeded(attempt)
+
+
+NO_KEY_MESSAGE = (
+    "Wrong SecureCloud ID or password. A registration key is required for a new or not "
+    "yet connected client, and none was given: enter the customer's registration key."
+)
+WITH_KEY_MESSAGE = "Wrong SecureCloud ID, password or registration key."
+
+
+def credentials_error(req: ConnectRequest) -> AgentError:
+    """The one 401 of every credentials failure. Its message depends only on the request
+    (was a registration key given?), never on whether the SecureCloud ID exists."""
+    message = WITH_KEY_MESSAGE if req.registration_key else NO_KEY_MESSAGE
+    return AgentError(*INVALID_CREDENTIALS, message=message)
+
+
+def _connect(req: ConnectRequest, ip: str) -> ConnectResult:
+    for _attempt in range(3):
+        client = (
+            Client.objects.select_related("customer__parent")
+            .filter(securecloud_id=req.securecloud_id)
+            .first()
+        )
+        if client is not None:
+            return _connect_known(client, req, ip)
+        created = _connect_new(req, ip)
+        if created is not None:
+            return created
+        # Another connect created this ID meanwhile: decide again as a known client.
+    raise AgentError(*INVALID_CREDENTIALS)
+
+
+def _connect_known(client: Client, req: ConnectRequest, ip: str) -> ConnectResult:
+    if client.password:
+        # Rule 1: the password must match (hashed once, outside any lock).
+        checked_hash = client.password
+        if not check_password(req.password, checked_hash):
+            raise _bad_credentials(req, hash_anyway=False)
+        check_client_state(client)
+        with transaction.atomic():
+            client = _lock(client)  # type: ignore[assignment]
+            if client is None:  # deleted meanwhile
+                raise _bad_credentials(req, hash_anyway=False)
+            if client.password != checked_hash and not (
+                client.password and check_password(req.password, client.password)
+            ):
+                raise _bad_credentials(req, hash_anyway=False)  # reset meanwhile
+            check_client_state(client)
+            return _connected(client, req, set_password=False)
+
+    # Rule 2: no password yet; only its own customer's registration key claims it.
+    customer = _customer_for_key(req.registration_key)
+    if customer is None or customer.pk != client.customer_id:
+        raise _bad_credentials(req, hash_anyway=True)
+    if not customer.auto_add_clients:
+        raise AgentError(403, "authorization_required")
+    check_client_state(client)
+    try:
+        validate_client_password(req.password)
+    except ValidationError as exc:
+        raise invalid_request({"password": exc.messages[0]}) from None
+    hashed = make_password(req.password)
+    with transaction.atomic():
+        client = _lock(client)  # type: ignore[assignment]
+        if client is None:
+            raise _bad_credentials(req, hash_anyway=False)
+        if client.password:
+            # A concurrent first connect set the password: it must match now.
+            if not check_password(req.password, client.password):
+                raise _bad_credentials(req, hash_anyway=False)
+            check_client_state(client)
+            return _connected(client, req, set_password=False)
+        check_client_state(client)
+        client.password = hashed
+        before = client.status
+        result = _connected(client, req, set_password=True)
+        audit.record(
+            "client.claimed_by_agent",
+            client,
+            acting_user=None,
+            origin=f"{AGENT_ORIGIN} {ip}",
+            changes={"password": ["not set", "set"], "status": [before, client.status]},
+        )
+        return result
+
+
+def _connect_new(req: ConnectRequest, ip: str) -> ConnectResult | None:
+    """Rule 3, or None when the ID was created by someone else meanwhile."""
+    customer = _customer_for_key(req.registration_key)
+    if customer is None:
+        raise _bad_credentials(req, hash_anyway=True)
+    if not customer.auto_add_clients:
+        raise AgentError(403, "authorization_required")
+    try:
+        with transaction.atomic():
+            client = create_client(
+                customer,
+                securecloud_id=req.securecloud_id,
+                password=req.password,
+                acting_user=None,
+                origin=f"{AGENT_ORIGIN} {ip}",
+                status=Client.Status.ACTIVE,
+            )
+            client.customer = customer
+            check_client_state(client)
+            result = _connected(client, req, set_password=False)
+    except ValidationError as exc:
+        if "securecloud_id" in getattr(exc, "message_dict", {}):
+            return None
+        raise invalid_request(
+            {name: messages[0] for name, messages in exc.message_dict.items()}
+        ) from None
+    return ConnectResult(created=True, body=result.body)
+
+
+def _lock(client: Client) -> Client | None:
+    return (
+        Client.objects.select_for_update(of=("self",))
+        .select_related("customer__parent")
+        .filter(pk=client.pk)
+        .first()
+    )
+
+
+def _connected(client: Client, req: ConnectRequest, *, set_password: bool) -> ConnectResult:
+    """Record the connect (pending -> active, last seen, host, version) and issue a token."""
+    now = timezone.now()
+    client.last_seen_at = now
+    update_fields = ["last_seen_at", "updated_at"]
+    status = status_when_enabled(client)  # active, now that an agent has connected
+    if not client.is_disabled and client.status != status:
+        client.status = status
+        update_fields.append("status")
+    if req.hostname:
+        client.hostname = req.hostname
+        update_fields.append("hostname")
+    if req.agent_version:
+        client.agent_version = req.agent_version
+        update_fields.append("agent_version")
+    if set_password:
+        update_fields.append("password")
+    client.save(update_fields=update_fields)
+    token = issue_token(client, now)
+    return ConnectResult(created=False, body={**client_summary(client), "token": token})
