@@ -496,3 +496,36 @@ def delete_reseller(reseller: Node, *, acting_user=None, origin: str = "") -> No
             changes={"name": [reseller.name, None]},
         )
         reseller.delete()
+
+
+def move_reseller(reseller: Node, new_parent: Node, *, acting_user, origin: str) -> Node:
+    """Move a sub-reseller, with everything below it, under another reseller of its tree."""
+    if not reseller.is_reseller or reseller.parent_id is None:
+        raise ValidationError("Only a sub-reseller can be moved.", code="not_sub_reseller")
+    with transaction.atomic():
+        lock_tree(reseller.tree_id)
+        reseller = Node.objects.select_related("parent").get(pk=reseller.pk)
+        new_parent = _reload_reseller(new_parent)
+        if reseller.parent_id == new_parent.pk:
+            return reseller
+        if new_parent.tree_id != reseller.tree_id:
+            raise ValidationError(
+                {"parent": "A sub-reseller moves within its top-level reseller's tree."},
+                code="other_tree",
+            )
+        if reseller.lft <= new_parent.lft and new_parent.rght <= reseller.rght:
+            raise ValidationError(
+                {"parent": f"{new_parent.name} is inside {reseller.name} itself."},
+                code="inside",
+            )
+        old_parent_name = reseller.parent.name
+        reseller.move_to(new_parent, "last-child")
+        moved = Node.objects.select_related("parent").get(pk=reseller.pk)
+        audit.record(
+            "reseller.moved",
+            moved,
+            acting_user=acting_user,
+            origin=origin,
+            changes={"parent": [old_parent_name, new_parent.name]},
+        )
+    return moved

@@ -3,10 +3,10 @@
 from django.core.management.base import BaseCommand
 
 from clients import bulk as client_bulk
-from hierarchy import bulk
+from hierarchy.import_command import ImportCommand
 
 
-class Command(bulk.ImportCommand, BaseCommand):
+class Command(ImportCommand, BaseCommand):
     help = (
         "Import clients into the customers of --reseller's subtree from a CSV file with "
         "columns " + ", ".join(client_bulk.CLIENT_COLUMNS) + " (securecloud_id and customer "

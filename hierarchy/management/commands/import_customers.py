@@ -3,9 +3,10 @@
 from django.core.management.base import BaseCommand
 
 from hierarchy import bulk
+from hierarchy.import_command import ImportCommand
 
 
-class Command(bulk.ImportCommand, BaseCommand):
+class Command(ImportCommand, BaseCommand):
     help = (
         "Import customers into --reseller's subtree from a CSV file with columns "
         + ", ".join(bulk.CUSTOMER_COLUMNS)

@@ -3,9 +3,10 @@
 from django.core.management.base import BaseCommand
 
 from hierarchy import bulk
+from hierarchy.import_command import ImportCommand
 
 
-class Command(bulk.ImportCommand, BaseCommand):
+class Command(ImportCommand, BaseCommand):
     help = (
         "Create sub-resellers inside --reseller's subtree from a CSV file with columns "
         "name, parent (empty parent = directly under --reseller; a parent may be defined "
