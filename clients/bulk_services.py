@@ -133,9 +133,10 @@ def create_clients(
         ends = (client.trial_ends_at or ends_for[client.customer_id]) if plan == trial else None
         return plan, ends, client.status or pending
 
+    settled = [values(client) for client in clients]
+
     def rows() -> Iterator[tuple[Any, ...]]:
-        for code, client in zip(codes, clients, strict=True):
-            plan, ends, status = values(client)
+        for code, client, (plan, ends, status) in zip(codes, clients, settled, strict=True):
             yield (
                 code,
                 client.customer_id,
@@ -149,8 +150,7 @@ def create_clients(
             )
 
     def entries() -> Iterator[audit.Entry]:
-        for code, client in zip(codes, clients, strict=True):
-            plan, ends, status = values(client)
+        for code, client, (plan, ends, status) in zip(codes, clients, settled, strict=True):
             parent_id, customer_code, _, _ = customers[client.customer_id]
             yield audit.Entry(
                 object_type="client",
@@ -240,7 +240,9 @@ def update_clients(updates: Sequence[ClientUpdate], *, acting_user: Any, origin:
             deltas[u.after.customer_id][0] += 1
             deltas[u.after.customer_id][1] += u.used_bytes
 
-    def entries(action: str, changed: Iterable[tuple[ClientUpdate, dict[str, list[Any]]]]):
+    def entries(
+        changed: Iterable[tuple[ClientUpdate, dict[str, list[Any]]]],
+    ) -> Iterator[audit.Entry]:
         for u, changes in changed:
             parent_id, customer_code, _, _ = customers[u.after.customer_id]
             yield audit.Entry(
@@ -261,16 +263,13 @@ def update_clients(updates: Sequence[ClientUpdate], *, acting_user: Any, origin:
         services.shift_customer_totals({pk: (d[0], d[1]) for pk, d in deltas.items()})
         audit.record_many(
             "client.edited",
-            entries("client.edited", ((u, c) for u, c in edited if c)),
+            entries((u, c) for u, c in edited if c),
             acting_user=acting_user,
             origin=origin,
         )
         audit.record_many(
             "client.password_reset",
-            entries(
-                "client.password_reset",
-                ((u, {}) for u in updates if u.after.password != u.before.password),
-            ),
+            entries((u, {}) for u in updates if u.after.password != u.before.password),
             acting_user=acting_user,
             origin=origin,
         )

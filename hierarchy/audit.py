@@ -137,29 +137,11 @@ def record_many(action: str, entries: Iterable[Entry], *, acting_user, origin: s
     actor_id = acting_user.pk if getattr(acting_user, "is_authenticated", False) else None
     label = _actor_label(acting_user, origin)[:300]
     origin = origin[:300]
-    now = timezone.now()
     return fast_insert(
         AuditEvent,
-        [
-            "at",
-            "actor",
-            "actor_label",
-            "origin",
-            "action",
-            "object_type",
-            "object_code",
-            "object_repr",
-            "reseller",
-            "customer_code",
-            "changes",
-        ],
+        ["object_type", "object_code", "object_repr", "reseller", "customer_code", "changes"],
         (
             (
-                now,
-                actor_id,
-                label,
-                origin,
-                action,
                 entry.object_type,
                 entry.object_code,
                 entry.object_repr[:300],
@@ -169,6 +151,13 @@ def record_many(action: str, entries: Iterable[Entry], *, acting_user, origin: s
             )
             for entry in entries
         ),
+        constants={
+            "at": timezone.now(),
+            "actor": actor_id,
+            "actor_label": label,
+            "origin": origin,
+            "action": action,
+        },
     )
 
 

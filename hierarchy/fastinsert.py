@@ -16,13 +16,22 @@ from django.db import connections, models, router
 from django.utils import timezone
 
 
-def fast_insert(model, field_names: list[str], rows: Iterable[tuple], *, batch_size=10_000):
+def fast_insert(
+    model,
+    field_names: list[str],
+    rows: Iterable[tuple],
+    *,
+    constants: dict | None = None,
+    batch_size=10_000,
+):
     """Insert many rows of `model` with the fewest round trips; returns the count.
 
-    `rows` give Python values for `field_names`; every other concrete field takes its
-    default (auto_now fields: now). PostgreSQL: COPY; SQLite: executemany; others:
-    bulk_create. Nothing here validates: callers have checked every value.
+    `rows` give Python values for `field_names`, `constants` one value for every row of
+    other fields; every other concrete field takes its default (auto_now fields: now).
+    PostgreSQL: COPY; SQLite: executemany; others: bulk_create. Nothing here validates:
+    callers have checked every value.
     """
+    constants = constants or {}
     connection = connections[router.db_for_write(model)]
     meta = model._meta
     given = [meta.get_field(name) for name in field_names]
@@ -31,7 +40,9 @@ def fast_insert(model, field_names: list[str], rows: Iterable[tuple], *, batch_s
     for fld in meta.concrete_fields:
         if fld.name in field_names or fld.primary_key:
             continue
-        if getattr(fld, "auto_now", False) or getattr(fld, "auto_now_add", False):
+        if fld.name in constants:
+            others.append((fld, constants[fld.name]))
+        elif getattr(fld, "auto_now", False) or getattr(fld, "auto_now_add", False):
             others.append((fld, now))
         elif fld.has_default() and callable(fld.default):
             per_row_defaults.append(fld)
@@ -159,6 +170,10 @@ def _copy_escape(text: str) -> str:
 
 def _copy_converter(fld) -> Callable[[object], str]:
     """A value in PostgreSQL COPY text format."""
+    if isinstance(fld, models.UUIDField):
+        return lambda value: "\\N" if value is None else str(value)
+    if isinstance(fld, models.JSONField):
+        return lambda value: _copy_escape(json.dumps(value))
 
     def convert(value):
         if value is None:
