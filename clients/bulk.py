@@ -35,7 +35,7 @@ from clients.models import Client
 from clients.services import ID_TAKEN, PASSWORD_REQUIRED, clean_new_client
 from hierarchy import audit
 from hierarchy.bulk import CHANGED_DURING_IMPORT, ImportFailed, Summary, validation_messages
-from hierarchy.csvfiles import BadFile, CSVRows, progress, too_wide, write_csv
+from hierarchy.csvfiles import BadFile, CSVRows, Utf8Lines, progress, too_wide, write_csv
 from hierarchy.models import Node
 
 CLIENT_COLUMNS = (
@@ -119,7 +119,7 @@ class Plan:
 
 def import_clients(
     top: Node,
-    stream: TextIO,
+    stream: TextIO | Utf8Lines,
     *,
     update: bool = False,
     dry_run: bool = False,

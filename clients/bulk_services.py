@@ -211,9 +211,9 @@ def update_clients(updates: Sequence[ClientUpdate], *, acting_user: Any, origin:
     meta = Client._meta
     fields = ["customer", "name", "email", "password", "plan", "trial_ends_at", "status"]
     table = connection.ops.quote_name(meta.db_table)
+    column = {field.name: field.column for field in meta.concrete_fields}
     sets = ", ".join(
-        f"{connection.ops.quote_name(meta.get_field(name).column)} = %s"
-        for name in [*fields, "updated_at"]
+        f"{connection.ops.quote_name(column[name])} = %s" for name in [*fields, "updated_at"]
     )
     sql = f"UPDATE {table} SET {sets} WHERE id = %s"
     ends_field = meta.get_field("trial_ends_at")

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from mptt.exceptions import InvalidMove
 
 from hierarchy import audit, bulk_services, services
-from hierarchy.csvfiles import BadFile, CSVRows, progress, too_wide, write_csv
+from hierarchy.csvfiles import BadFile, CSVRows, Utf8Lines, progress, too_wide, write_csv
 from hierarchy.models import Node
 from hierarchy.validators import (
     clean_reseller_name,
@@ -113,7 +113,7 @@ def subtree_resellers(top: Node) -> dict[str, Node]:
 
 def import_resellers(
     top: Node,
-    stream: TextIO,
+    stream: TextIO | Utf8Lines,
     *,
     update: bool = False,
     dry_run: bool = False,
@@ -226,7 +226,7 @@ _FIELD_TO_COLUMN = {"usage_space_bytes": "usage_space"}
 
 def import_customers(
     top: Node,
-    stream: TextIO,
+    stream: TextIO | Utf8Lines,
     *,
     update: bool = False,
     dry_run: bool = False,

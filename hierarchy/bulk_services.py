@@ -39,7 +39,7 @@ class CustomerUpdate:
         }
 
 
-def new_customer(parent_id: int, cleaned: Mapping[str, Any], *, now: Any = None) -> Node:
+def new_customer(parent_id: int | None, cleaned: Mapping[str, Any], *, now: Any = None) -> Node:
     """An unsaved customer node as create_customer makes it: cleaned settings, a code and
     a registration key of its own (its place in the tree is set when it is inserted)."""
     now = now or timezone.now()

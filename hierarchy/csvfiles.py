@@ -44,7 +44,7 @@ class Utf8Lines:
 
 
 @contextmanager
-def open_source(path: str) -> Iterator[TextIO]:
+def open_source(path: str) -> Iterator[TextIO | Utf8Lines]:
     """A text stream of a CSV file (UTF-8, with or without BOM), or standard input for '-'."""
     if path == "-":
         stdin = sys.stdin
@@ -113,7 +113,7 @@ class CSVRows:
 
     def __init__(
         self,
-        stream: TextIO,
+        stream: TextIO | Utf8Lines,
         *,
         columns: Iterable[str],
         required: Iterable[str],

@@ -31,7 +31,7 @@ def fast_insert(
     PostgreSQL: COPY; SQLite: executemany; others: bulk_create. Nothing here validates:
     callers have checked every value.
     """
-    constants = constants or {}
+    fixed = constants or {}
     connection = connections[router.db_for_write(model)]
     meta = model._meta
     given = [meta.get_field(name) for name in field_names]
@@ -40,8 +40,8 @@ def fast_insert(
     for fld in meta.concrete_fields:
         if fld.name in field_names or fld.primary_key:
             continue
-        if fld.name in constants:
-            others.append((fld, constants[fld.name]))
+        if fld.name in fixed:
+            others.append((fld, fixed[fld.name]))
         elif getattr(fld, "auto_now", False) or getattr(fld, "auto_now_add", False):
             others.append((fld, now))
         elif fld.has_default() and callable(fld.default):
@@ -55,9 +55,9 @@ def fast_insert(
         for batch in _batched(rows, batch_size):
             objs = []
             for row in batch:
-                values = {fld.attname: v for fld, v in zip(given, row, strict=True)}
-                values.update({fld.attname: value for fld, value in others})
-                objs.append(model(**values))
+                kwargs = {fld.attname: v for fld, v in zip(given, row, strict=True)}
+                kwargs.update({fld.attname: value for fld, value in others})
+                objs.append(model(**kwargs))
             model.objects.bulk_create(objs, batch_size=1000)
             count += len(objs)
         return count
@@ -90,7 +90,7 @@ def fast_insert(
         return count
 
     converters = [_sqlite_converter(fld, connection) for fld in given + per_row_defaults]
-    constants = tuple(fld.get_db_prep_save(value, connection) for fld, value in others)
+    fixed_values = tuple(fld.get_db_prep_save(value, connection) for fld, value in others)
     table = connection.ops.quote_name(meta.db_table)
     sql = (
         f"INSERT INTO {table} ({', '.join(connection.ops.quote_name(c) for c in columns)}) "
@@ -110,7 +110,7 @@ def fast_insert(
                     convert = converters[len(given) + i]
                     value = fld.get_default()
                     values.append(value if convert is None else convert(value))
-                params.append((*values, *constants))
+                params.append((*values, *fixed_values))
             cursor.executemany(sql, params)
             count += len(batch)
     return count

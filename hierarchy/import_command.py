@@ -4,18 +4,27 @@ summary."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 
-from hierarchy.bulk import ImportFailed, find_reseller
+from hierarchy.bulk import ImportFailed, Summary, find_reseller
 from hierarchy.csvfiles import BadFile, open_source
+from hierarchy.models import Node
 
 
-class ImportCommand:
-    """What import_resellers, import_customers and import_clients share (a mixin for
-    BaseCommand): arguments, opening the file, printing errors and the summary."""
+class ImportCommand(BaseCommand):
+    """What import_resellers, import_customers and import_clients share: arguments,
+    opening the file, printing errors and the summary. A command says what it imports
+    (`what`) and how (`do_import`)."""
 
     what = "rows"
+
+    def do_import(self, top: Node, stream: Any, **options: Any) -> Summary:
+        raise NotImplementedError
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.run_import(options)
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="CSV file (UTF-8, comma or semicolon), or - for stdin")

@@ -69,9 +69,7 @@ def test_a_customer_changed_by_import_customers_update_shows_old_and_new_values(
     alice_client, customer_a1, tmp_path
 ):
     text = CUSTOMERS + "Acme,it@acme.example,100GB,45\n"
-    result = run_csv(
-        "import_customers", tmp_path, text, "--reseller", "Alpha Backup", "--update"
-    )
+    result = run_csv("import_customers", tmp_path, text, "--reseller", "Alpha Backup", "--update")
     assert result.ok, result.err
 
     html = history_html(alice_client, "customers", customer_a1.code)
@@ -100,9 +98,7 @@ def test_a_reseller_moved_by_import_resellers_update_shows_the_move(
     alice_client, reseller_a, sub_reseller_a, tmp_path
 ):
     text = "name,parent\nAlpha West,\nAlpha East,Alpha West\n"
-    result = run_csv(
-        "import_resellers", tmp_path, text, "--reseller", "Alpha Backup", "--update"
-    )
+    result = run_csv("import_resellers", tmp_path, text, "--reseller", "Alpha Backup", "--update")
     assert result.ok, result.err
 
     html = history_html(alice_client, "resellers", sub_reseller_a.code)
