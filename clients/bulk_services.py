@@ -172,7 +172,9 @@ def create_clients(
     for client in clients:
         counts[client.customer_id] += 1
     with transaction.atomic():
-        count = fast_insert(Client, NEW_CLIENT_FIELDS, progress(rows()) if progress else rows())
+        count: int = fast_insert(
+            Client, NEW_CLIENT_FIELDS, progress(rows()) if progress else rows()
+        )
         services.shift_customer_totals({pk: (n, 0) for pk, n in counts.items()})
         audit.record_many("client.created", entries(), acting_user=acting_user, origin=origin)
     return count

@@ -11,7 +11,9 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO, TypeVar
+
+T = TypeVar("T")
 
 
 class BadFile(Exception):
@@ -23,7 +25,7 @@ class Utf8Lines:
     reported on its own line (a text stream decodes blocks ahead and cannot say where).
     A BOM on the first line is dropped."""
 
-    def __init__(self, binary, label: str):
+    def __init__(self, binary: BinaryIO, label: str):
         self.binary = binary
         self.label = label
         self.line = 0
@@ -34,7 +36,8 @@ class Utf8Lines:
             return ""
         self.line += 1
         try:
-            return raw.decode("utf-8-sig" if self.line == 1 else "utf-8")
+            text: str = raw.decode("utf-8-sig" if self.line == 1 else "utf-8")
+            return text
         except UnicodeDecodeError:
             raise BadFile(f"{self.label}: line {self.line}: not UTF-8 text.") from None
 
@@ -86,7 +89,7 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 _GUARDED_STARTS = (*FORMULA_STARTS, "'")
 
 
-def guard_cell(value):
+def guard_cell(value: object) -> object:
     """The export form of one cell: an apostrophe before a would-be formula."""
     if isinstance(value, str) and (
         value.startswith(FORMULA_STARTS)
@@ -193,16 +196,21 @@ def too_wide(rows: CSVRows, line: int, row: list[str]) -> tuple[int, str, str] |
     return None
 
 
-def progress(iterable, *, enabled: bool, desc: str, total: int | None = None, unit="rows"):
+def progress(
+    iterable: Iterable[T], *, enabled: bool, desc: str, total: int | None = None, unit: str = "rows"
+) -> Iterable[T]:
     """tqdm on a terminal, the plain iterable otherwise."""
     if not enabled:
         return iterable
     from tqdm import tqdm
 
-    return tqdm(iterable, desc=desc, total=total, unit=unit, leave=False, mininterval=0.5)
+    shown: Iterable[T] = tqdm(
+        iterable, desc=desc, total=total, unit=unit, leave=False, mininterval=0.5
+    )
+    return shown
 
 
-def write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable]) -> int:
+def write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]]) -> int:
     count = 0
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")

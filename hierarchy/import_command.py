@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hierarchy.bulk import ImportFailed, Summary, find_reseller
 from hierarchy.csvfiles import BadFile, open_source
@@ -26,7 +26,7 @@ class ImportCommand(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.run_import(options)
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="CSV file (UTF-8, comma or semicolon), or - for stdin")
         parser.add_argument(
             "--reseller", required=True, help="The reseller whose subtree the file fills"
@@ -38,7 +38,7 @@ class ImportCommand(BaseCommand):
             "--update", action="store_true", help="Update existing rows instead of refusing them"
         )
 
-    def run_import(self, options) -> None:
+    def run_import(self, options: dict[str, Any]) -> None:
         top = find_reseller(options["reseller"])
         if top is None:
             raise CommandError(f"No reseller named {options['reseller']!r}.")

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from django.db import IntegrityError, models
 from django.db.models import Case, F, Value, When
+from django.db.models.expressions import CombinedExpression
 
 from hierarchy.models import Node
 
@@ -54,7 +55,7 @@ def append_leaves(tree_id: int, leaves_by_parent: dict[int, list[Node]]) -> None
         before += len(leaves_by_parent[pk])
         cumulative.append((rght, 2 * before))
 
-    def shifted(column: str):
+    def shifted(column: str) -> CombinedExpression:
         whens = [
             When(**{f"{column}__gte": rght}, then=Value(shift))
             for rght, shift in reversed(cumulative)
