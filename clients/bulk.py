@@ -1,9 +1,10 @@
 """Bulk import and export of client accounts.
 
-The import streams the file once to validate it (in chunks: duplicates against the
-database are checked with one IN query per chunk), keeping only compact tuples of the
-good rows; then it hashes any clear-text passwords on every core and writes everything
-in one transaction with the database's fastest bulk path (COPY on PostgreSQL).
+The import runs parse → plan → write: it streams the file once to check every row,
+keeping a Row of each good one; plans creates and updates against the database (one IN
+query per chunk of IDs); then hashes any clear-text passwords on every core and writes
+everything in one transaction through clients.bulk_services, which applies the
+one-object rules with the database's fastest bulk path (COPY on PostgreSQL).
 """
 
 from __future__ import annotations
