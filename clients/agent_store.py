@@ -205,6 +205,12 @@ def find_token(digest: str) -> AgentToken | None:
 # Backup write
 # ---------------------------------------------------------------------------
 
+# The rule constants the services use, written into the statements below: a disabled
+# client takes no report; a success moves the last success. The storage totals move by
+# the change of the client's used bytes, as clients.services.shift_customer_totals does.
+DISABLED = Client.Status.DISABLED.value
+SUCCESS = Client.BackupStatus.SUCCESS.value
+
 
 @dataclass(frozen=True)
 class BackupWritten:
@@ -224,12 +230,12 @@ class BackupWritten:
 # is the size after the newest backup); a success moves the last success only forward.
 BACKUP_WRITE = Statement(
     name="agent_backup_write",
-    sql="""
+    sql=f"""
         WITH client AS (
             SELECT id, customer_id, used_bytes,
                 last_backup_at IS NULL OR last_backup_at <= %(finished_at)s AS newest
             FROM clients_client
-            WHERE id = %(client_id)s AND status <> 'disabled'
+            WHERE id = %(client_id)s AND status <> '{DISABLED}'
             FOR UPDATE
         ), customer AS (
             UPDATE hierarchy_node
@@ -247,7 +253,7 @@ BACKUP_WRITE = Statement(
                                  ELSE clients_client.last_backup_at END,
                 last_backup_status = CASE WHEN client.newest THEN %(status)s
                                      ELSE clients_client.last_backup_status END,
-                last_success_at = CASE WHEN %(status)s = 'success'
+                last_success_at = CASE WHEN %(status)s = '{SUCCESS}'
                                   THEN GREATEST(clients_client.last_success_at, %(finished_at)s)
                                   ELSE clients_client.last_success_at END,
                 last_seen_at = %(now)s,
@@ -328,7 +334,7 @@ def _write_backup_in_steps(params: dict[str, Any]) -> tuple | None:
         cursor.execute(
             "SELECT used_bytes, customer_id,"
             " last_backup_at IS NULL OR last_backup_at <= %(finished_at)s"
-            " FROM clients_client WHERE id = %(client_id)s AND status <> 'disabled'",
+            f" FROM clients_client WHERE id = %(client_id)s AND status <> '{DISABLED}'",
             params,
         )
         row = cursor.fetchone()
@@ -358,7 +364,7 @@ def _write_backup_in_steps(params: dict[str, Any]) -> tuple | None:
         )
         cursor.execute(
             "UPDATE clients_client SET" + newest_sets + " last_success_at = CASE"
-            " WHEN %(status)s = 'success' AND (last_success_at IS NULL"
+            f" WHEN %(status)s = '{SUCCESS}' AND (last_success_at IS NULL"
             " OR last_success_at < %(finished_at)s) THEN %(finished_at)s"
             " ELSE last_success_at END,"
             " last_seen_at = %(now)s, updated_at = %(now)s WHERE id = %(client_id)s",

@@ -1,40 +1,42 @@
 """Bulk import and export of client accounts.
 
-The import streams the file once to validate it (in chunks: duplicates against the
-database are checked with one IN query per chunk), keeping only compact tuples of the
-good rows; then it hashes any clear-text passwords on every core and writes everything
-in one transaction with the database's fastest bulk path (COPY on PostgreSQL).
+The import runs parse → plan → write: it streams the file once to check every row,
+keeping a Row of each good one; plans creates and updates against the database (one IN
+query per chunk of IDs); then hashes any clear-text passwords on every core and writes
+everything in one transaction through clients.bulk_services, which applies the
+one-object rules with the database's fastest bulk path (COPY on PostgreSQL).
 """
 
 from __future__ import annotations
 
-import functools
-import multiprocessing
 import os
-import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from django.contrib.auth.hashers import get_hasher, identify_hasher, make_password
+from django.contrib.auth.hashers import identify_hasher
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from clients.models import AgentToken, Client
-from clients.services import (
-    ID_TAKEN,
-    PASSWORD_REQUIRED,
-    clean_new_client,
-    refresh_customer_totals,
+from clients.bulk_services import (
+    ClientState,
+    ClientUpdate,
+    NewClient,
+    create_clients,
+    plan_trial_end,
+    update_clients,
 )
-from hierarchy import audit, bulk
+from clients.hashing import hash_passwords
+from clients.models import Client
+from clients.services import ID_TAKEN, PASSWORD_REQUIRED, clean_new_client
+from hierarchy import audit
+from hierarchy.bulk import CHANGED_DURING_IMPORT, ImportFailed, Summary, validation_messages
+from hierarchy.csvfiles import BadFile, CSVRows, Utf8Lines, progress, too_wide, write_csv
 from hierarchy.models import Node
 
 CLIENT_COLUMNS = (
@@ -52,8 +54,6 @@ CLIENT_COLUMNS = (
 # The width of Client.password.
 MAX_PASSWORD_HASH_LENGTH = 256
 CHUNK = 900  # IDs per IN query (under SQLite's old 999-variable limit)
-# Hash in worker processes only when it takes longer than this in one process.
-POOL_THRESHOLD_SECONDS = 1.0
 _PLANS = {value: value for value in Client.Plan.values}
 _STATUSES = {value: value for value in Client.Status.values}
 
@@ -68,43 +68,6 @@ class _Customer:
     auto_add_clients: bool
     trial_days: int
     is_customer: bool = True
-
-
-# --------------------------------------------------------------------------- hashing
-
-
-def _hash_many(passwords: list[str]) -> list[str]:
-    return [make_password(password) for password in passwords]
-
-
-def hash_passwords(passwords: list[str], *, say=print) -> list[str]:
-    """make_password of each, on all cores when it is worth it; says how long it takes."""
-    if not passwords:
-        return []
-    started = time.perf_counter()
-    first = make_password(passwords[0])
-    each = max(time.perf_counter() - started, 1e-6)
-    cores = os.cpu_count() or 1
-    rest = passwords[1:]
-    alone = each * len(rest)
-    if cores > 1 and alone > POOL_THRESHOLD_SECONDS:
-        say(
-            f"Hashing {len(passwords)} clear-text passwords: about {alone / cores:.0f} s "
-            f"on {cores} cores ({each * 1000:.0f} ms each)."
-        )
-        # The configured hasher itself goes to the workers (it is a plain object), so they
-        # hash exactly as this process would (the tests' fast hasher included) without
-        # setting Django up; spawn gives them no copy of this process's database connection.
-        work = functools.partial(make_password, hasher=get_hasher("default"))
-        with ProcessPoolExecutor(
-            max_workers=cores, mp_context=multiprocessing.get_context("spawn")
-        ) as pool:
-            hashed = list(pool.map(work, rest, chunksize=max(1, len(rest) // (cores * 8))))
-    else:
-        if alone > 0.5:
-            say(f"Hashing {len(passwords)} clear-text passwords: about {alone:.0f} s.")
-        hashed = _hash_many(rest)
-    return [first, *hashed]
 
 
 # --------------------------------------------------------------------------- import
@@ -129,195 +92,100 @@ def _parse_when(text: str):
     return value
 
 
+@dataclass(slots=True)
+class Row:
+    """One good row of the file, as parsed: the cleaned fields, and what the row leaves
+    open (an empty plan or status keeps the current one, or takes the default)."""
+
+    line: int
+    securecloud_id: str
+    customer_id: int
+    name: str
+    email: str
+    secret: str  # a clear-text password, a password hash, or ""
+    clear: bool  # secret is a clear-text password (to hash before writing)
+    plan: str
+    trial_ends_at: datetime | None
+    status: str
+    needs_password: bool  # a new client of this row must have a password
+
+
+@dataclass
+class Plan:
+    """What an import writes: new clients, and changes to existing ones."""
+
+    creates: list[Row]
+    updates: list[tuple[Row, int, uuid.UUID, int, ClientState]]  # row, pk, code, bytes, before
+
+
 def import_clients(
     top: Node,
-    stream: TextIO,
+    stream: TextIO | Utf8Lines,
     *,
     update: bool = False,
     dry_run: bool = False,
     label: str = "file",
     show_progress: bool = False,
     say=print,
-    acting_user=None,
-    origin: str = "",
-) -> bulk.Summary:
-    """Clients of customers inside `top`'s subtree (see CLIENT_COLUMNS)."""
-    rows = bulk.CSVRows(
+    acting_user,
+    origin: str,
+) -> Summary:
+    """Clients of customers inside `top`'s subtree (see CLIENT_COLUMNS): parse every row,
+    plan the creates and updates against the database, then write them through
+    clients.bulk_services."""
+    customers = _Customers(top)
+    rows, errors = _parse(top, stream, customers, label=label, show_progress=show_progress)
+    summary = Summary(dry_run=dry_run)
+    plan = _plan(rows, customers, update=update, errors=errors, summary=summary)
+    if errors:
+        raise ImportFailed(errors)
+    summary.created = len(plan.creates)
+    if dry_run:
+        return summary
+    _write(top, plan, customers, summary, say=say, show_progress=show_progress,
+           acting_user=acting_user, origin=origin)  # fmt: skip
+    return summary
+
+
+class _Customers:
+    """The customers of `top`'s subtree, by name and by pk, and its resellers' names."""
+
+    def __init__(self, top: Node):
+        self.resellers = {
+            pk: name for pk, name in Node.objects.within(top).resellers().values_list("pk", "name")
+        }
+        self.reseller_keys = {name.lower() for name in self.resellers.values()}
+        self.by_name: dict[str, list[_Customer]] = defaultdict(list)
+        self.by_pk: dict[int, _Customer] = {}
+        for pk, name, parent_id, auto_add, trial_days in (
+            Node.objects.within(top)
+            .customers()
+            .values_list("pk", "name", "parent_id", "auto_add_clients", "trial_days")
+        ):
+            customer = _Customer(pk, name, parent_id, auto_add, trial_days)
+            self.by_name[name.lower()].append(customer)
+            self.by_pk[pk] = customer
+
+
+def _parse(top, stream, customers: _Customers, *, label, show_progress):
+    """The good rows of the file, and the errors of the bad ones (line, column, message)."""
+    rows = CSVRows(
         stream, columns=CLIENT_COLUMNS, required=("securecloud_id", "customer"), label=label
     )
     # Clear-text passwords are never exported, so never guarded: taken as written.
     get = {column: rows.getter(column, unguard=column != "password") for column in CLIENT_COLUMNS}
     present = rows.present
-    resellers = {
-        pk: name for pk, name in Node.objects.within(top).resellers().values_list("pk", "name")
-    }
-    reseller_keys = {name.lower() for name in resellers.values()}
-    customers_by_name: dict[str, list[_Customer]] = defaultdict(list)
-    customers_by_pk: dict[int, _Customer] = {}
-    for pk, name, parent_id, auto_add, trial_days in (
-        Node.objects.within(top)
-        .customers()
-        .values_list("pk", "name", "parent_id", "auto_add_clients", "trial_days")
-    ):
-        customer = _Customer(pk, name, parent_id, auto_add, trial_days)
-        customers_by_name[name.lower()].append(customer)
-        customers_by_pk[pk] = customer
-
-    now = timezone.now()
     errors: list[tuple[int, str, str]] = []
     seen: dict[str, int] = {}
-    # Compact rows: [line, id, customer pk, name, email, password or hash, plan,
-    # trial end, status, clear-text?, needs a password if new]
-    pending: list[list] = []
-    creates: list[list] = []
-    updates: list[tuple] = []  # (pk, customer, name, email, password, plan, end, status)
-    revoke: list[int] = []
-    moved_bytes: dict[int, int] = defaultdict(int)
-    summary = bulk.Summary(dry_run=dry_run)
-
-    def check_chunk() -> None:
-        if not pending:
-            return
-        found = {
-            values[1]: values
-            for values in Client.objects.filter(
-                securecloud_id__in=[item[1] for item in pending]
-            ).values_list(
-                "pk",
-                "securecloud_id",
-                "customer_id",
-                "name",
-                "email",
-                "password",
-                "plan",
-                "trial_ends_at",
-                "status",
-                "used_bytes",
-            )
-        }
-        for item in pending:
-            (
-                line,
-                sid,
-                customer_pk,
-                name,
-                email,
-                secret,
-                plan,
-                ends,
-                status,
-                clear,
-                needs_password,
-            ) = item
-            current = found.get(sid)
-            if current is None:
-                if needs_password:
-                    errors.append((line, "password", PASSWORD_REQUIRED))
-                    continue
-                creates.append(item)
-                continue
-            if not update:
-                if current[2] in customers_by_pk:
-                    errors.append(
-                        (
-                            line,
-                            "securecloud_id",
-                            "This client already exists (use --update to change it).",
-                        )
-                    )
-                else:
-                    errors.append((line, "securecloud_id", ID_TAKEN))
-                continue
-            if current[2] not in customers_by_pk:  # another reseller's client
-                errors.append((line, "securecloud_id", ID_TAKEN))
-                continue
-            (
-                pk,
-                _,
-                old_customer,
-                old_name,
-                old_email,
-                old_password,
-                old_plan,
-                old_ends,
-                old_status,
-                used,
-            ) = current
-            new = [
-                customer_pk,
-                name if "name" in present else old_name,
-                email if "email" in present else old_email,
-                secret if secret else old_password,
-                plan or old_plan,
-                None,
-                status or old_status,
-            ]
-            if new[4] == Client.Plan.TRIAL:
-                new[5] = ends or (
-                    old_ends
-                    if old_plan == Client.Plan.TRIAL
-                    else now + timedelta(days=customers_by_pk[customer_pk].trial_days)
-                )
-            if clear:
-                changed = True  # a new clear-text password is always a change
-            else:
-                changed = new != [
-                    old_customer,
-                    old_name,
-                    old_email,
-                    old_password,
-                    old_plan,
-                    old_ends,
-                    old_status,
-                ]
-            if not changed:
-                summary.unchanged += 1
-                continue
-            summary.updated += 1
-            updates.append((pk, *new, clear, line))
-            if new[3] != old_password or (
-                new[6] == Client.Status.DISABLED and old_status != Client.Status.DISABLED
-            ):
-                revoke.append(pk)
-            if customer_pk != old_customer:
-                moved_bytes[old_customer] -= used
-                moved_bytes[customer_pk] += used
-        pending.clear()
-
-    for line, row in bulk.progress(rows, enabled=show_progress, desc="Checking"):
-        if problem := bulk.too_wide(rows, line, row):
+    good: list[Row] = []
+    for line, row in progress(rows, enabled=show_progress, desc="Checking"):
+        if problem := too_wide(rows, line, row):
             errors.append(problem)
             continue
         row_errors: list[tuple[str, str]] = []
-        customer_name = get["customer"](row)
-        reseller_name = get["reseller"](row)
-        customer = None
-        if not customer_name:
-            row_errors.append(("customer", "Enter the customer's name."))
-        elif reseller_name and reseller_name.lower() not in reseller_keys:
-            row_errors.append(
-                ("reseller", f"No reseller named {reseller_name} in {top.name}'s subtree.")
-            )
-        else:
-            candidates = customers_by_name.get(customer_name.lower(), ())
-            if reseller_name:
-                wanted = reseller_name.lower()
-                candidates = [c for c in candidates if resellers[c.parent_id].lower() == wanted]
-            if not candidates:
-                where = f"under {reseller_name}" if reseller_name else f"in {top.name}'s subtree"
-                row_errors.append(("customer", f"No customer named {customer_name} {where}."))
-            elif len(candidates) > 1:
-                under = ", ".join(sorted(resellers[c.parent_id] for c in candidates))
-                row_errors.append(
-                    (
-                        "customer",
-                        f"{len(candidates)} customers are named {customer_name} "
-                        f"(under {under}): give the reseller column.",
-                    )
-                )
-            else:
-                customer = candidates[0]
-
+        customer = _find_customer(
+            top, customers, get["customer"](row), get["reseller"](row), row_errors
+        )
         password, password_hash = get["password"](row), get["password_hash"](row)
         # The console's rules for a new client's fields; whether a password is required
         # depends on whether the row creates a client, known after the database check.
@@ -333,34 +201,8 @@ def import_clients(
             )
         except ValidationError as exc:
             cleaned = None
-            row_errors.extend(bulk.validation_messages(exc))
-        needs_password = (
-            customer is not None
-            and not customer.auto_add_clients
-            and not password
-            and not password_hash
-        )
-        if password and password_hash:
-            row_errors.append(("password_hash", "Give either password or password_hash, not both."))
-        elif password_hash and len(password_hash) > MAX_PASSWORD_HASH_LENGTH:
-            row_errors.append(
-                (
-                    "password_hash",
-                    f"A password hash has at most {MAX_PASSWORD_HASH_LENGTH} characters.",
-                )
-            )
-        elif password_hash:
-            try:
-                identify_hasher(password_hash)
-            except ValueError:
-                row_errors.append(
-                    (
-                        "password_hash",
-                        "Not a password hash this server knows "
-                        "(expected Django's algorithm$...$... form).",
-                    )
-                )
-
+            row_errors.extend(validation_messages(exc))
+        _check_hash(password, password_hash, row_errors)
         plan = get["plan"](row).lower()
         if plan and plan not in _PLANS:
             row_errors.append(("plan", "Enter trial or paid."))
@@ -381,149 +223,216 @@ def import_clients(
         status = get["status"](row).lower()
         if status and status not in _STATUSES:
             row_errors.append(("status", "Enter pending, active or disabled."))
-
         if cleaned is not None:
             sid = cleaned["securecloud_id"]
             if sid in seen:
                 row_errors.append(("securecloud_id", f"{sid} is also on line {seen[sid]}."))
             else:
                 seen[sid] = line
-        if row_errors:
+        if row_errors or customer is None or cleaned is None:
             errors.extend((line, column, message) for column, message in row_errors)
             continue
-        pending.append(
-            [
-                line,
-                sid,
-                customer.pk,
-                cleaned["name"],
-                cleaned["email"],
-                password or password_hash,
-                plan,
-                ends,  # None: the customer's trial length from today
-                status,
-                bool(password),
-                needs_password,
-            ]
-        )
-        if len(pending) >= CHUNK:
-            check_chunk()
-    check_chunk()
-    if errors:
-        raise bulk.ImportFailed(errors)
-    summary.created = len(creates)
-    if dry_run:
-        return summary
-
-    # Clear-text passwords: hash them all before taking any lock.
-    to_hash = [item for item in creates if item[9]]
-    to_hash_updates = [i for i, item in enumerate(updates) if item[-2]]
-    hashed = hash_passwords(
-        [item[5] for item in to_hash] + [updates[i][4] for i in to_hash_updates], say=say
-    )
-    for item, value in zip(to_hash, hashed, strict=False):
-        item[5] = value
-    for i, value in zip(to_hash_updates, hashed[len(to_hash) :], strict=True):
-        row = list(updates[i])
-        row[4] = value
-        updates[i] = tuple(row)
-
-    ends_for = {pk: now + timedelta(days=c.trial_days) for pk, c in customers_by_pk.items()}
-
-    def new_rows() -> Iterable[tuple]:
-        uuid4 = uuid.uuid4
-        for _, sid, customer_pk, name, email, secret, plan, ends, status, _, _ in creates:
-            plan = plan or Client.Plan.TRIAL
-            if plan == Client.Plan.TRIAL:
-                ends = ends or ends_for[customer_pk]
-            else:
-                ends = None
-            yield (
-                uuid4(),
-                customer_pk,
-                sid,
-                name,
-                email,
-                secret,
-                plan,
-                ends,
-                status or Client.Status.PENDING,
-            )
-
-    try:
-        with transaction.atomic():
-            bulk.fast_insert(
-                Client,
-                [
-                    "code",
-                    "customer",
-                    "securecloud_id",
-                    "name",
-                    "email",
-                    "password",
-                    "plan",
-                    "trial_ends_at",
-                    "status",
-                ],
-                bulk.progress(
-                    new_rows(), enabled=show_progress, desc="Writing", total=len(creates)
+        good.append(
+            Row(
+                line=line,
+                securecloud_id=sid,
+                customer_id=customer.pk,
+                # An update keeps what the file has no column for (None: not given).
+                name=cleaned["name"] if "name" in present else None,
+                email=cleaned["email"] if "email" in present else None,
+                secret=password or password_hash,
+                clear=bool(password),
+                plan=plan,
+                trial_ends_at=ends,
+                status=status,
+                needs_password=(
+                    not customer.auto_add_clients and not password and not password_hash
                 ),
             )
-            if updates:
-                _apply_updates(updates, now)
-            if revoke:
-                for start in range(0, len(revoke), CHUNK):
-                    AgentToken.objects.filter(client_id__in=revoke[start : start + CHUNK]).delete()
-            touched = {item[2] for item in creates} | set(moved_bytes)
-            for start in range(0, len(touched), CHUNK):
-                chunk = list(touched)[start : start + CHUNK]
-                refresh_customer_totals(Node.objects.filter(pk__in=chunk))
+        )
+    return good, errors
+
+
+def _find_customer(top, customers: _Customers, customer_name, reseller_name, row_errors):
+    if not customer_name:
+        row_errors.append(("customer", "Enter the customer's name."))
+        return None
+    if reseller_name and reseller_name.lower() not in customers.reseller_keys:
+        row_errors.append(
+            ("reseller", f"No reseller named {reseller_name} in {top.name}'s subtree.")
+        )
+        return None
+    candidates = customers.by_name.get(customer_name.lower(), ())
+    if reseller_name:
+        wanted = reseller_name.lower()
+        candidates = [c for c in candidates if customers.resellers[c.parent_id].lower() == wanted]
+    if not candidates:
+        where = f"under {reseller_name}" if reseller_name else f"in {top.name}'s subtree"
+        row_errors.append(("customer", f"No customer named {customer_name} {where}."))
+        return None
+    if len(candidates) > 1:
+        under = ", ".join(sorted(customers.resellers[c.parent_id] for c in candidates))
+        row_errors.append(
+            (
+                "customer",
+                f"{len(candidates)} customers are named {customer_name} "
+                f"(under {under}): give the reseller column.",
+            )
+        )
+        return None
+    return candidates[0]
+
+
+def _check_hash(password: str, password_hash: str, row_errors) -> None:
+    if password and password_hash:
+        row_errors.append(("password_hash", "Give either password or password_hash, not both."))
+    elif password_hash and len(password_hash) > MAX_PASSWORD_HASH_LENGTH:
+        row_errors.append(
+            (
+                "password_hash",
+                f"A password hash has at most {MAX_PASSWORD_HASH_LENGTH} characters.",
+            )
+        )
+    elif password_hash:
+        try:
+            identify_hasher(password_hash)
+        except ValueError:
+            row_errors.append(
+                (
+                    "password_hash",
+                    "Not a password hash this server knows "
+                    "(expected Django's algorithm$...$... form).",
+                )
+            )
+
+
+def _plan(rows: list[Row], customers: _Customers, *, update, errors, summary) -> Plan:
+    """Sort the good rows into creates and updates, one IN query per chunk of IDs; rows
+    that would take another reseller's ID, or change a client without --update, are
+    errors."""
+    plan = Plan(creates=[], updates=[])
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        found = {
+            values[1]: values
+            for values in Client.objects.filter(
+                securecloud_id__in=[row.securecloud_id for row in chunk]
+            ).values_list(
+                "pk",
+                "securecloud_id",
+                "code",
+                "used_bytes",
+                "customer_id",
+                "name",
+                "email",
+                "password",
+                "plan",
+                "trial_ends_at",
+                "status",
+            )
+        }
+        for row in chunk:
+            current = found.get(row.securecloud_id)
+            if current is None:
+                if row.needs_password:
+                    errors.append((row.line, "password", PASSWORD_REQUIRED))
+                else:
+                    plan.creates.append(row)
+                continue
+            pk, _, code, used, *stored = current
+            ours = stored[0] in customers.by_pk
+            if not ours:  # another reseller's client
+                errors.append((row.line, "securecloud_id", ID_TAKEN))
+                continue
+            if not update:
+                errors.append(
+                    (
+                        row.line,
+                        "securecloud_id",
+                        "This client already exists (use --update to change it).",
+                    )
+                )
+                continue
+            before = ClientState(*stored)
+            if not row.clear and _after(row, before, customers, hashed=None) == before:
+                summary.unchanged += 1
+                continue
+            summary.updated += 1  # (a new clear-text password is always a change)
+            plan.updates.append((row, pk, code, used, before))
+    return plan
+
+
+def _after(row: Row, before: ClientState, customers: _Customers, *, hashed) -> ClientState:
+    """The client as the row leaves it: what the row gives, else what it has."""
+    plan = row.plan or before.plan
+    return ClientState(
+        customer_id=row.customer_id,
+        name=before.name if row.name is None else row.name,
+        email=before.email if row.email is None else row.email,
+        password=hashed or row.secret or before.password,
+        plan=plan,
+        trial_ends_at=plan_trial_end(
+            plan,
+            row.trial_ends_at,
+            before=before,
+            trial_days=customers.by_pk[row.customer_id].trial_days,
+            now=timezone.now(),
+        ),
+        status=row.status or before.status,
+    )
+
+
+def _write(top, plan: Plan, customers, summary, *, say, show_progress, acting_user, origin):
+    # Clear-text passwords: hash them all before taking any lock.
+    clear = [row for row in plan.creates if row.clear] + [
+        row for row, *_ in plan.updates if row.clear
+    ]
+    hashed = dict(
+        zip(map(id, clear), hash_passwords([row.secret for row in clear], say=say), strict=True)
+    )
+    creates = [
+        NewClient(
+            customer_id=row.customer_id,
+            securecloud_id=row.securecloud_id,
+            name=row.name or "",
+            email=row.email or "",
+            password=hashed.get(id(row), row.secret),
+            plan=row.plan,
+            trial_ends_at=row.trial_ends_at,
+            status=row.status,
+        )
+        for row in plan.creates
+    ]
+    updates = [
+        ClientUpdate(
+            pk=pk,
+            code=code,
+            securecloud_id=row.securecloud_id,
+            used_bytes=used,
+            before=before,
+            after=_after(row, before, customers, hashed=hashed.get(id(row))),
+        )
+        for row, pk, code, used, before in plan.updates
+    ]
+    try:
+        with transaction.atomic():
+            create_clients(
+                creates,
+                acting_user=acting_user,
+                origin=origin,
+                progress=lambda rows: progress(
+                    rows, enabled=show_progress, desc="Writing", total=len(creates)
+                ),
+            )
+            update_clients(updates, acting_user=acting_user, origin=origin)
             audit.record_import("clients", top, summary, acting_user=acting_user, origin=origin)
     except IntegrityError:
-        raise bulk.BadFile(bulk.CHANGED_DURING_IMPORT) from None
-    return summary
+        raise BadFile(CHANGED_DURING_IMPORT) from None
 
 
 # The customer clean_new_client sees: it checks the fields; the import itself demands a
 # password (with the console's message) only of rows that create a client.
 _ANY_CUSTOMER = _Customer(0, "", 0, True, 30)
-
-
-def _apply_updates(updates: list[tuple], now) -> None:
-    table = connection.ops.quote_name(Client._meta.db_table)
-    fields = [
-        "customer",
-        "name",
-        "email",
-        "password",
-        "plan",
-        "trial_ends_at",
-        "status",
-        "updated_at",
-    ]
-    meta = Client._meta
-    columns = [meta.get_field(name) for name in fields]
-    sets = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in columns)
-    sql = f"UPDATE {table} SET {sets} WHERE id = %s"
-    ends_field = meta.get_field("trial_ends_at")
-    stamp = meta.get_field("updated_at").get_db_prep_save(now, connection)
-    params = [
-        (
-            customer,
-            name,
-            email,
-            password,
-            plan,
-            ends_field.get_db_prep_save(ends, connection),
-            status,
-            stamp,
-            pk,
-        )
-        for pk, customer, name, email, password, plan, ends, status, _, _ in updates
-    ]
-    with connection.cursor() as cursor:
-        for start in range(0, len(params), 5000):
-            cursor.executemany(sql, params[start : start + 5000])
 
 
 # --------------------------------------------------------------------------- export
@@ -567,4 +476,4 @@ def export_clients(top: Node, out_dir: Path, *, include_password_hashes: bool) -
             )
 
     os.makedirs(out_dir, exist_ok=True)
-    return bulk._write_csv(Path(out_dir) / "clients.csv", CLIENT_COLUMNS, lines())
+    return write_csv(Path(out_dir) / "clients.csv", CLIENT_COLUMNS, lines())

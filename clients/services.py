@@ -3,16 +3,17 @@ imports and the agent API use. Each takes the acting user (None for an agent or 
 command) and the origin as required keyword arguments for the audit log.
 """
 
-from datetime import timedelta
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import F
 from django.utils import timezone
 
-from clients.models import Client
+from clients.models import AgentToken, Client
 from clients.validators import normalise_securecloud_id, validate_client_password
 from hierarchy import audit
 from hierarchy.models import Node
@@ -55,7 +56,7 @@ def status_when_enabled(client: Client) -> str:
 
 def revoke_agent_tokens(client: Client) -> None:
     """Every agent token of this client stops working (disable, delete, password reset)."""
-    client.agent_tokens.all().delete()
+    revoke_agent_tokens_of([client.pk])
 
 
 def clean_new_client(
@@ -126,7 +127,7 @@ def create_client(
         **cleaned,
         password=make_password(password) if password else "",
         plan=Client.Plan.TRIAL,
-        trial_ends_at=now + timedelta(days=customer.trial_days),
+        trial_ends_at=trial_end(now, customer.trial_days),
         status=status,
     )
     try:
@@ -309,26 +310,44 @@ def delete_client(client: Client, *, acting_user, origin: str) -> None:
 def _shift_customer_totals(customer_id: int, *, clients: int = 0, used_bytes: int = 0) -> None:
     """Move a customer's client count and storage used by a delta, in the database (F()),
     so that concurrent writers never lose each other's changes."""
-    changes = {}
-    if clients:
-        changes["client_count"] = F("client_count") + clients
-    if used_bytes:
-        changes["used_bytes"] = F("used_bytes") + used_bytes
-    if changes:
-        Node.objects.filter(pk=customer_id).update(**changes)
+    shift_customer_totals({customer_id: (clients, used_bytes)})
 
 
-def refresh_customer_totals(customers) -> None:
-    """Recount the client count and storage used of `customers` (a queryset of customer
-    nodes) from their clients: for bulk writes, which do not go client by client."""
-    clients = Client.objects.filter(customer=OuterRef("pk")).order_by().values("customer")
-    customers.update(
-        client_count=Coalesce(
-            Subquery(clients.annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
-            0,
-        ),
-        used_bytes=Coalesce(
-            Subquery(clients.annotate(total=Sum("used_bytes")).values("total")),
-            0,
-        ),
-    )
+# --------------------------------------------------------------------------- shared rules
+# The one-object services above and the bulk writes (clients.bulk_services) share these.
+
+TOTALS_CHUNK = 900  # customers per UPDATE (under SQLite's old 999-variable limit)
+
+
+def trial_end(now: datetime, trial_days: int) -> datetime:
+    """When a trial that starts `now` ends, for a customer whose trials last `trial_days`."""
+    return now + timedelta(days=trial_days)
+
+
+def revoke_agent_tokens_of(client_ids: Iterable[int]) -> None:
+    """Every agent token of these clients stops working."""
+    ids = list(client_ids)
+    for start in range(0, len(ids), TOTALS_CHUNK):
+        AgentToken.objects.filter(client_id__in=ids[start : start + TOTALS_CHUNK]).delete()
+
+
+def shift_customer_totals(deltas: Mapping[int, tuple[int, int]]) -> None:
+    """Move customers' client counts and storage used by deltas, {customer pk: (clients,
+    bytes)}, in the database (F()), so that concurrent writers never lose each other's
+    changes: one UPDATE per distinct delta (and per chunk of customers)."""
+    by_delta: dict[tuple[int, int], list[int]] = {}
+    for customer_id, delta in deltas.items():
+        if delta[0] or delta[1]:
+            by_delta.setdefault(delta, []).append(customer_id)
+    for (clients, used_bytes), ids in by_delta.items():
+        changes: dict[str, Any] = {}
+        if clients:
+            changes["client_count"] = F("client_count") + clients
+        if used_bytes:
+            changes["used_bytes"] = F("used_bytes") + used_bytes
+        for start in range(0, len(ids), TOTALS_CHUNK):
+            chunk = ids[start : start + TOTALS_CHUNK]
+            if len(chunk) == 1:
+                Node.objects.filter(pk=chunk[0]).update(**changes)
+            else:
+                Node.objects.filter(pk__in=chunk).update(**changes)

@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.html import format_html
 
-from hierarchy import services
+from hierarchy import memberships, services
 from hierarchy.models import (
     USAGE_SPACE_CHOICES,
     AuditEvent,
@@ -228,11 +228,11 @@ class MembershipAdmin(ServiceAdminMixin, admin.ModelAdmin):
         return False
 
     def delete_model(self, request, obj):
-        self._run(request, services.remove_reseller_admin, obj)
+        self._run(request, memberships.remove_reseller_admin, obj)
 
     def delete_queryset(self, request, queryset):
         for membership in queryset.select_related("user", "reseller"):
-            self._run(request, services.remove_reseller_admin, membership)
+            self._run(request, memberships.remove_reseller_admin, membership)
 
 
 @admin.register(AuditEvent)

@@ -1,13 +1,18 @@
 """The audit log: services call record() inside their transaction, so no change goes
 unrecorded and no record outlives a rolled-back change."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 
+from hierarchy.fastinsert import fast_insert
 from hierarchy.models import AuditEvent, Node, subtree_q
 
 
@@ -123,3 +128,52 @@ def history_for_user(user, node=None, client=None):
     if node is not None:
         return events.filter(subtree_q(node, "reseller__"))
     return events
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One object's event in a bulk write: what record() reads off an instance (see
+    audit_scope), given directly, as bulk writes have rows rather than instances."""
+
+    object_type: str
+    object_code: UUID
+    object_repr: str
+    reseller_id: int | None
+    customer_code: UUID | None
+    changes: dict[str, Any]
+
+
+def record_many(action: str, entries: Iterable[Entry], *, acting_user, origin: str) -> int:
+    """Record `action` once per entry, all in one bulk insert, inside the bulk write's
+    transaction (as record() is inside a service's); returns the count."""
+    assert connection.in_atomic_block, "audit records are written inside the change's transaction"
+    actor_id = acting_user.pk if getattr(acting_user, "is_authenticated", False) else None
+    label = _actor_label(acting_user, origin)[:300]
+    origin = origin[:300]
+    return fast_insert(
+        AuditEvent,
+        ["object_type", "object_code", "object_repr", "reseller", "customer_code", "changes"],
+        (
+            (
+                entry.object_type,
+                entry.object_code,
+                entry.object_repr[:300],
+                entry.reseller_id,
+                entry.customer_code,
+                entry.changes,
+            )
+            for entry in entries
+        ),
+        constants={
+            "at": timezone.now(),
+            "actor": actor_id,
+            "actor_label": label,
+            "origin": origin,
+            "action": action,
+        },
+    )
+
+
+def snapshot_value(value: Any) -> Any:
+    """A field value as snapshot() stores it (JSON-safe)."""
+    return _plain(value)

@@ -8,13 +8,6 @@ read earlier and locks nothing, so each write takes the tree's lock first and th
 re-reads the nodes it builds on.
 """
 
-import secrets
-from dataclasses import dataclass
-from enum import Enum
-from typing import Any
-
-from django.contrib.auth import get_user_model
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 
@@ -22,7 +15,6 @@ from hierarchy import audit
 from hierarchy.models import (
     DEFAULT_TRIAL_DAYS,
     DEFAULT_USAGE_SPACE,
-    Membership,
     Node,
     new_registration_key,
 )
@@ -348,115 +340,6 @@ def delete_customer(customer: Node, *, acting_user, origin: str) -> None:
         customer.delete()
 
 
-class FirstSignIn(Enum):
-    """How a new admin signs in the first time when the caller chooses no password."""
-
-    ONE_TIME_PASSWORD = "password"  # made here and returned, to be shown once
-    EMAIL_LINK = "email"  # no usable password: the admin sets one from an emailed link
-
-
-ONE_TIME_PASSWORD_BYTES = 12
-EMAIL_LINK_NEEDS_EMAIL = "Enter an email address to send the link to."
-
-
-@dataclass(frozen=True)
-class NewAdmin:
-    user: Any
-    one_time_password: str | None  # only for FirstSignIn.ONE_TIME_PASSWORD: show it once
-
-
-def add_reseller_admin(
-    reseller: Node,
-    *,
-    username: str,
-    email: str = "",
-    password: str | FirstSignIn,
-    acting_user,
-    origin: str,
-) -> NewAdmin:
-    """Create a login that administers `reseller` and its whole subtree.
-
-    `password`: the login's password (commands that ask the operator for one), or how
-    the admin signs in the first time: FirstSignIn.ONE_TIME_PASSWORD makes a password
-    here and returns it (whoever adds the admin sees it once); FirstSignIn.EMAIL_LINK
-    leaves the login an unusable password, to be set from a link emailed to `email`.
-    """
-    if not reseller.is_reseller:
-        raise ValidationError("Admins belong to a reseller.", code="not_reseller")
-    one_time_password = None
-    if password is FirstSignIn.ONE_TIME_PASSWORD:
-        password = one_time_password = secrets.token_urlsafe(ONE_TIME_PASSWORD_BYTES)
-    user_model = get_user_model()
-    username = (username or "").strip()
-    errors: dict[str, list[str]] = {}
-    if not username:
-        errors["username"] = ["Enter a username."]
-    elif user_model.objects.filter(username__iexact=username).exists():
-        errors["username"] = ["This username is taken."]
-    else:
-        try:
-            user_model.username_validator(username)
-        except ValidationError as exc:
-            errors["username"] = exc.messages
-    email = (email or "").strip()
-    if email:
-        try:
-            email = clean_email_address(email)
-        except ValidationError as exc:
-            errors["email"] = exc.messages
-    elif password is FirstSignIn.EMAIL_LINK:
-        errors["email"] = [EMAIL_LINK_NEEDS_EMAIL]
-    if isinstance(password, str) and not errors:
-        try:
-            validate_password(password, user_model(username=username, email=email))
-        except ValidationError as exc:
-            errors["password"] = exc.messages
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        user = user_model(username=username, email=email)
-        if isinstance(password, str):
-            user.set_password(password)
-        else:
-            user.set_unusable_password()
-        try:
-            with transaction.atomic():
-                user.save()
-        except IntegrityError as exc:
-            raise ValidationError({"username": "This username is taken."}) from exc
-        membership = Membership.objects.create(
-            user=user, reseller=reseller, role=Membership.Role.ADMIN
-        )
-        audit.record(
-            "admin.added",
-            membership,
-            acting_user=acting_user,
-            origin=origin,
-            changes={"username": [None, username], "email": [None, email]},
-        )
-    return NewAdmin(user=user, one_time_password=one_time_password)
-
-
-def remove_reseller_admin(membership: Membership, *, acting_user, origin: str) -> None:
-    """Remove an admin login (the user itself goes, as it exists only for this reseller)."""
-    if acting_user is not None and membership.user_id == acting_user.pk:
-        raise ValidationError("You cannot remove your own login.", code="self")
-    user = membership.user
-    with transaction.atomic():
-        audit.record(
-            "admin.removed",
-            membership,
-            acting_user=acting_user,
-            origin=origin,
-            changes={"username": [user.get_username(), None]},
-        )
-        if user.is_superuser or user.is_staff:
-            # A server operator's own login outlives its membership of a reseller.
-            membership.delete()
-        else:
-            user.delete()
-
-
 TOP_LEVEL_RENAME = "The name of a top-level reseller is changed by the server's operator."
 
 
@@ -539,3 +422,36 @@ def delete_reseller(reseller: Node, *, acting_user, origin: str) -> None:
             changes={"name": [reseller.name, None]},
         )
         reseller.delete()
+
+
+def move_reseller(reseller: Node, new_parent: Node, *, acting_user, origin: str) -> Node:
+    """Move a sub-reseller, with everything below it, under another reseller of its tree."""
+    if not reseller.is_reseller or reseller.parent_id is None:
+        raise ValidationError("Only a sub-reseller can be moved.", code="not_sub_reseller")
+    with transaction.atomic():
+        lock_tree(reseller.tree_id)
+        reseller = Node.objects.select_related("parent").get(pk=reseller.pk)
+        new_parent = _reload_reseller(new_parent)
+        if reseller.parent_id == new_parent.pk:
+            return reseller
+        if new_parent.tree_id != reseller.tree_id:
+            raise ValidationError(
+                {"parent": "A sub-reseller moves within its top-level reseller's tree."},
+                code="other_tree",
+            )
+        if reseller.lft <= new_parent.lft and new_parent.rght <= reseller.rght:
+            raise ValidationError(
+                {"parent": f"{new_parent.name} is inside {reseller.name} itself."},
+                code="inside",
+            )
+        old_parent_name = reseller.parent.name
+        reseller.move_to(new_parent, "last-child")
+        moved = Node.objects.select_related("parent").get(pk=reseller.pk)
+        audit.record(
+            "reseller.moved",
+            moved,
+            acting_user=acting_user,
+            origin=origin,
+            changes={"parent": [old_parent_name, new_parent.name]},
+        )
+    return moved

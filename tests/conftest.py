@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from clients import services as client_services
-from hierarchy import services
+from hierarchy import memberships, services
 from hierarchy.models import GB
 
 PASSWORD = "Correct-Horse-42"
@@ -110,7 +110,7 @@ def client_b1(customer_b1):
 
 @pytest.fixture
 def alice(reseller_a):
-    return services.add_reseller_admin(
+    return memberships.add_reseller_admin(
         reseller_a,
         username="alice",
         email="alice@alpha.example",
@@ -122,7 +122,7 @@ def alice(reseller_a):
 
 @pytest.fixture
 def sam(sub_reseller_a):
-    return services.add_reseller_admin(
+    return memberships.add_reseller_admin(
         sub_reseller_a,
         username="sam",
         email="sam@alpha-east.example",
@@ -134,7 +134,7 @@ def sam(sub_reseller_a):
 
 @pytest.fixture
 def bob(reseller_b):
-    return services.add_reseller_admin(
+    return memberships.add_reseller_admin(
         reseller_b,
         username="bob",
         email="bob@bravo.example",

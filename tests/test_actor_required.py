@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from clients import services as client_services
 from clients.models import Client
-from hierarchy import services
+from hierarchy import memberships, services
 from hierarchy.models import AuditEvent, Node
 from tests.conftest import PASSWORD
 
@@ -58,11 +58,11 @@ def test_the_console_shows_the_services_refusal_of_a_top_level_rename(alice_clie
 def test_add_reseller_admin_makes_and_returns_a_one_time_password(
     alice, reseller_a, django_user_model
 ):
-    added = services.add_reseller_admin(
+    added = memberships.add_reseller_admin(
         reseller_a,
         username="carol",
         email="carol@alpha.example",
-        password=services.FirstSignIn.ONE_TIME_PASSWORD,
+        password=memberships.FirstSignIn.ONE_TIME_PASSWORD,
         acting_user=alice,
         origin="test",
     )
@@ -70,10 +70,10 @@ def test_add_reseller_admin_makes_and_returns_a_one_time_password(
     carol = django_user_model.objects.get(username="carol")
     assert added.user == carol
     assert carol.check_password(added.one_time_password)
-    other = services.add_reseller_admin(
+    other = memberships.add_reseller_admin(
         reseller_a,
         username="dave",
-        password=services.FirstSignIn.ONE_TIME_PASSWORD,
+        password=memberships.FirstSignIn.ONE_TIME_PASSWORD,
         acting_user=alice,
         origin="test",
     )
@@ -81,15 +81,15 @@ def test_add_reseller_admin_makes_and_returns_a_one_time_password(
 
 
 def test_an_admin_chosen_password_or_an_email_link_returns_no_one_time_password(alice, reseller_a):
-    chosen = services.add_reseller_admin(
+    chosen = memberships.add_reseller_admin(
         reseller_a, username="erin", password=PASSWORD, acting_user=alice, origin="test"
     )
     assert chosen.one_time_password is None and chosen.user.check_password(PASSWORD)
-    linked = services.add_reseller_admin(
+    linked = memberships.add_reseller_admin(
         reseller_a,
         username="frank",
         email="frank@alpha.example",
-        password=services.FirstSignIn.EMAIL_LINK,
+        password=memberships.FirstSignIn.EMAIL_LINK,
         acting_user=alice,
         origin="test",
     )
@@ -98,10 +98,10 @@ def test_an_admin_chosen_password_or_an_email_link_returns_no_one_time_password(
 
 def test_an_email_link_sign_in_needs_an_email_address(alice, reseller_a, django_user_model):
     with pytest.raises(ValidationError) as refused:
-        services.add_reseller_admin(
+        memberships.add_reseller_admin(
             reseller_a,
             username="gina",
-            password=services.FirstSignIn.EMAIL_LINK,
+            password=memberships.FirstSignIn.EMAIL_LINK,
             acting_user=alice,
             origin="test",
         )

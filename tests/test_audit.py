@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clients import services as client_services
-from hierarchy import services
+from hierarchy import memberships, services
 from hierarchy.models import AuditEvent
 
 
@@ -97,16 +97,16 @@ def test_an_agent_auto_add_is_recorded_with_the_agent_as_actor(customer_b1):
 
 
 def test_admin_logins_added_and_removed_are_recorded(alice, reseller_a):
-    user = services.add_reseller_admin(
+    user = memberships.add_reseller_admin(
         reseller_a,
         username="newadmin",
         email="n@example.com",
-        password=services.FirstSignIn.EMAIL_LINK,
+        password=memberships.FirstSignIn.EMAIL_LINK,
         acting_user=alice,
         origin="test",
     ).user
     assert _last("admin.added").changes["username"] == [None, "newadmin"]
-    services.remove_reseller_admin(user.membership, acting_user=alice, origin="test")
+    memberships.remove_reseller_admin(user.membership, acting_user=alice, origin="test")
     assert _last("admin.removed").changes == {"username": ["newadmin", None]}
 
 

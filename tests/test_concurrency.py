@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from clients import services as client_services
 from clients.models import Client
-from hierarchy import services
+from hierarchy import memberships, services
 from hierarchy.models import Node
 from tests.agent.conftest import Agent
 from tests.tree_invariants import assert_tree_valid
@@ -225,7 +225,7 @@ def test_a_sub_resellers_admin_sees_only_its_subtree_while_the_parent_rewrites_t
     zed = services.create_customer(
         reseller_a, name="Zed Corp", contact_email="z@x.example", acting_user=None, origin="test"
     )
-    sam = services.add_reseller_admin(
+    sam = memberships.add_reseller_admin(
         east, username="sam", password=PASSWORD, acting_user=None, origin="test"
     ).user
     zed_url = reverse("customer-pane", args=[zed.code])

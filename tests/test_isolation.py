@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from clients import services as client_services
 from clients.models import Client
-from hierarchy import services
+from hierarchy import memberships, services
 from hierarchy.models import Node
 from securecloud.mail.models import EmailDelivery
 
@@ -109,7 +109,7 @@ def world(
     west_client = client_services.create_client(
         west_customer, securecloud_id="w1@west.example", acting_user=None, origin="test"
     )
-    wendy = services.add_reseller_admin(
+    wendy = memberships.add_reseller_admin(
         west, username="wendy", password="Wendy-pass-2026", acting_user=None, origin="test"
     ).user
     return {

@@ -1,4 +1,4 @@
-from hierarchy import services
+from hierarchy import memberships
 
 
 def test_signed_out_visitor_is_sent_to_sign_in(client, db):
@@ -15,7 +15,7 @@ def test_alice_sees_her_reseller_on_the_console_home(alice_client):
 
 def test_a_long_user_name_cut_short_in_the_navbar_shows_whole_on_hover(client, reseller_a):
     name = "a-very-long-login-name-of-an-msp-admin@example.com"
-    user = services.add_reseller_admin(
+    user = memberships.add_reseller_admin(
         reseller_a,
         username=name,
         email="x@example.com",

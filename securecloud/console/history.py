@@ -38,6 +38,7 @@ class Action:
 ACTIONS = {
     "reseller.created": Action("Reseller added", NEW),
     "reseller.renamed": Action("Reseller renamed"),
+    "reseller.moved": Action("Reseller moved to another reseller"),
     "reseller.two_factor_policy": Action(
         "Two-factor sign-in policy changed",
         switch="require_two_factor",

@@ -21,10 +21,10 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clients.models import Client
-from hierarchy import services
+from hierarchy import memberships, services
 from hierarchy.access import get_membership_for_user, get_node_for_user, get_reseller_for_user
+from hierarchy.memberships import FirstSignIn
 from hierarchy.models import Node, reseller_of
-from hierarchy.services import FirstSignIn
 from securecloud.console.forms import AdminForm, CustomerSortForm, ResellerForm
 from securecloud.console.shell import (
     TreeItem,
@@ -233,7 +233,7 @@ def admin_add(request, code):
     if form.is_valid():
         by_email = form.cleaned_data["sign_in"] == AdminForm.EMAIL_LINK
         try:
-            added = services.add_reseller_admin(
+            added = memberships.add_reseller_admin(
                 reseller,
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
@@ -291,7 +291,7 @@ def admin_remove(request, code):
     membership = get_membership_for_user(request.user, code)
     reseller = membership.reseller
     try:
-        services.remove_reseller_admin(
+        memberships.remove_reseller_admin(
             membership, acting_user=request.user, origin=origin_of(request)
         )
     except ValidationError as exc:

@@ -21,7 +21,7 @@ from django_otp.oath import totp
 
 from clients import services as client_services
 from clients.models import Client
-from hierarchy import services
+from hierarchy import memberships, services
 from hierarchy.models import GB, Node
 from tests.browser.test_walkthrough import PASSWORD
 
@@ -49,7 +49,7 @@ def console(db):
     off, over its usage space), clients of each state (Trial, Paid with a failed backup,
     Disabled, stale), and a history to show."""
     reseller = services.create_reseller(None, name="HEROware", acting_user=None, origin="test")
-    admin = services.add_reseller_admin(
+    admin = memberships.add_reseller_admin(
         reseller,
         username="heroware-admin",
         email="admin@heroware.example",

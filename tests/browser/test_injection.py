@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
 from clients import services as client_services
-from hierarchy import services
+from hierarchy import memberships, services
 from hierarchy.models import Node
 from securecloud.accounts import twofactor
 
@@ -31,7 +31,7 @@ def _code(device) -> str:
 def cast(db):
     """HEROware's admin (two-factor on) and a sub-reseller's admin who names things."""
     heroware = services.create_reseller(None, name="HEROware", acting_user=None, origin="test")
-    parent_admin = services.add_reseller_admin(
+    parent_admin = memberships.add_reseller_admin(
         heroware,
         username="parent-admin",
         email="admin@heroware.example",
@@ -46,7 +46,7 @@ def cast(db):
     TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)  # its code works at sign-in
 
     east = services.create_reseller(heroware, name="HEROware East", acting_user=None, origin="test")
-    attacker = services.add_reseller_admin(
+    attacker = memberships.add_reseller_admin(
         east,
         username="east-admin",
         email="admin@east.example",

@@ -10,7 +10,7 @@ import pytest
 
 from clients import services as client_services
 from clients.models import Client
-from hierarchy import services
+from hierarchy import memberships, services
 from hierarchy.models import Node
 from tests.browser.test_walkthrough import PASSWORD
 
@@ -95,7 +95,7 @@ class FocusRings:
 @pytest.fixture
 def heroware(db):
     reseller = services.create_reseller(None, name="HEROware", acting_user=None, origin="test")
-    services.add_reseller_admin(
+    memberships.add_reseller_admin(
         reseller,
         username="heroware-admin",
         email="admin@heroware.example",

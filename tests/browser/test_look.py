@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from clients import services as client_services
 from clients.models import Client
-from hierarchy import services
+from hierarchy import memberships, services
 from hierarchy.models import GB, Node
 from tests.browser.test_walkthrough import PASSWORD, sign_in
 
@@ -69,7 +69,7 @@ def cast(db):
     whose last backup failed), a customer over its usage space, and customers and a
     client with the longest names allowed."""
     reseller = services.create_reseller(None, name="HEROware", acting_user=None, origin="test")
-    services.add_reseller_admin(
+    memberships.add_reseller_admin(
         reseller,
         username="heroware-admin",
         email="admin@heroware.example",

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from clients import services as client_services
 from clients.models import Client
-from hierarchy import services
+from hierarchy import memberships, services
 from hierarchy.models import GB, Node
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_walkthrough import PASSWORD, sign_in
@@ -29,7 +29,7 @@ def heroware(db):
     whose last backup failed, a Trial one backed up and seen, one never seen; a
     customer over its usage space; History for all of it."""
     reseller = services.create_reseller(None, name="HEROware", acting_user=None, origin="test")
-    admin = services.add_reseller_admin(
+    admin = memberships.add_reseller_admin(
         reseller,
         username="heroware-admin",
         email="admin@heroware.example",

@@ -13,7 +13,7 @@ import pytest
 
 from clients import services as client_services
 from clients.models import Client
-from hierarchy import services
+from hierarchy import memberships, services
 from hierarchy.models import GB, Node
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,7 +24,7 @@ PASSWORD = "Walkthrough-2026"
 @pytest.fixture
 def heroware(db):
     reseller = services.create_reseller(None, name="HEROware", acting_user=None, origin="test")
-    services.add_reseller_admin(
+    memberships.add_reseller_admin(
         reseller,
         username="heroware-admin",
         email="admin@heroware.example",
@@ -466,9 +466,12 @@ def test_a_refused_form_shows_why_instead_of_the_form_again(live_server, herowar
 
     page = browser_page
     sign_in(page, live_server)
-    page.get_by_role("tree").get_by_role("treeitem", name=re.compile("Main Street")).click()
+    customer = page.get_by_role("tree").get_by_role("treeitem", name=re.compile("Main Street"))
+    customer.click()
     button = page.get_by_role("button", name="Turn on auto-authorization")
     expect(button).to_be_visible()
+    # The click also opens the customer's clients in the tree: wait for that swap too.
+    expect(customer).to_have_attribute("aria-expanded", "true")
     kept = [cookie for cookie in page.context.cookies() if cookie["name"] != "csrftoken"]
     page.context.clear_cookies()
     page.context.add_cookies(kept)

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from clients.models import Client
-from hierarchy import services
+from hierarchy import memberships, services
 from hierarchy.models import Node
 from tests.tree_invariants import assert_tree_valid
 
@@ -175,10 +175,9 @@ def test_memberships_are_read_only_in_the_admin_and_removal_is_audited(root_clie
 def test_removing_an_operators_membership_keeps_the_operators_login(reseller_a, root):
     from django.contrib.auth import get_user_model
 
-    from hierarchy import services
     from hierarchy.models import Membership
 
     membership = Membership.objects.create(user=root, reseller=reseller_a)
-    services.remove_reseller_admin(membership, acting_user=None, origin="test")
+    memberships.remove_reseller_admin(membership, acting_user=None, origin="test")
     assert get_user_model().objects.filter(pk=root.pk).exists()
     assert not Membership.objects.filter(user=root).exists()

@@ -102,7 +102,7 @@ def crowded(reseller_a, alice):
     """Alpha Backup with many old customers left of its sub-reseller Alpha East (sam's,
     with East Widgets and East Gadgets), and Zed Corp right of it: every deletion of an
     old customer moves Alpha East's window onto Zed Corp's place."""
-    from hierarchy import services
+    from hierarchy import memberships, services
 
     old = [
         services.create_customer(
@@ -140,7 +140,7 @@ def crowded(reseller_a, alice):
         origin="test",
     )
     Client.objects.filter(pk__in=[east_client.pk, zed_client.pk]).update(**failed)
-    sam = services.add_reseller_admin(
+    sam = memberships.add_reseller_admin(
         east, username="sam", password=PASSWORD, acting_user=None, origin="test"
     ).user
     return SimpleNamespace(

@@ -9,7 +9,7 @@ from django.contrib.auth.hashers import check_password
 from clients import services as client_services
 from clients.models import Client
 from hierarchy import services
-from hierarchy.bulk import FORMULA_STARTS
+from hierarchy.csvfiles import FORMULA_STARTS
 from hierarchy.models import GB, Node
 from tests.imports.helpers import assert_tree_valid, run, run_csv, wipe_accounts
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth.hashers import check_password, make_password
 from django.utils import timezone
 
-from clients import bulk as client_bulk
+from clients import hashing
 from clients.models import AgentToken, Client
 from clients.services import ID_TAKEN, PASSWORD_REQUIRED
 from hierarchy import services
@@ -248,7 +248,7 @@ def test_update_creates_new_rows_which_still_need_a_password(client_a1, tmp_path
 
 def test_clear_text_passwords_are_hashed_on_all_cores(customer_a1, tmp_path, monkeypatch):
     # Force the worker processes even for the fast test hasher; they must use it too.
-    monkeypatch.setattr(client_bulk, "POOL_THRESHOLD_SECONDS", -1)
+    monkeypatch.setattr(hashing, "POOL_THRESHOLD_SECONDS", -1)
     rows = "".join(f"pool-{i},Acme,,,password-{i:03d},,,,,\n" for i in range(6))
     result = run_csv("import_clients", tmp_path, HEADER + rows, "--reseller", "Alpha Backup")
     assert result.ok, result.err

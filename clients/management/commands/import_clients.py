@@ -1,12 +1,10 @@
 """Create (or with --update, change) client accounts from a CSV file."""
 
-from django.core.management.base import BaseCommand
-
 from clients import bulk as client_bulk
-from hierarchy import bulk
+from hierarchy.import_command import ImportCommand
 
 
-class Command(bulk.ImportCommand, BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import clients into the customers of --reseller's subtree from a CSV file with "
         "columns " + ", ".join(client_bulk.CLIENT_COLUMNS) + " (securecloud_id and customer "
@@ -16,6 +14,3 @@ class Command(bulk.ImportCommand, BaseCommand):
 
     def do_import(self, top, stream, **options):
         return client_bulk.import_clients(top, stream, say=self.stdout.write, **options)
-
-    def handle(self, *args, **options):
-        self.run_import(options)

@@ -1,11 +1,10 @@
 """Create (or with --update, change) customers from a CSV file."""
 
-from django.core.management.base import BaseCommand
-
 from hierarchy import bulk
+from hierarchy.import_command import ImportCommand
 
 
-class Command(bulk.ImportCommand, BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import customers into --reseller's subtree from a CSV file with columns "
         + ", ".join(bulk.CUSTOMER_COLUMNS)
@@ -16,6 +15,3 @@ class Command(bulk.ImportCommand, BaseCommand):
 
     def do_import(self, top, stream, **options):
         return bulk.import_customers(top, stream, **options)
-
-    def handle(self, *args, **options):
-        self.run_import(options)

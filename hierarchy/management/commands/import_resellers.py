@@ -1,11 +1,10 @@
 """Create sub-resellers from a CSV file: columns name, parent."""
 
-from django.core.management.base import BaseCommand
-
 from hierarchy import bulk
+from hierarchy.import_command import ImportCommand
 
 
-class Command(bulk.ImportCommand, BaseCommand):
+class Command(ImportCommand):
     help = (
         "Create sub-resellers inside --reseller's subtree from a CSV file with columns "
         "name, parent (empty parent = directly under --reseller; a parent may be defined "
@@ -15,6 +14,3 @@ class Command(bulk.ImportCommand, BaseCommand):
 
     def do_import(self, top, stream, **options):
         return bulk.import_resellers(top, stream, **options)
-
-    def handle(self, *args, **options):
-        self.run_import(options)

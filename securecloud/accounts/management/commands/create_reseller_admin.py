@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from hierarchy import services
+from hierarchy import memberships, services
 from hierarchy.models import Node
 
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
                     node = services.create_reseller(
                         None, name=reseller, acting_user=None, origin=origin
                     )
-                user = services.add_reseller_admin(
+                user = memberships.add_reseller_admin(
                     node,
                     username=username,
                     email=email,

@@ -19,9 +19,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from clients.models import Client
-from clients.services import refresh_customer_totals
-from hierarchy import bulk, services
-from hierarchy.models import GB, TB, Node, new_registration_key
+from clients.services import shift_customer_totals
+from hierarchy import memberships, services
+from hierarchy.bulk_services import new_customer
+from hierarchy.fastinsert import fast_insert
+from hierarchy.models import GB, TB, Node
+from hierarchy.nested_sets import number_new_tree
 
 REGIONS = ["North", "South", "East", "West", "Central", "Coast", "Valley", "Metro"]
 FIRST = [
@@ -192,15 +195,13 @@ class Command(BaseCommand):
                 totals["clients"] += self._clients(rng, o, prefix, index, tree_id, now, shared_hash)
                 if o["reports_days"]:
                     totals["reports"] += self._reports(rng, tree_id, o["reports_days"], now)
-                refresh_customer_totals(
-                    Node.objects.filter(tree_id=tree_id, kind=Node.Kind.CUSTOMER)
-                )
                 if o["admin_password"]:
                     try:
-                        services.add_reseller_admin(
+                        memberships.add_reseller_admin(
                             top,
                             username=f"{_slug(prefix)}-admin-{index + 1}",
                             password=o["admin_password"],
+                            acting_user=None,
                             origin="command seed_demo",
                         )
                     except ValidationError as exc:
@@ -223,38 +224,25 @@ class Command(BaseCommand):
         per_parent: list[list[int]] = [[] for _ in range(max(subs, 1))]
         for number in range(o["customers"]):
             per_parent[number % len(per_parent)].append(number)
-        counter = iter(range(1, 10**9))
-        top = Node(kind=Node.Kind.RESELLER, name=name, tree_id=tree_id, level=0, lft=next(counter))
-        groups = []  # (parent node, customer numbers)
+        top = Node(kind=Node.Kind.RESELLER, name=name)
+        children_of: dict[int, list[Node]] = {id(top): []}
+        groups = []  # (parent node, customers)
         sub_nodes = []
         if subs:
             for s in range(subs):
                 region = REGIONS[s] if s < len(REGIONS) else f"Region {s + 1}"
-                sub = Node(
-                    kind=Node.Kind.RESELLER,
-                    name=f"{name} {region}",
-                    tree_id=tree_id,
-                    level=1,
-                    lft=next(counter),
-                )
-                customers = [
-                    self._customer(rng, prefix, index, n, 2, tree_id, counter, now)
-                    for n in per_parent[s]
-                ]
-                sub.rght = next(counter)
+                sub = Node(kind=Node.Kind.RESELLER, name=f"{name} {region}")
+                customers = [self._customer(rng, prefix, index, n, now) for n in per_parent[s]]
                 sub_nodes.append(sub)
                 groups.append((sub, customers))
         else:
             groups.append(
-                (
-                    top,
-                    [
-                        self._customer(rng, prefix, index, n, 1, tree_id, counter, now)
-                        for n in per_parent[0]
-                    ],
-                )
+                (top, [self._customer(rng, prefix, index, n, now) for n in per_parent[0]])
             )
-        top.rght = next(counter)
+        children_of[id(top)] = sub_nodes or groups[0][1]
+        for parent, customers in groups:
+            children_of[id(parent)] = customers
+        number_new_tree(top, children_of, tree_id)
         Node.objects.bulk_create([top])
         for sub in sub_nodes:
             sub.parent_id = top.pk
@@ -272,30 +260,26 @@ class Command(BaseCommand):
         totals["customers"] += len(all_customers)
         return top
 
-    def _customer(self, rng, prefix, index, number, level, tree_id, counter, now) -> Node:
+    def _customer(self, rng, prefix, index, number, now) -> Node:
         company = " ".join(
             part for part in (rng.choice(FIRST), rng.choice(SECOND), rng.choice(SUFFIX)) if part
         )
         person = f"{rng.choice(PEOPLE)} {rng.choice(SURNAMES)}"
-        lft = next(counter)
-        return Node(
-            kind=Node.Kind.CUSTOMER,
-            name=company,
-            tree_id=tree_id,
-            level=level,
-            lft=lft,
-            rght=next(counter),
-            code=uuid.uuid4(),
-            registration_key=new_registration_key(),
-            contact_name=person,
-            contact_email=f"it@{_slug(company)}-{index + 1}-{number + 1}.{_slug(prefix)}.example",
-            usage_space_bytes=rng.choice(SPACES),
-            auto_add_clients=rng.random() < 0.5,
-            email_reports=rng.random() < 0.5,
-            trial_days=rng.choice([14, 30, 30, 60]),
-            used_bytes=0,
-            created_at=now,
-            updated_at=now,
+        # Settings as clean_customer_fields returns them; the node as the import makes one.
+        return new_customer(
+            None,
+            {
+                "name": company,
+                "contact_name": person,
+                "contact_email": (
+                    f"it@{_slug(company)}-{index + 1}-{number + 1}.{_slug(prefix)}.example"
+                ),
+                "usage_space_bytes": rng.choice(SPACES),
+                "auto_add_clients": rng.random() < 0.5,
+                "email_reports": rng.random() < 0.5,
+                "trial_days": rng.choice([14, 30, 30, 60]),
+            },
+            now=now,
         )
 
     def _clients(self, rng, o, prefix, index, tree_id, now, shared_hash) -> int:
@@ -305,6 +289,7 @@ class Command(BaseCommand):
             .values_list("pk", "contact_email", "auto_add_clients", "trial_days")
         )
         per = o["clients_per_customer"]
+        deltas: dict[int, tuple[int, int]] = {}
 
         def rows():
             for pk, contact, auto_add, trial_days in customers:
@@ -327,6 +312,8 @@ class Command(BaseCommand):
                     used = int(rng.lognormvariate(22, 1.5)) if seen else 0
                     last_seen = now - timedelta(minutes=rng.randint(1, 3000)) if seen else None
                     outcome = rng.choices(["success", "warning", "failed"], [90, 6, 4])[0]
+                    count, total = deltas.get(pk, (0, 0))
+                    deltas[pk] = (count + 1, total + used)
                     yield (
                         uuid.uuid4(),
                         pk,
@@ -346,7 +333,7 @@ class Command(BaseCommand):
                         f"{first.lower()}-{k + 1}" if seen else "",
                     )
 
-        return bulk.fast_insert(
+        count = fast_insert(
             Client,
             [
                 "code",
@@ -368,6 +355,9 @@ class Command(BaseCommand):
             ],
             rows(),
         )
+        # The customers' totals move as create_client moves them, by what went in.
+        shift_customer_totals(deltas)
+        return count
 
     def _reports(self, rng, tree_id, days, now) -> int:
         """One report a day for `days` days per client that has connected."""
@@ -399,7 +389,7 @@ class Command(BaseCommand):
                         started,
                     )
 
-        return bulk.fast_insert(
+        return fast_insert(
             BackupReport,
             [
                 "client",

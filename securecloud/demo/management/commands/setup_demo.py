@@ -23,7 +23,7 @@ from clients.agent_connect import connect as agent_connect
 from clients.agent_requests import AgentError
 from clients.agent_tokens import check_client_state
 from clients.models import Client
-from hierarchy import services
+from hierarchy import memberships, services
 from hierarchy.models import GB, Node
 
 DEMO_ADMIN = ("heroware-admin", "Walkthrough-2026")
@@ -157,7 +157,7 @@ class Command(BaseCommand):
                 heroware.refresh_from_db()  # its subtree grew under it
             user_model = get_user_model()
             if not user_model.objects.filter(username=DEMO_ADMIN[0]).exists():
-                services.add_reseller_admin(
+                memberships.add_reseller_admin(
                     heroware,
                     username=DEMO_ADMIN[0],
                     email="admin@heroware.example",
