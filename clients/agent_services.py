@@ -8,13 +8,11 @@ clients.agent_tokens (who it is), clients.agent_connect (connect) and this one.
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from clients import agent_store
 from clients.agent_requests import AgentError, parse_backup
 from clients.agent_tokens import authenticate, client_summary
-from clients.models import Client
 
 LAST_SEEN_INTERVAL = timedelta(seconds=60)
 
@@ -58,8 +56,5 @@ def status(authorization: str) -> dict[str, Any]:
     client = token.client
     now = timezone.now()
     if client.last_seen_at is None or client.last_seen_at < now - LAST_SEEN_INTERVAL:
-        Client.objects.filter(
-            Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - LAST_SEEN_INTERVAL),
-            pk=client.pk,
-        ).update(last_seen_at=now)
+        agent_store.mark_seen(client.pk, now, since=now - LAST_SEEN_INTERVAL)
     return client_summary(client)

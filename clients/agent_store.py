@@ -7,6 +7,7 @@ most of its cost (see BENCHMARKS.md). So these statements are written out here o
 
 - the token lookup reads a token with its client, customer and reseller in one query
   and builds the model instances from the row (both databases);
+- a status call marks the client seen, at most once a minute (one conditional update);
 - a backup report on PostgreSQL is one statement, committed on its own: it locks the
   client row, moves the customer's total by the change, updates the client and inserts
   the report. SQLite has no data-modifying WITH, so it runs the same steps in one
@@ -28,7 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.backends.signals import connection_created
-from django.db.models import DEFERRED
+from django.db.models import DEFERRED, Q
 from django.dispatch import receiver
 from django.utils.functional import cached_property
 
@@ -283,6 +284,14 @@ BACKUP_WRITE = Statement(
         "now": "timestamptz",
     },
 )
+
+
+def mark_seen(client_id: int, now: datetime, *, since: datetime) -> None:
+    """Record that the client's agent called at `now`, unless it was seen after `since`
+    (one statement: concurrent calls write it once)."""
+    Client.objects.filter(
+        Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=since), pk=client_id
+    ).update(last_seen_at=now)
 
 
 def write_backup(

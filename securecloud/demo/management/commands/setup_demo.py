@@ -222,7 +222,8 @@ class Command(BaseCommand):
             # (Dates only: the storage totals are the services' business.)
             joined = now - timedelta(days=demo.joined_days_ago)
             Client.objects.filter(pk=client.pk).update(
-                created_at=joined, trial_ends_at=joined + timedelta(days=customer.trial_days)
+                created_at=joined,
+                trial_ends_at=client_services.trial_end(joined, customer.trial_days),
             )
             if demo.paid:
                 client_services.switch_to_paid(client, acting_user=None, origin=origin)
