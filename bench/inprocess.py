@@ -151,6 +151,7 @@ def writes() -> None:
                     customer,
                     securecloud_id=f"bench-add-{stamp}-{label}-{i}@bench.example",
                     password=None,
+                    acting_user=None,
                     origin="bench",
                 )
             )
@@ -164,6 +165,7 @@ def writes() -> None:
                     usage_space_bytes=None,
                     auto_add_clients=False,
                     email_reports=False,
+                    acting_user=None,
                     origin="bench",
                 )
             )
