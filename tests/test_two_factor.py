@@ -269,3 +269,42 @@ def test_two_factor_changes_are_in_the_audit_log(alice_client, alice):
     assert "Two-factor sign-in turned on" in page
     assert "New recovery codes made" in page
     assert "Two-factor sign-in turned off" in page
+
+
+def _signed_in_with(code):
+    browser = BrowserClient()
+    assert _sign_in(browser).status_code == 302
+    assert browser.post("/account/2fa/verify/", {"token": code}).status_code == 302
+    assert browser.get("/").status_code == 200
+    return browser
+
+
+def test_new_recovery_codes_sign_out_the_sessions_that_used_an_old_one(client, alice):
+    """Someone who signed in with a stolen recovery code keeps no say once the admin
+    makes new codes: the session that used an old code must enter a code again."""
+    client.force_login(alice)
+    _, codes = _turn_on(client, alice)
+    thief = _signed_in_with(codes[0])
+    owner = _signed_in_with(codes[1])
+    assert owner.post("/account/2fa/recovery-codes/").status_code == 200
+    response = thief.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/account/2fa/verify/")
+    assert thief.post("/account/2fa/disable/").status_code == 302
+    assert TOTPDevice.objects.filter(user=alice).exists()
+    assert owner.get("/").status_code == 200
+
+
+def test_an_admin_signed_in_with_a_recovery_code_stays_signed_in_after_new_codes(client, alice):
+    client.force_login(alice)
+    _, codes = _turn_on(client, alice)
+    browser = _signed_in_with(codes[0])
+    response = browser.post("/account/2fa/recovery-codes/")
+    assert response.status_code == 200
+    new_codes = re.findall(r"<li>([a-z0-9]{8})</li>", response.content.decode())
+    assert len(new_codes) == 10 and not set(new_codes) & set(codes)
+    assert browser.get("/").status_code == 200
+    # And after setting up a new authenticator too.
+    key = _shown_key(browser.get("/account/2fa/setup/").content.decode())
+    assert browser.post("/account/2fa/setup/", {"token": _code_for_key(key)}).status_code == 200
+    assert browser.get("/").status_code == 200

@@ -159,6 +159,7 @@ def recovery_codes_regenerate(request):
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return redirect("account")
+    twofactor.keep_verified(request)
     return render(request, "account/recovery_codes.html", {"codes": codes, "next": "/"})
 
 
