@@ -308,3 +308,33 @@ def test_an_admin_signed_in_with_a_recovery_code_stays_signed_in_after_new_codes
     key = _shown_key(browser.get("/account/2fa/setup/").content.decode())
     assert browser.post("/account/2fa/setup/", {"token": _code_for_key(key)}).status_code == 200
     assert browser.get("/").status_code == 200
+
+
+def _not_stored(response):
+    """The browser keeps no copy (Back after signing out would show it again)."""
+    assert "no-store" in response.get("Cache-Control", "")
+
+
+def test_pages_that_show_a_secret_are_not_kept_by_the_browser(client, alice):
+    client.force_login(alice)
+    page = client.get("/account/2fa/setup/")  # the key
+    _not_stored(page)
+    key = _shown_key(page.content.decode())
+    codes_page = client.post("/account/2fa/setup/", {"token": _code_for_key(key)})
+    assert codes_page.status_code == 200
+    _not_stored(codes_page)  # the recovery codes
+    _not_stored(client.post("/account/2fa/recovery-codes/"))
+
+
+def test_the_one_time_password_of_a_new_admin_is_not_kept_by_the_browser(alice_client, reseller_a):
+    response = alice_client.post(
+        f"/resellers/{reseller_a.code}/admins/new/",
+        {"username": "carol", "email": "carol@alpha.example", "sign_in": "password"},
+        follow=True,
+    )
+    assert "carol" in response.content.decode()
+    _not_stored(response)
+    # The pane without a new password may be kept as before.
+    assert "no-store" not in alice_client.get(f"/resellers/{reseller_a.code}/").get(
+        "Cache-Control", ""
+    )
