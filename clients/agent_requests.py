@@ -3,6 +3,7 @@ AgentError (every answer other than success) and the validation of the JSON bodi
 connect and backup reports. Plain Python values in, dataclasses out; no database.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -27,6 +28,11 @@ MAX_PASSWORD_FIELD_LENGTH = 128
 # How far an agent's clock may be off the server's: a report may end this far ahead of
 # the server's clock, and start this far before its client was created.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+# RFC 3339's date-time, which the API document promises: datetime.fromisoformat alone
+# also reads week dates, the basic format, a decimal comma and control characters.
+RFC_3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
 BACKUP_STATUSES = [choice.value for choice in Client.BackupStatus]
 
 
@@ -117,7 +123,9 @@ class _Fields:
             self.errors[name] = "Send an ISO 8601 timestamp with a UTC offset."
             return None
         try:
-            parsed = datetime.fromisoformat(value)
+            if not RFC_3339.fullmatch(value):
+                raise ValueError("not RFC 3339")
+            parsed = datetime.fromisoformat(value.upper())
             if parsed.tzinfo is None or parsed.utcoffset() is None:
                 raise ValueError("naive")
             return parsed.astimezone(UTC)

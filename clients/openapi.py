@@ -35,7 +35,7 @@ SKEW_MINUTES = int(MAX_CLOCK_SKEW.total_seconds() // 60)
 _TIMESTAMP = {
     "type": "string",
     "format": "date-time",
-    "description": "ISO 8601 with a UTC offset, e.g. 2025-01-31T23:00:00+00:00.",
+    "description": "RFC 3339 (ISO 8601 with a UTC offset), e.g. 2025-01-31T23:00:00+00:00.",
 }
 _SIZE = {"type": "integer", "format": "int64", "minimum": 0, "maximum": MAX_SIZE}
 
@@ -105,7 +105,7 @@ _DOCUMENT: dict[str, Any] = {
             "What a backup agent speaks to the SecureCloud server. An agent connects "
             "with its SecureCloud ID and password (and, the first time, its customer's "
             "registration key), receives a bearer token, then reports backups and asks "
-            "for its status with that token. Timestamps are ISO 8601 with a UTC offset; "
+            "for its status with that token. Timestamps are RFC 3339 (ISO 8601 with a UTC offset); "
             'sizes are bytes. Every error is a JSON object `{"error": CODE}`, with a '
             "`message` for people where there is more to say. Bodies are JSON "
             "(`Content-Type: application/json`, UTF-8) with a Content-Length. Ten failed "

@@ -31,6 +31,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from clients.models import AuthFailure
+from securecloud.http import limit_address
 
 DEFAULT_MAX_FAILURES_PER_ID = 10
 DEFAULT_MAX_FAILURES_PER_IP = 30
@@ -80,6 +81,7 @@ def begin(securecloud_id: str, ip: str, now: datetime | None = None) -> Attempt 
     address, already has too many failures. Atomic: see the module's docstring."""
     now = now or timezone.now()
     since = now - window()
+    ip = limit_address(ip)  # an IPv6 address counts as its /64
     limits = {
         id_ip_key(securecloud_id, ip): max_failures_per_id(),
         ip_key(ip): max_failures_per_ip(),

@@ -1,6 +1,7 @@
 """JSON answers for the agent API when something fails unexpectedly.
 
-Agents read JSON, never an HTML error page: under /api/, a database that cannot be
+Agents read JSON, never an HTML error page: under /api/, any error page answers JSON
+(a 404 outside /api/v1/, a 400 for a Host not allowed), a database that cannot be
 reached (OperationalError, InterfaceError: a restart, a failover, a dropped
 connection) answers 503 with Retry-After, and any other unexpected error a JSON 500.
 Agents and load balancers (/healthz) never use the console's session either: a session
@@ -40,6 +41,21 @@ def server_error() -> JsonResponse:
     )
 
 
+# What an HTML error page from outside the API's views says, in the API's words.
+_ERROR_CODES = {
+    400: "invalid_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
+
+
+def error_as_json(status: int) -> JsonResponse:
+    if status >= 500:
+        return server_error()
+    return JsonResponse({"error": _ERROR_CODES.get(status, "invalid_request")}, status=status)
+
+
 class ApiErrorsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -50,11 +66,12 @@ class ApiErrorsMiddleware:
         response = self.get_response(request)
         if (
             request.path.startswith(API_PREFIX)
-            and response.status_code >= 500
+            and response.status_code >= 400
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            # An error page from below the views (a middleware failed): JSON all the same.
-            return server_error()
+            # An error page from below the views (a middleware failed, a Host that is
+            # not allowed, a path outside /api/v1/): JSON all the same.
+            return error_as_json(response.status_code)
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception):

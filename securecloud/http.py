@@ -28,12 +28,34 @@ def client_ip(request) -> str:
         return remote
 
 
+# An IPv6 host usually holds a whole /64 (a server, a home line): a limit that counted
+# single IPv6 addresses would let it guess from a new address every time.
+IPV6_LIMIT_PREFIX = 64
+
+
+def limit_address(ip: str) -> str:
+    """The address that rate limits and lockouts count: an IPv4 address as it is (an
+    IPv4-mapped IPv6 one as its IPv4 address), an IPv6 address as the first address of
+    its /64; anything else unchanged."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        network = ipaddress.IPv6Network((address, IPV6_LIMIT_PREFIX), strict=False)
+        return str(network.network_address)
+    return str(address)
+
+
 def axes_client_ip(request) -> str | None:
-    """django-axes stores the address in an IP column: an address, or None when the
-    request has none (a test client's force_login, a misconfigured server)."""
+    """django-axes stores the address in an IP column: an address (an IPv6 one as its
+    /64, see limit_address), or None when the request has none (a test client's
+    force_login, a misconfigured server)."""
     address = client_ip(request)
     try:
-        return str(ipaddress.ip_address(address))
+        return limit_address(str(ipaddress.ip_address(address)))
     except ValueError:
         return None
 

@@ -122,6 +122,17 @@ def test_one_client_address_gets_only_a_few_resets(client, alice, sam, bob, mail
     assert mailoutbox[-1].to == ["bob@bravo.example"]
 
 
+def test_an_ipv6_client_counts_as_its_64(client, alice, sam, bob, mailoutbox, settings):
+    """An IPv6 host usually holds a whole /64: a new address from it is the same client."""
+    settings.PASSWORD_RESET_MAX_PER_IP = 2
+    for n, email in enumerate(["alice@alpha.example", "sam@alpha-east.example"]):
+        _ask_reset(client, email, ip=f"2001:db8:7:1::{n + 1}")
+    _ask_reset(client, "bob@bravo.example", ip="2001:db8:7:1:abcd::9")
+    assert len(mailoutbox) == 2
+    _ask_reset(client, "bob@bravo.example", ip="2001:db8:7:2::1")  # another /64
+    assert mailoutbox[-1].to == ["bob@bravo.example"]
+
+
 def test_behind_a_proxy_the_limit_counts_the_forwarded_client_address(
     client, alice, sam, bob, mailoutbox, settings
 ):

@@ -39,6 +39,14 @@ def test_a_lockout_is_per_user_and_address(client, alice, bob):
     assert _sign_in(client, "bob", PASSWORD).status_code == 302
 
 
+def test_an_ipv6_lockout_holds_for_the_whole_64(client, alice):
+    """A new address in the same /64 is the same host: it does not start a new count."""
+    for n in range(5):
+        _sign_in(client, "alice", "wrong-password", ip=f"2001:db8:5:1::{n + 1}")
+    assert _sign_in(client, "alice", PASSWORD, ip="2001:db8:5:1:ffff::1").status_code == 429
+    assert _sign_in(client, "alice", PASSWORD, ip="2001:db8:5:2::1").status_code == 302
+
+
 def test_a_superuser_can_unlock_a_locked_login(client, alice, root):
     from axes.models import AccessAttempt
 

@@ -281,3 +281,72 @@ def test_two_factor_changes_are_in_the_audit_log(alice_client, alice):
     assert "Two-factor sign-in turned on" in page
     assert "New recovery codes made" in page
     assert "Two-factor sign-in turned off" in page
+
+
+def _signed_in_with(code):
+    browser = BrowserClient()
+    assert _sign_in(browser).status_code == 302
+    assert browser.post("/account/2fa/verify/", {"token": code}).status_code == 302
+    assert browser.get("/").status_code == 200
+    return browser
+
+
+def test_new_recovery_codes_sign_out_the_sessions_that_used_an_old_one(client, alice):
+    """Someone who signed in with a stolen recovery code keeps no say once the admin
+    makes new codes: the session that used an old code must enter a code again."""
+    client.force_login(alice)
+    _, codes = _turn_on(client, alice)
+    thief = _signed_in_with(codes[0])
+    owner = _signed_in_with(codes[1])
+    assert owner.post("/account/2fa/recovery-codes/").status_code == 200
+    response = thief.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/account/2fa/verify/")
+    assert thief.post("/account/2fa/disable/").status_code == 302
+    assert TOTPDevice.objects.filter(user=alice).exists()
+    assert owner.get("/").status_code == 200
+
+
+def test_an_admin_signed_in_with_a_recovery_code_stays_signed_in_after_new_codes(client, alice):
+    client.force_login(alice)
+    _, codes = _turn_on(client, alice)
+    browser = _signed_in_with(codes[0])
+    response = browser.post("/account/2fa/recovery-codes/")
+    assert response.status_code == 200
+    new_codes = re.findall(r"<li>([a-z0-9]{8})</li>", response.content.decode())
+    assert len(new_codes) == 10 and not set(new_codes) & set(codes)
+    assert browser.get("/").status_code == 200
+    # And after setting up a new authenticator too.
+    key = _shown_key(browser.get("/account/2fa/setup/").content.decode())
+    assert browser.post("/account/2fa/setup/", {"token": _code_for_key(key)}).status_code == 200
+    assert browser.get("/").status_code == 200
+
+
+def _not_stored(response):
+    """The browser keeps no copy (Back after signing out would show it again)."""
+    assert "no-store" in response.get("Cache-Control", "")
+
+
+def test_pages_that_show_a_secret_are_not_kept_by_the_browser(client, alice):
+    client.force_login(alice)
+    page = client.get("/account/2fa/setup/")  # the key
+    _not_stored(page)
+    key = _shown_key(page.content.decode())
+    codes_page = client.post("/account/2fa/setup/", {"token": _code_for_key(key)})
+    assert codes_page.status_code == 200
+    _not_stored(codes_page)  # the recovery codes
+    _not_stored(client.post("/account/2fa/recovery-codes/"))
+
+
+def test_the_one_time_password_of_a_new_admin_is_not_kept_by_the_browser(alice_client, reseller_a):
+    response = alice_client.post(
+        f"/resellers/{reseller_a.code}/admins/new/",
+        {"username": "carol", "email": "carol@alpha.example", "sign_in": "password"},
+        follow=True,
+    )
+    assert "carol" in response.content.decode()
+    _not_stored(response)
+    # The pane without a new password may be kept as before.
+    assert "no-store" not in alice_client.get(f"/resellers/{reseller_a.code}/").get(
+        "Cache-Control", ""
+    )

@@ -26,6 +26,7 @@ from django_tasks import task
 
 from securecloud import site
 from securecloud.accounts.models import RateLimitHit
+from securecloud.http import limit_address
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def email_key(email: str) -> str:
 
 
 def ip_key(ip: str) -> str:
-    return f"reset-ip:{ip}"[:300]
+    return f"reset-ip:{limit_address(ip)}"[:300]  # an IPv6 address counts as its /64
 
 
 def allow(email: str, ip: str, now: datetime | None = None) -> bool:

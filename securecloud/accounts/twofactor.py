@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
+from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -165,16 +166,23 @@ def regenerate_recovery_codes(user, *, verified: bool, origin: str) -> list[str]
 
 
 def _renew_recovery_codes(user) -> list[str]:
-    # The device stays (only its codes change), so a session that signed in with a
-    # recovery code stays signed in.
-    device = StaticDevice.objects.filter(user=user).order_by("pk").first()
-    if device is None:
-        device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME)
-    StaticDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-    StaticToken.objects.filter(device=device).delete()
+    # A new device, not only new codes: a session keeps the device it signed in with, so
+    # every session that signed in with an old code (a stolen one, say) must enter a
+    # code again. The views sign the asking session in again (keep_verified).
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME)
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
     return codes
+
+
+def keep_verified(request) -> None:
+    """After new recovery codes: the asking session, if it signed in with a recovery
+    code, is signed in with the new codes' device (its old device is gone)."""
+    if isinstance(getattr(request.user, "otp_device", None), StaticDevice):
+        device = StaticDevice.objects.filter(user=request.user).first()
+        if device is not None:
+            otp_login(request, device)
 
 
 def _lock_user(user) -> None:

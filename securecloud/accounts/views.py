@@ -11,6 +11,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
@@ -65,6 +66,7 @@ def second_factor_passed(view):
 password_change = login_required(second_factor_passed(auth_views.PasswordChangeView.as_view()))
 
 
+@never_cache  # the key, then the recovery codes: no copy for Back after signing out
 @login_required
 @require_http_methods(["GET", "POST"])
 @second_factor_passed
@@ -148,6 +150,7 @@ def two_factor_disable(request):
     return redirect("account")
 
 
+@never_cache
 @login_required
 @require_POST
 @second_factor_passed
@@ -159,6 +162,7 @@ def recovery_codes_regenerate(request):
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return redirect("account")
+    twofactor.keep_verified(request)
     return render(request, "account/recovery_codes.html", {"codes": codes, "next": "/"})
 
 

@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clients.models import Client
@@ -112,7 +112,7 @@ def _reseller_pane(request, reseller: Node, admin_form=None, status=200):
     page, sort = _customer_table(request, reseller)
     new_admin = request.session.pop(ONE_TIME_PASSWORD_KEY, None)
     admins = list(reseller.memberships.select_related("user").order_by("user__username"))
-    return render_console(
+    response = render_console(
         request,
         "hierarchy/reseller.html",
         node=reseller,
@@ -125,6 +125,10 @@ def _reseller_pane(request, reseller: Node, admin_form=None, status=200):
         health=backup_health(reseller),
         status=status,
     )
+    if new_admin:
+        # The one-time password: no copy for Back after signing out.
+        add_never_cache_headers(response)
+    return response
 
 
 HEALTH_LISTS = {

@@ -72,3 +72,24 @@ def test_console_pages_keep_their_html_error_page(alice):
         response = browser.get("/")
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("path", ["/api/", "/api/v2/agent/status", "/api/agent/connect"])
+def test_a_path_under_api_outside_the_version_answers_json_404(path):
+    response = DjangoClient(raise_request_exception=False).get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "not_found"
+
+
+def test_a_request_for_another_host_answers_json_400_under_api(client_a1):
+    response = DjangoClient(raise_request_exception=False).post(STATUS, HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_console_pages_keep_their_html_404(alice):
+    response = DjangoClient(raise_request_exception=False).get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

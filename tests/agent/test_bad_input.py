@@ -146,6 +146,48 @@ def test_backup_invalid_fields(agent, token, changes, field):
     assert not BackupReport.objects.exists()
 
 
+_STAMP = STARTED.isoformat()  # e.g. 2026-12-01T10:00:00+00:00
+
+
+@pytest.mark.parametrize(
+    "started_at",
+    [
+        _STAMP + "\x00",  # a NUL (or any other character) after the offset
+        _STAMP.replace("+00:00", "\x00+00:00"),
+        _STAMP.replace("T", "\x00"),
+        _STAMP.replace("+00:00", " Z"),
+        _STAMP.replace("-", "").replace(":", ""),  # ISO 8601's basic format
+        f"{STARTED:%G-W%V-%u}T{STARTED:%H:%M:%S}+00:00",  # a week date
+        _STAMP.replace("+00:00", ",5+00:00"),  # a decimal comma
+        _STAMP[:16] + "+00:00",  # no seconds
+    ],
+)
+def test_backup_times_are_rfc_3339_and_nothing_else(agent, token, started_at):
+    """The API document says date-time (RFC 3339); Python reads much more than that,
+    control characters included."""
+    response = agent.post(BACKUPS, json.dumps({**GOOD, "started_at": started_at}), token=token)
+    assert response.status_code == 400
+    assert "started_at" in response.json()["fields"]
+    assert not BackupReport.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "started_at",
+    [
+        _STAMP,
+        _STAMP.replace("+00:00", "Z"),
+        _STAMP.replace("+00:00", "z"),
+        _STAMP.replace("T", " "),
+        _STAMP.replace("+00:00", ".123456+00:00"),
+        _STAMP.replace("+00:00", ".123456789Z"),
+        (STARTED + timedelta(hours=2)).isoformat().replace("+00:00", "+02:00"),
+    ],
+)
+def test_backup_times_in_rfc_3339_are_read(agent, token, started_at):
+    response = agent.post(BACKUPS, json.dumps({**GOOD, "started_at": started_at}), token=token)
+    assert response.status_code == 201, response.json()
+
+
 def test_backup_accepts_z_offsets_multiline_messages_and_nulls(agent, token):
     body = {
         **GOOD,

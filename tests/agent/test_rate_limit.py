@@ -188,3 +188,25 @@ def test_failures_counted_by_another_process_are_seen(client, client_a1):
         Agent(client, ip="198.51.100.1").connect("a1@acme.example", "client-pass-1").status_code
         == 200
     )
+
+
+def test_an_ipv6_guesser_cannot_escape_the_limit_by_changing_address_in_its_64(client, client_a1):
+    """An IPv6 host usually holds a whole /64: counted per address, every guess could
+    come from a new one. The limits count an IPv6 address's /64."""
+    for n in range(10):
+        guesser = Agent(client, ip=f"2001:db8:66:1::{n + 1:x}")
+        assert guesser.connect("a1@acme.example", "wrong-password").status_code == 401
+    assert_limited(Agent(client, ip="2001:db8:66:1:ffff::1").connect("a1@acme.example", "x"))
+    # Another /64 (the client's own machine) is not held up.
+    own = Agent(client, ip="2001:db8:66:2::1")
+    assert own.connect("a1@acme.example", "client-pass-1").status_code == 200
+
+
+def test_an_ipv4_mapped_address_counts_as_its_ipv4_address(client, client_a1):
+    for _ in range(10):
+        Agent(client, ip="::ffff:203.0.113.9").connect("a1@acme.example", "wrong-password")
+    assert_limited(Agent(client, ip="203.0.113.9").connect("a1@acme.example", "client-pass-1"))
+    assert (
+        Agent(client, ip="203.0.113.10").connect("a1@acme.example", "client-pass-1").status_code
+        == 200
+    )

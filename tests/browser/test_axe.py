@@ -229,7 +229,7 @@ def test_every_console_page_passes_axe(live_server, console, audit_page):
         visit(f"health list {kind}", reverse("health-list", args=[reseller.code, kind]))
     visit("search results", reverse("search") + "?q=abc")
     page.goto(live_server.url + "/")
-    page.get_by_label("Find a customer or client").fill("electric")
+    page.get_by_role("searchbox", name="Find a customer or client").fill("electric")
     expect(page.locator("#search-results")).to_contain_text("ABC Electric")
     audit("search results under the tree")
     visit("reseller history", reverse("reseller-history", args=[reseller.code]))

@@ -164,9 +164,9 @@ def test_seed_walkthrough(live_server, heroware, browser_page, screenshot):
     expect(dental).to_be_focused()
 
     # Search finds clients by SecureCloud ID.
-    page.get_by_label("Find a customer or client").fill("front-desk")
+    page.get_by_role("searchbox", name="Find a customer or client").fill("front-desk")
     expect(page.locator("#search-results")).to_contain_text("front-desk@msdental.example")
-    page.get_by_label("Find a customer or client").fill("")
+    page.get_by_role("searchbox", name="Find a customer or client").fill("")
     expect(page.locator("#search-results")).to_be_empty()
 
     # Auto-authorization off: a client without a password is refused.
