@@ -65,7 +65,9 @@ def backup_body() -> bytes:
     finished = datetime.now(UTC)
     return json.dumps(
         {
-            "started_at": (finished - timedelta(minutes=10)).isoformat(),
+            # A short backup: the clients were added moments ago by this load's connects,
+            # and a backup cannot start before its client existed (5 minutes' clock skew).
+            "started_at": (finished - timedelta(minutes=2)).isoformat(),
             "finished_at": finished.isoformat(),
             "status": random.choice(["success", "success", "success", "warning", "failed"]),
             "used_bytes": random.randrange(10**6, 10**9),
