@@ -197,7 +197,8 @@ class TopLevel:
 
 def top_resellers() -> QuerySet[Node]:
     """Every top-level reseller, in the tree's order (a superuser's console home)."""
-    return Node.objects.resellers().filter(parent__isnull=True).order_by("name", "pk")
+    query: QuerySet[Node] = Node.objects.resellers().filter(parent__isnull=True)
+    return query.order_by("name", "pk")
 
 
 def top_level_items(page: int = 1) -> tuple[list[TreeItem], TopLevel]:
@@ -225,7 +226,8 @@ def render_operator_console(
 def console_path(user: AbstractBaseUser | AnonymousUser, node: Node) -> list[Node]:
     """The nodes from the user's top reseller down to `node` (one query)."""
     # A superuser's path starts at the node's top-level reseller, whatever its own.
-    root: Node | None = None if user.is_superuser else reseller_of(user)  # type: ignore[no-untyped-call]
+    superuser = getattr(user, "is_superuser", False)
+    root: Node | None = None if superuser else reseller_of(user)  # type: ignore[no-untyped-call]
     if root is not None and root.pk == node.pk:
         return [node]
     # Most pages sit one or two levels below the admin's reseller, and their parents are
