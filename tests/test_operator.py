@@ -143,3 +143,15 @@ def test_the_superuser_searches_every_tree(root_client, customer_a1, customer_b1
     assert reverse("customer-pane", args=[customer_b1.code]) in page
     page = root_client.get(reverse("search"), {"q": "Acme"}).content.decode()
     assert reverse("customer-pane", args=[customer_a1.code]) in page
+
+
+def test_the_superuser_moves_a_client_only_within_its_top_level_resellers_tree(
+    root_client, customer_a1, customer_a_east, customer_b1, client_b1
+):
+    url = reverse("client-move", args=[client_b1.code])
+    page = root_client.get(url, {"q": ""}).content.decode()
+    assert "Acme" not in page and "East Widgets" not in page
+    response = root_client.post(url, {"customer": str(customer_a1.code)})
+    assert response.status_code == 200  # the form's error: not a choice
+    client_b1.refresh_from_db()
+    assert client_b1.customer == customer_b1
