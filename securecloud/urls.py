@@ -49,8 +49,10 @@ urlpatterns = [
     path("customers/<uuid:code>/history/", history_views.customer_history, name="customer-history"),
     path("clients/<uuid:code>/history/", history_views.client_history, name="client-history"),
     path("healthz", views.healthz, name="healthz"),
-    # Before the admin's own: the admin signs in on the console's sign-in page.
+    # Before the admin's own: the admin signs in on the console's sign-in page, and its
+    # Sign out is the console's (both recorded in the audit log).
     path("admin/login/", account_views.admin_login, name="admin-login"),
+    path("admin/logout/", account_views.SignOutView.as_view(), name="admin-logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("clients.api_urls")),
     path("", include("securecloud.console.client_urls")),

@@ -210,3 +210,12 @@ def test_second_factor_checks_are_recorded(client, alice, reseller_a):
     ]
     page = history_of(client, reseller_a)
     assert "Two-factor code refused" in page and "Two-factor code accepted" in page
+
+
+def test_signing_out_of_the_django_admin_is_recorded_too(client, root):
+    client.force_login(root)
+    response = client.post(reverse("admin:logout"), REMOTE_ADDR="192.0.2.60")
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    assert "_auth_user_id" not in client.session
+    event = AuditEvent.objects.get(action="login.signed_out")
+    assert event.actor == root and event.origin == "console 192.0.2.60"
