@@ -62,19 +62,22 @@ def record(
     changes: dict | None = None,
     object_type: str | None = None,
     reseller: Node | None = None,
+    actor_label: str = "",
 ) -> AuditEvent:
     """Record `action` on `obj` (a Node, a Client, a Membership, or None for a run such
     as an import, which then names the `reseller` whose subtree it wrote to).
 
     `acting_user`: the login that acts, or None for the system (an agent, a command);
-    `origin`: the channel and where from, never empty (ValueError)."""
+    `origin`: the channel and where from, never empty (ValueError); `actor_label`: who
+    acted when no login did and the channel does not say (a sign-in with a username
+    that no login has: the name tried)."""
     check_origin(origin)
     assert connection.in_atomic_block, "audit records are written inside the change's transaction"
     scoped_reseller, customer_code, code = _scope(obj)
     reseller = reseller if reseller is not None else scoped_reseller
     return AuditEvent.objects.create(
         actor=acting_user if getattr(acting_user, "is_authenticated", False) else None,
-        actor_label=_actor_label(acting_user, origin)[:300],
+        actor_label=(actor_label or _actor_label(acting_user, origin))[:300],
         origin=origin[:300],
         action=action,
         object_type=object_type or _type_of(obj),

@@ -7,8 +7,8 @@ from securecloud.accounts import views as account_views
 from securecloud.console import history_views
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", account_views.SignInView.as_view(), name="login"),
+    path("logout/", account_views.SignOutView.as_view(), name="logout"),
     path("account/password/", account_views.password_change, name="password_change"),
     path(
         "account/password/done/",
@@ -23,7 +23,7 @@ urlpatterns = [
     ),
     path(
         "account/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        account_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
@@ -49,6 +49,10 @@ urlpatterns = [
     path("customers/<uuid:code>/history/", history_views.customer_history, name="customer-history"),
     path("clients/<uuid:code>/history/", history_views.client_history, name="client-history"),
     path("healthz", views.healthz, name="healthz"),
+    # Before the admin's own: the admin signs in on the console's sign-in page, and its
+    # Sign out is the console's (both recorded in the audit log).
+    path("admin/login/", account_views.admin_login, name="admin-login"),
+    path("admin/logout/", account_views.SignOutView.as_view(), name="admin-logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("clients.api_urls")),
     path("", include("securecloud.console.client_urls")),

@@ -197,6 +197,9 @@ def recorded_action_codes() -> set[str]:
         # The first argument: a code, or a choice of codes ("sent" if ... else "failed").
         for first in re.findall(r"audit\.record\(\s*([^,]+),", source):
             codes.update(re.findall(r'"(\w+\.\w+)"', first))
+        if "audit.record(" in source:
+            # Codes named as constants (SIGNED_IN = "login.signed_in") by a recording module.
+            codes.update(re.findall(r'^[A-Z_]+ = "([a-z_]+\.[a-z_]+)"$', source, re.MULTILINE))
         codes.update(f"import.{kind}" for kind in re.findall(r'record_import\(\s*"(\w+)"', source))
     return codes
 

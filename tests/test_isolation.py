@@ -40,6 +40,7 @@ NO_OBJECT = {
     "healthz",
     "favicon",
     "console-home",
+    "tree-top",
     "search",
 }
 

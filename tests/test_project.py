@@ -59,12 +59,6 @@ def test_static_assets_are_served_by_the_app(client, db):
         assert response.status_code == 200, path
 
 
-def test_the_superuser_without_a_reseller_is_sent_to_the_django_admin(root_client):
-    response = root_client.get(reverse("console-home"))
-    assert response.status_code == 302
-    assert response["Location"] == reverse("admin:index")
-
-
 def test_sign_in_takes_the_admin_to_the_console_home(client, alice):
     from tests.conftest import PASSWORD
 

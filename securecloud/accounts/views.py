@@ -1,25 +1,27 @@
-"""The signed-in admin's own account: two-factor sign-in and recovery codes."""
+"""Signing in and out (recorded in the audit log), and the signed-in admin's own
+account: password, two-factor sign-in and recovery codes."""
 
 from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_otp import login as otp_login
 
 from hierarchy import services
 from hierarchy.access import get_reseller_for_user
-from securecloud.accounts import password_reset, twofactor
+from securecloud.accounts import account_events, password_reset, twofactor
 from securecloud.accounts.forms import TokenForm
-from securecloud.http import client_ip, form_data, origin_of
+from securecloud.http import client_ip, form_data, origin_of, request_origin
 from securecloud.site import site_url
 
 
@@ -63,7 +65,76 @@ def second_factor_passed(view):
     return wrapped
 
 
-password_change = login_required(second_factor_passed(auth_views.PasswordChangeView.as_view()))
+class SignInView(auth_views.LoginView):
+    """Django's sign-in page, with each sign-in and each refused one in the audit log
+    (securecloud.accounts.account_events). A refused one is recorded once, whether the
+    password was wrong or django-axes refused the address and username (its lockout
+    page then replaces this answer: axes.middleware)."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = form.get_user()
+        account_events.record_sign_in(user, acting_user=user, origin=request_origin(self.request))
+        return response
+
+    def form_invalid(self, form):
+        if form.has_error(NON_FIELD_ERRORS, "invalid_login") or form.has_error(
+            NON_FIELD_ERRORS, "inactive"
+        ):
+            account_events.record_failed_sign_in(
+                form.cleaned_data.get("username", ""),
+                locked_out=bool(getattr(self.request, "axes_locked_out", False)),
+                acting_user=None,
+                origin=request_origin(self.request),
+            )
+        return super().form_invalid(form)
+
+
+class SignOutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            account_events.record_sign_out(
+                request.user, acting_user=request.user, origin=request_origin(request)
+            )
+        return super().post(request, *args, **kwargs)
+
+
+@require_safe
+def admin_login(request):
+    """The Django admin signs in through the console's sign-in page (one page, one
+    audit trail, one lockout), coming back to the admin afterwards."""
+    target = request.GET.get("next") or reverse("admin:index")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("admin:index")
+    return redirect(f"{reverse('login')}?{urlencode({'next': target})}")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's page; the new password and its audit event are saved together."""
+
+    def form_valid(self, form):
+        account_events.save_password(
+            form, how="changed", acting_user=self.request.user, origin=origin_of(self.request)
+        )
+        update_session_auth_hash(self.request, form.user)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+password_change = login_required(second_factor_passed(PasswordChangeView.as_view()))
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's page behind the emailed link; the new password and its audit event are
+    saved together (the link's user acts: nobody is signed in)."""
+
+    post_reset_login = False  # signing in after a reset is the sign-in page's job
+
+    def form_valid(self, form):
+        account_events.save_password(
+            form, how="reset", acting_user=form.user, origin=origin_of(self.request)
+        )
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
+        return HttpResponseRedirect(self.get_success_url())
 
 
 @never_cache  # the key, then the recovery codes: no copy for Back after signing out
@@ -121,6 +192,12 @@ def two_factor_verify(request):
     form = TokenForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         device = twofactor.verify(request.user, form.cleaned_data["token"])
+        account_events.record_two_factor_check(
+            request.user,
+            passed=device is not None,
+            acting_user=request.user,
+            origin=origin_of(request),
+        )
         if device is not None:
             otp_login(request, device)
             return redirect(_next_url(request))

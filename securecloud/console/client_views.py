@@ -228,7 +228,10 @@ def client_enable(request, code):
 def client_move(request, code):
     """Move to another customer of the admin's subtree (found by name, a page at a time)."""
     client = get_client_for_user(request.user, code)
-    customers = Node.objects.visible_to(request.user).customers()
+    # Within the client's top-level reseller's tree (a superuser sees every tree).
+    customers = (
+        Node.objects.visible_to(request.user).customers().filter(tree_id=client.customer.tree_id)
+    )
     form = MoveClientForm(form_data(request), customers=customers, current=client.customer)
     if request.method == "POST" and form.is_valid():
         target = form.cleaned_data["customer"]

@@ -82,6 +82,15 @@ ACTIONS = {
     ),
     "admin.two_factor_replaced": Action("New authenticator app set up"),
     "admin.recovery_codes_renewed": Action("New recovery codes made"),
+    "login.signed_in": Action("Signed in"),
+    "login.sign_in_failed": Action("Sign-in failed", NEW),
+    "login.locked_out": Action("Sign-in refused: too many failed attempts", NEW),
+    "login.signed_out": Action("Signed out"),
+    "login.two_factor_passed": Action("Two-factor code accepted"),
+    "login.two_factor_failed": Action("Two-factor code refused"),
+    "login.password_changed": Action("Password changed"),
+    "login.password_reset": Action("Password reset from an emailed link"),
+    "login.password_set": Action("Password set in the Django admin", NEW),
     "import.resellers": Action("Resellers imported", NEW),
     "import.customers": Action("Customers imported", NEW),
     "import.clients": Action("Clients imported", NEW),
@@ -92,6 +101,7 @@ OBJECT_TYPES = {
     "customer": "Customer",
     "client": "Client",
     "membership": "Admin login",
+    "user": "Login",
     "import": "Import into",
 }
 

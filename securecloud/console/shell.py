@@ -176,9 +176,58 @@ def _first_pages_of(resellers: list[Node]) -> dict[int, list[Node]]:
     return pages
 
 
+# --- The operator's view: every top-level reseller ------------------------------------
+
+
+@dataclass
+class TopLevel:
+    """The tree's invisible root for a superuser: its children are the top-level
+    resellers, paged like every level of the tree ("Show more")."""
+
+    more_page: int | None = None
+
+    @property
+    def children_url(self) -> str:
+        return reverse("tree-top")
+
+    @property
+    def more_pane_url(self) -> str:
+        return f"{reverse('console-home')}?page={table_page_of_tree_page(self.more_page)}"  # type: ignore[arg-type]
+
+
+def top_resellers() -> QuerySet[Node]:
+    """Every top-level reseller, in the tree's order (a superuser's console home)."""
+    query: QuerySet[Node] = Node.objects.resellers().filter(parent__isnull=True)
+    return query.order_by("name", "pk")
+
+
+def top_level_items(page: int = 1) -> tuple[list[TreeItem], TopLevel]:
+    """One page of the top-level resellers as tree items (one query)."""
+    start = (page - 1) * TREE_PAGE_SIZE
+    rows = list(top_resellers()[start : start + TREE_PAGE_SIZE + 1])
+    more = page + 1 if len(rows) > TREE_PAGE_SIZE else None
+    return [_node_item(row, 1) for row in rows[:TREE_PAGE_SIZE]], TopLevel(more_page=more)
+
+
+def render_operator_console(
+    request: HttpRequest, template: str, *, status: int = 200, **context: Any
+) -> HttpResponse:
+    """A superuser's page above every tree: the tree lists the top-level resellers (the
+    first page; "Show more" loads the next), with no breadcrumb above the pane."""
+    items, top = top_level_items()
+    context.update(
+        top_items=items, top=top, tree=None, breadcrumb=[], node=None, site_url=site_url(request)
+    )
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
 def console_path(user: AbstractBaseUser | AnonymousUser, node: Node) -> list[Node]:
     """The nodes from the user's top reseller down to `node` (one query)."""
-    root: Node | None = reseller_of(user)  # type: ignore[no-untyped-call]
+    # A superuser's path starts at the node's top-level reseller, whatever its own.
+    superuser = getattr(user, "is_superuser", False)
+    root: Node | None = None if superuser else reseller_of(user)  # type: ignore[no-untyped-call]
     if root is not None and root.pk == node.pk:
         return [node]
     # Most pages sit one or two levels below the admin's reseller, and their parents are

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.console_home, name="console-home"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("search/", views.search, name="search"),
+    path("tree/", views.tree_top, name="tree-top"),
     path("tree/<uuid:code>/", views.tree_expand, name="tree-children"),
     path("resellers/<uuid:code>/", views.reseller_pane, name="reseller-pane"),
     path("resellers/<uuid:code>/edit/", views.reseller_edit, name="reseller-edit"),

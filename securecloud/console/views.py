@@ -32,7 +32,10 @@ from securecloud.console.shell import (
     paginate,
     pane_url,
     render_console,
+    render_operator_console,
     table_page_of_tree_page,
+    top_level_items,
+    top_resellers,
     tree_children,
 )
 from securecloud.http import form_data, origin_of, search_term
@@ -79,12 +82,35 @@ def tree_expand(request, code):
 @login_required
 @require_safe
 def console_home(request):
+    if request.user.is_superuser:
+        return _operator_home(request)
     reseller = reseller_of(request.user)
     if reseller is None:
-        if request.user.is_superuser:
-            return redirect("admin:index")
         return render(request, "console/no_reseller.html", status=403)
     return _reseller_pane(request, reseller)
+
+
+def _operator_home(request):
+    """A superuser's console home: every top-level reseller, one page at a time."""
+    return render_operator_console(
+        request, "console/operator_home.html", page=paginate(request, top_resellers())
+    )
+
+
+@login_required
+@require_safe
+def tree_top(request):
+    """A page of the top-level resellers, for a superuser's tree ("Show more")."""
+    if not request.user.is_superuser:
+        raise Http404("No such tree.")
+    page = page_number(request)
+    if not request.htmx:
+        url = reverse("console-home")
+        return redirect(f"{url}?page={table_page_of_tree_page(page)}" if page > 1 else url)
+    items, top = top_level_items(page)
+    response = render(request, "console/tree.html#children", {"items": items, "parent": top})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required
@@ -313,10 +339,8 @@ def admin_remove(request, code):
 def search(request):
     """Customers (name, contact name or email) and clients (SecureCloud ID, name or email),
     within the user's subtree."""
-    root = reseller_of(request.user)
-    if root is None:
-        if request.user.is_superuser:
-            return redirect("admin:index")
+    root = None if request.user.is_superuser else reseller_of(request.user)
+    if root is None and not request.user.is_superuser:
         raise Http404("No reseller.")
     query = search_term(request)
     customers = clients = []
@@ -354,6 +378,8 @@ def search(request):
         response = render(request, "console/search.html#results", context)
         patch_vary_headers(response, ["HX-Request"])
         return response
+    if root is None:  # a superuser searches every tree
+        return render_operator_console(request, "console/search.html", **context)
     return render_console(request, "console/search.html", node=root, **context)
 
 

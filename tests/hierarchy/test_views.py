@@ -49,12 +49,6 @@ def test_home_needs_sign_in(client, db):
     assert response["Location"].startswith("/login/")
 
 
-def test_superuser_without_reseller_goes_to_the_django_admin(root_client):
-    response = root_client.get("/")
-    assert response.status_code == 302
-    assert response["Location"] == reverse("admin:index")
-
-
 def test_login_without_reseller_is_told_so(client, db, django_user_model):
     user = django_user_model.objects.create_user("nobody", password="x-Long-Password-1")
     client.force_login(user)
