@@ -4,6 +4,7 @@ same POST from its session (with its own valid CSRF token) is refused with 403 a
 changes nothing."""
 
 import re
+from urllib.parse import parse_qsl
 
 import pytest
 
