@@ -1,7 +1,8 @@
 """Writes to the admin memberships of resellers: adding an admin login to a reseller
-(and so to its whole subtree) and removing it. Like every service, each function
-validates, runs in one transaction, records the change in the audit log, and takes the
-acting user (None: the system) and the origin as required keyword arguments."""
+(and so to its whole subtree) with its role, changing the role, and removing it. Like
+every service, each function validates, runs in one transaction, records the change in
+the audit log, and takes the acting user (None: the system) and the origin as required
+keyword arguments."""
 
 import secrets
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from django.db import IntegrityError, transaction
 
 from hierarchy import audit
 from hierarchy.models import Membership, Node
+from hierarchy.services import lock_tree
 from hierarchy.validators import clean_email_address
 
 
@@ -26,6 +28,10 @@ class FirstSignIn(Enum):
 
 
 ONE_TIME_PASSWORD_BYTES = 12
+ROLE_UNKNOWN = "Choose one of the roles: " + ", ".join(Membership.Role.labels) + "."
+LAST_ADMINISTRATOR = (
+    "{reseller} would be left without an Administrator: make another admin an Administrator first."
+)
 EMAIL_LINK_NEEDS_EMAIL = "Enter an email address to send the link to."
 
 
@@ -41,6 +47,7 @@ def add_reseller_admin(
     username: str,
     email: str = "",
     password: str | FirstSignIn,
+    role: str = Membership.Role.ADMINISTRATOR,
     acting_user,
     origin: str,
 ) -> NewAdmin:
@@ -50,6 +57,8 @@ def add_reseller_admin(
     the admin signs in the first time: FirstSignIn.ONE_TIME_PASSWORD makes a password
     here and returns it (whoever adds the admin sees it once); FirstSignIn.EMAIL_LINK
     leaves the login an unusable password, to be set from a link emailed to `email`.
+    `role`: a Membership.Role; Administrator unless the caller chooses (the commands
+    create a reseller's first admin, who administers it).
     """
     if not reseller.is_reseller:
         raise ValidationError("Admins belong to a reseller.", code="not_reseller")
@@ -59,6 +68,8 @@ def add_reseller_admin(
     user_model = get_user_model()
     username = (username or "").strip()
     errors: dict[str, list[str]] = {}
+    if role not in Membership.Role.values:
+        errors["role"] = [ROLE_UNKNOWN]
     if not username:
         errors["username"] = ["Enter a username."]
     elif user_model.objects.filter(username__iexact=username).exists():
@@ -94,15 +105,13 @@ def add_reseller_admin(
                 user.save()
         except IntegrityError as exc:
             raise ValidationError({"username": "This username is taken."}) from exc
-        membership = Membership.objects.create(
-            user=user, reseller=reseller, role=Membership.Role.ADMIN
-        )
+        membership = Membership.objects.create(user=user, reseller=reseller, role=role)
         audit.record(
             "admin.added",
             membership,
             acting_user=acting_user,
             origin=origin,
-            changes={"username": [None, username], "email": [None, email]},
+            changes={"username": [None, username], "email": [None, email], "role": [None, role]},
         )
     return NewAdmin(user=user, one_time_password=one_time_password)
 
@@ -125,3 +134,48 @@ def remove_reseller_admin(membership: Membership, *, acting_user, origin: str) -
             membership.delete()
         else:
             user.delete()
+
+
+def set_admin_role(membership: Membership, role: str, *, acting_user, origin: str) -> Membership:
+    """Give an admin login another role (audited as a role change).
+
+    A reseller's subtree always keeps an Administrator who can manage its admins: an
+    Administrator's role is not lowered (its own or another's) when no other
+    Administrator remains on its reseller or on a reseller above it.
+    """
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": [ROLE_UNKNOWN]})
+    with transaction.atomic():
+        lock_tree(membership.reseller.tree_id)
+        membership = Membership.objects.select_related("user", "reseller").get(pk=membership.pk)
+        old = membership.role
+        if old == role:
+            return membership
+        if old == Membership.Role.ADMINISTRATOR and not _other_administrators(membership):
+            raise ValidationError(
+                LAST_ADMINISTRATOR.format(reseller=membership.reseller.name),
+                code="last_administrator",
+            )
+        membership.role = role
+        membership.save(update_fields=["role"])
+        audit.record(
+            "admin.role_changed",
+            membership,
+            acting_user=acting_user,
+            origin=origin,
+            changes={"role": [old, role]},
+        )
+    return membership
+
+
+def _other_administrators(membership: Membership) -> bool:
+    """Whether an Administrator other than `membership` manages its reseller's subtree:
+    one of the same reseller, or of a reseller above it."""
+    return (
+        Membership.objects.filter(
+            reseller__in=Node.objects.above(membership.reseller),
+            role=Membership.Role.ADMINISTRATOR,
+        )
+        .exclude(pk=membership.pk)
+        .exists()
+    )

@@ -246,14 +246,20 @@ class Membership(models.Model):
     """Links a login to the reseller node it administers (and so its whole subtree)."""
 
     class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
+        """What the admin may do in the reseller's subtree (securecloud.accounts.permissions
+        holds the table of who may do what)."""
+
+        ADMINISTRATOR = "administrator", "Administrator"
+        TECHNICIAN = "technician", "Technician"
+        READ_ONLY = "read_only", "Read-only"
+        BILLING = "billing", "Billing"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
     )
     reseller = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ADMIN)
+    role = models.CharField("Role", max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -264,14 +270,22 @@ class Membership(models.Model):
         return self.reseller, None, None
 
 
-def reseller_of(user):
-    """The reseller node a console user administers, or None (cached on the user object)."""
+def membership_of(user):
+    """The admin membership of a console user (with its reseller), or None: read once per
+    user object and cached on it, so a page asks for it once however often it is needed."""
     if not user.is_authenticated:
         return None
-    if not hasattr(user, "_securecloud_reseller"):
-        membership = Membership.objects.select_related("reseller").filter(user_id=user.pk).first()
-        user._securecloud_reseller = membership.reseller if membership else None
-    return user._securecloud_reseller
+    if not hasattr(user, "_securecloud_membership"):
+        user._securecloud_membership = (
+            Membership.objects.select_related("reseller").filter(user_id=user.pk).first()
+        )
+    return user._securecloud_membership
+
+
+def reseller_of(user):
+    """The reseller node a console user administers, or None (cached on the user object)."""
+    membership = membership_of(user)
+    return membership.reseller if membership is not None else None
 
 
 class AuditEventQuerySet(TenantQuerySetMixin, models.QuerySet):

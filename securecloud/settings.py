@@ -115,6 +115,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # `can`: what the user's role may do, for templates to hide the rest.
+                "securecloud.accounts.context_processors.permissions",
             ],
             "builtins": ["securecloud.console.templatetags.icons"],
         },

@@ -21,6 +21,7 @@ from hierarchy import services
 from hierarchy.access import get_reseller_for_user
 from securecloud.accounts import account_events, password_reset, twofactor
 from securecloud.accounts.forms import TokenForm
+from securecloud.accounts.permissions import Action, require
 from securecloud.http import client_ip, form_data, origin_of, request_origin
 from securecloud.site import site_url
 
@@ -247,6 +248,7 @@ def recovery_codes_regenerate(request):
 @require_POST
 def reseller_two_factor_policy(request, code):
     reseller = get_reseller_for_user(request.user, code)
+    require(request.user, Action.MANAGE_SETTINGS, reseller)
     required = request.POST.get("required") == "1"
     services.set_two_factor_policy(
         reseller, required, acting_user=request.user, origin=origin_of(request)

@@ -14,6 +14,7 @@ from clients import services
 from clients.access import get_client_for_user
 from hierarchy.access import get_customer_for_user
 from hierarchy.models import Node
+from securecloud.accounts.permissions import Action, require
 from securecloud.console.client_forms import (
     DeleteClientForm,
     EditClientForm,
@@ -44,6 +45,7 @@ def _client_page(request, client, template: str, *, status: int = 200, **context
 @require_http_methods(["GET", "POST"])
 def client_add(request, code):
     customer = get_customer_for_user(request.user, code)
+    require(request.user, Action.MANAGE_CLIENTS, customer)
     form = NewClientForm(form_data(request), customer=customer)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -88,6 +90,7 @@ def client_pane(request, code):
 @require_http_methods(["GET", "POST"])
 def client_edit(request, code):
     client = get_client_for_user(request.user, code)
+    require(request.user, Action.MANAGE_CLIENTS, client)
     form = EditClientForm(form_data(request), initial={"name": client.name, "email": client.email})
     if request.method == "POST" and form.is_valid():
         try:
@@ -116,6 +119,7 @@ def client_switch_to_paid(request, code):
     list of clients (back=customer), where it then returns.
     """
     client = get_client_for_user(request.user, code)
+    require(request.user, Action.MANAGE_CLIENTS, client)
     back_to_customer = request.GET.get("back") == "customer"
     # The page of the customer's list it came from: digits only, never a URL.
     list_page = request.GET.get("page", "")
@@ -146,6 +150,7 @@ def client_switch_to_paid(request, code):
 @require_POST
 def client_extend_trial(request, code):
     client = get_client_for_user(request.user, code)
+    require(request.user, Action.MANAGE_CLIENTS, client)
     form = ExtendTrialForm(request.POST)
     if form.is_valid():
         try:
@@ -178,6 +183,7 @@ def client_extend_trial(request, code):
 @require_POST
 def client_reset_password(request, code):
     client = get_client_for_user(request.user, code)
+    require(request.user, Action.MANAGE_CLIENTS, client)
     form = ResetPasswordForm(request.POST)
     if form.is_valid():
         try:
@@ -209,6 +215,7 @@ def client_reset_password(request, code):
 @require_POST
 def client_disable(request, code):
     client = get_client_for_user(request.user, code)
+    require(request.user, Action.MANAGE_CLIENTS, client)
     services.disable_client(client, acting_user=request.user, origin=origin_of(request))
     messages.success(request, f"{client.securecloud_id} disabled: its agents are signed out.")
     return redirect("client-pane", code=client.code)
@@ -218,6 +225,7 @@ def client_disable(request, code):
 @require_POST
 def client_enable(request, code):
     client = get_client_for_user(request.user, code)
+    require(request.user, Action.MANAGE_CLIENTS, client)
     services.enable_client(client, acting_user=request.user, origin=origin_of(request))
     messages.success(request, f"{client.securecloud_id} enabled.")
     return redirect("client-pane", code=client.code)
@@ -228,6 +236,7 @@ def client_enable(request, code):
 def client_move(request, code):
     """Move to another customer of the admin's subtree (found by name, a page at a time)."""
     client = get_client_for_user(request.user, code)
+    require(request.user, Action.MANAGE_CLIENTS, client)
     # Within the client's top-level reseller's tree (a superuser sees every tree).
     customers = (
         Node.objects.visible_to(request.user).customers().filter(tree_id=client.customer.tree_id)
@@ -265,6 +274,7 @@ def client_move(request, code):
 def client_delete(request, code):
     """Delete after typing the SecureCloud ID."""
     client = get_client_for_user(request.user, code)
+    require(request.user, Action.DELETE, client)
     form = DeleteClientForm(form_data(request), client=client)
     if request.method == "POST" and form.is_valid():
         customer = client.customer

@@ -14,6 +14,7 @@ from clients.models import Client
 from hierarchy import services
 from hierarchy.access import get_customer_for_user, get_reseller_for_user
 from hierarchy.models import Node
+from securecloud.accounts.permissions import Action, require
 from securecloud.console.forms import CustomerForm
 from securecloud.console.shell import paginate, render_console
 from securecloud.http import form_data, origin_of
@@ -26,6 +27,7 @@ from securecloud.site import site_url
 @require_http_methods(["GET", "POST"])
 def customer_add(request: HttpRequest, code: UUID) -> HttpResponse:
     reseller = get_reseller_for_user(request.user, code)
+    require(request.user, Action.MANAGE_CUSTOMERS, reseller)
     form = CustomerForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -93,6 +95,7 @@ def _queue_welcome_email(request: HttpRequest, customer: Node) -> None:
 def customer_welcome(request: HttpRequest, code: UUID) -> HttpResponse:
     """Seed step 4: Send or Don't Send the automated email to the new customer."""
     customer = get_customer_for_user(request.user, code)
+    require(request.user, Action.SEND_EMAILS, customer)
     if request.method == "POST":
         if request.POST.get("action") == "send":
             _queue_welcome_email(request, customer)
@@ -120,6 +123,7 @@ def customer_welcome(request: HttpRequest, code: UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def customer_edit(request: HttpRequest, code: UUID) -> HttpResponse:
     customer = get_customer_for_user(request.user, code)
+    require(request.user, Action.MANAGE_CUSTOMERS, customer)
     form = CustomerForm(form_data(request), customer=customer)
     if request.method == "POST" and form.is_valid():
         try:
@@ -146,6 +150,7 @@ def customer_edit(request: HttpRequest, code: UUID) -> HttpResponse:
 def customer_auto_authorization(request: HttpRequest, code: UUID) -> HttpResponse:
     """The key icon: toggle auto-authorization at once, then say what changed."""
     customer = get_customer_for_user(request.user, code)
+    require(request.user, Action.MANAGE_CUSTOMERS, customer)
     # The button posts the state it offers, so a double click or two admins at once
     # cannot flip it back; without the field (an old page), it toggles.
     wanted = request.POST.get("enabled")
@@ -171,6 +176,7 @@ def customer_auto_authorization(request: HttpRequest, code: UUID) -> HttpRespons
 @require_POST
 def customer_regenerate_key(request: HttpRequest, code: UUID) -> HttpResponse:
     customer = get_customer_for_user(request.user, code)
+    require(request.user, Action.MANAGE_CUSTOMERS, customer)
     services.regenerate_registration_key(
         customer, acting_user=request.user, origin=origin_of(request)
     )
@@ -182,6 +188,7 @@ def customer_regenerate_key(request: HttpRequest, code: UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def customer_delete(request: HttpRequest, code: UUID) -> HttpResponse:
     customer = get_customer_for_user(request.user, code)
+    require(request.user, Action.DELETE, customer)
     has_clients = Client.objects.filter(customer=customer).exists()
     if request.method == "POST":
         try:

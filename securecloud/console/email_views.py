@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from hierarchy.access import get_customer_for_user
+from securecloud.accounts.permissions import Action, require
 from securecloud.console.shell import render_console
 from securecloud.http import origin_of
 from securecloud.mail import reports
@@ -34,6 +35,7 @@ def _flash_outcome(request, delivery: EmailDelivery, what: str) -> None:
 @require_POST
 def welcome_resend(request, code):
     customer = get_customer_for_user(request.user, code)
+    require(request.user, Action.SEND_EMAILS, customer)
     try:
         delivery = queue_welcome_email(
             customer,
@@ -52,6 +54,7 @@ def welcome_resend(request, code):
 @require_POST
 def email_retry(request, code, delivery_code):
     customer = get_customer_for_user(request.user, code)
+    require(request.user, Action.SEND_EMAILS, customer)
     delivery = get_object_or_404(
         EmailDelivery.objects.filter(customer=customer), code=delivery_code
     )

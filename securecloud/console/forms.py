@@ -5,7 +5,13 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
-from hierarchy.models import DEFAULT_TRIAL_DAYS, DEFAULT_USAGE_SPACE, USAGE_SPACE_CHOICES, Node
+from hierarchy.models import (
+    DEFAULT_TRIAL_DAYS,
+    DEFAULT_USAGE_SPACE,
+    USAGE_SPACE_CHOICES,
+    Membership,
+    Node,
+)
 from hierarchy.services import MAX_TRIAL_DAYS
 from hierarchy.validators import MAX_NAME_LENGTH, format_bytes
 
@@ -114,6 +120,12 @@ class AdminForm(forms.Form):
 
     username = forms.CharField(label="Username", max_length=150)
     email = forms.EmailField(label="Email", required=False, max_length=254)
+    role = forms.ChoiceField(
+        label="Role",
+        choices=Membership.Role.choices,
+        initial=Membership.Role.ADMINISTRATOR,
+        required=False,
+    )
     sign_in = forms.ChoiceField(
         label="How they sign in the first time",
         choices=[
@@ -132,9 +144,18 @@ class AdminForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         cleaned["sign_in"] = cleaned.get("sign_in") or self.ONE_TIME_PASSWORD
+        # Only an Administrator adds admins; a form sent without a role (a page from
+        # before roles) adds one like itself, as the form preselects.
+        cleaned["role"] = cleaned.get("role") or Membership.Role.ADMINISTRATOR
         if cleaned["sign_in"] == self.EMAIL_LINK and not cleaned.get("email"):
             self.add_error("email", "Enter an email address to send the link to.")
         return cleaned
+
+
+class RoleForm(forms.Form):
+    """Another role for an admin login."""
+
+    role = forms.ChoiceField(label="Role", choices=Membership.Role.choices)
 
 
 class CustomerSortForm(forms.Form):

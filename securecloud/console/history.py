@@ -73,6 +73,7 @@ ACTIONS = {
     "client.deleted": Action("Client deleted", GONE),
     "admin.added": Action("Admin login added", NEW),
     "admin.removed": Action("Admin login removed", GONE),
+    "admin.role_changed": Action("Admin's role changed"),
     "admin.set_password_link_sent": Action("Set-password link sent", NEW),
     "admin.two_factor": Action(
         "Two-factor sign-in changed",
@@ -281,13 +282,18 @@ def _channel(origin: str) -> str:
 @cache
 def _fields_by_type() -> dict:
     from clients.models import Client
-    from hierarchy.models import Node
+    from hierarchy.models import Membership, Node
 
     def fields_of(model):
         return {field.name: field for field in model._meta.get_fields() if field.concrete}
 
     node_fields = fields_of(Node)
-    return {"reseller": node_fields, "customer": node_fields, "client": fields_of(Client)}
+    return {
+        "reseller": node_fields,
+        "customer": node_fields,
+        "client": fields_of(Client),
+        "membership": fields_of(Membership),
+    }
 
 
 def _model_field(object_type: str, field: str):

@@ -15,6 +15,7 @@ urlpatterns = [
     path("resellers/<uuid:code>/admins/new/", views.admin_add, name="admin-add"),
     path("resellers/<uuid:code>/health/<slug:kind>/", views.health_list, name="health-list"),
     path("admins/<uuid:code>/remove/", views.admin_remove, name="admin-remove"),
+    path("admins/<uuid:code>/role/", views.admin_role, name="admin-role"),
     path("admins/<uuid:code>/set-password-link/", views.admin_send_link, name="admin-send-link"),
     path("customers/<uuid:code>/", customer_views.customer_pane, name="customer-pane"),
     path(

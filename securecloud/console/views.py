@@ -24,8 +24,9 @@ from clients.models import Client
 from hierarchy import memberships, services
 from hierarchy.access import get_membership_for_user, get_node_for_user, get_reseller_for_user
 from hierarchy.memberships import FirstSignIn
-from hierarchy.models import Node, reseller_of
-from securecloud.console.forms import AdminForm, CustomerSortForm, ResellerForm
+from hierarchy.models import Membership, Node, reseller_of
+from securecloud.accounts.permissions import Action, require
+from securecloud.console.forms import AdminForm, CustomerSortForm, ResellerForm, RoleForm
 from securecloud.console.shell import (
     TreeItem,
     page_number,
@@ -146,6 +147,7 @@ def _reseller_pane(request, reseller: Node, admin_form=None, status=200):
         page=page,
         sort=sort,
         admins=admins,
+        role_choices=Membership.Role.choices,
         admin_form=admin_form or AdminForm(),
         new_admin=new_admin,
         health=backup_health(reseller),
@@ -199,6 +201,7 @@ def health_list(request, code, kind):
 @require_http_methods(["GET", "POST"])
 def subreseller_add(request, code):
     reseller = get_reseller_for_user(request.user, code)
+    require(request.user, Action.MANAGE_RESELLERS, reseller)
     form = ResellerForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -226,6 +229,7 @@ def subreseller_add(request, code):
 @require_http_methods(["GET", "POST"])
 def reseller_edit(request, code):
     reseller = get_reseller_for_user(request.user, code)
+    require(request.user, Action.MANAGE_RESELLERS, reseller)
     try:
         # The service's own rule, asked before the form: no form for a rename it refuses.
         services.check_may_rename_reseller(reseller, acting_user=request.user)
@@ -259,6 +263,7 @@ def reseller_edit(request, code):
 @require_POST
 def admin_add(request, code):
     reseller = get_reseller_for_user(request.user, code)
+    require(request.user, Action.MANAGE_ADMINS, reseller)
     form = AdminForm(request.POST)
     if form.is_valid():
         by_email = form.cleaned_data["sign_in"] == AdminForm.EMAIL_LINK
@@ -268,6 +273,7 @@ def admin_add(request, code):
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
                 password=FirstSignIn.EMAIL_LINK if by_email else FirstSignIn.ONE_TIME_PASSWORD,
+                role=form.cleaned_data["role"],
                 acting_user=request.user,
                 origin=origin_of(request),
             )
@@ -308,6 +314,7 @@ def _send_set_password_link(request, user) -> None:
 def admin_send_link(request, code):
     """Email an admin of the user's subtree a new link to set its password."""
     membership = get_membership_for_user(request.user, code)
+    require(request.user, Action.MANAGE_ADMINS, membership)
     if not membership.user.email:
         messages.error(request, f"{membership.user.username} has no email address.")
     else:
@@ -319,6 +326,7 @@ def admin_send_link(request, code):
 @require_POST
 def admin_remove(request, code):
     membership = get_membership_for_user(request.user, code)
+    require(request.user, Action.MANAGE_ADMINS, membership)
     reseller = membership.reseller
     try:
         memberships.remove_reseller_admin(
@@ -329,6 +337,33 @@ def admin_remove(request, code):
     else:
         messages.success(request, f"Admin {membership.user.username} removed.")
     return redirect(reverse("reseller-pane", args=[reseller.code]) + "#admins")
+
+
+@login_required
+@require_POST
+def admin_role(request, code):
+    """Give an admin of the user's subtree another role."""
+    membership = get_membership_for_user(request.user, code)
+    require(request.user, Action.MANAGE_ADMINS, membership)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the roles.")
+    else:
+        try:
+            membership = memberships.set_admin_role(
+                membership,
+                form.cleaned_data["role"],
+                acting_user=request.user,
+                origin=origin_of(request),
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                f"{membership.user.username} is now {membership.get_role_display()}.",
+            )
+    return redirect(reverse("reseller-pane", args=[membership.reseller.code]) + "#admins")
 
 
 # --- Search --------------------------------------------------------------------------

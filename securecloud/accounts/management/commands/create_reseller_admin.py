@@ -8,7 +8,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from hierarchy import memberships, services
-from hierarchy.models import Node
+from hierarchy.models import Membership, Node
+
+# --role's values: the roles' names as an operator types them.
+ROLES = {
+    "administrator": Membership.Role.ADMINISTRATOR,
+    "technician": Membership.Role.TECHNICIAN,
+    "read-only": Membership.Role.READ_ONLY,
+    "billing": Membership.Role.BILLING,
+}
 
 
 class Command(BaseCommand):
@@ -22,9 +30,17 @@ class Command(BaseCommand):
         parser.add_argument("--reseller", required=True, help="Reseller name")
         parser.add_argument("--username", required=True)
         parser.add_argument("--email", default="")
+        parser.add_argument(
+            "--role",
+            default="administrator",
+            help="The admin's role: " + ", ".join(ROLES) + " (default: administrator).",
+        )
         parser.add_argument("--noinput", "--no-input", action="store_true", dest="noinput")
 
-    def handle(self, *args, reseller, username, email, noinput, **options):
+    def handle(self, *args, reseller, username, email, role, noinput, **options):
+        role_value = ROLES.get(role.strip().lower().replace("_", "-"))
+        if role_value is None:
+            raise CommandError(f"Unknown role {role!r}: use one of " + ", ".join(ROLES) + ".")
         password = self._password(noinput)
         origin = "command create_reseller_admin"
         try:
@@ -46,6 +62,7 @@ class Command(BaseCommand):
                     username=username,
                     email=email,
                     password=password,
+                    role=role_value,
                     acting_user=None,
                     origin=origin,
                 ).user
@@ -54,7 +71,10 @@ class Command(BaseCommand):
         if created:
             self.stdout.write(f"Created top-level reseller {node.name}.")
         self.stdout.write(
-            self.style.SUCCESS(f"Created admin {user.username} for reseller {node.name}.")
+            self.style.SUCCESS(
+                f"Created admin {user.username} ({user.membership.get_role_display()}) "
+                f"for reseller {node.name}."
+            )
         )
 
     def _password(self, noinput: bool) -> str:
