@@ -1,13 +1,17 @@
 """The access helper for clients (hierarchy.access has the tree's): the only way a view
 reaches a client. A client outside what the user may see answers 404, like none."""
 
+from uuid import UUID
+
 from django.shortcuts import get_object_or_404
 
 from clients.models import Client
+from hierarchy.actors import Viewer
 
 
-def get_client_for_user(user, code) -> Client:
-    return get_object_or_404(
+def get_client_for_user(user: Viewer, code: UUID | str) -> Client:
+    client: Client = get_object_or_404(
         Client.objects.visible_to(user).select_related("customer", "customer__parent"),
         code=code,
     )
+    return client

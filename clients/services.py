@@ -16,6 +16,7 @@ from django.utils import timezone
 from clients.models import AgentToken, Client
 from clients.validators import normalise_securecloud_id, validate_client_password
 from hierarchy import audit
+from hierarchy.actors import ActingUser
 from hierarchy.models import Node
 from hierarchy.validators import clean_email_address, clean_name
 
@@ -25,7 +26,7 @@ ID_TAKEN = "This SecureCloud ID is already taken. Choose another (an email addre
 PASSWORD_REQUIRED = "Since Auto-Authorization is turned off, you must enter a password."
 
 
-def securecloud_id_taken(securecloud_id: str, exclude_pk=None) -> bool:
+def securecloud_id_taken(securecloud_id: str, exclude_pk: int | None = None) -> bool:
     """Across every customer of every reseller (IDs are stored normalised)."""
     qs = Client.objects.filter(securecloud_id=securecloud_id)
     if exclude_pk:
@@ -67,7 +68,7 @@ def clean_new_client(
     name: str = "",
     email: str = "",
     check_taken: bool = True,
-) -> dict:
+) -> dict[str, Any]:
     """Validate a new client's fields; the console, the admin and the imports share it.
 
     Returns the cleaned values (normalised SecureCloud ID) or raises a ValidationError
@@ -109,7 +110,7 @@ def create_client(
     password: str | None = None,
     name: str = "",
     email: str = "",
-    acting_user,
+    acting_user: ActingUser,
     origin: str,
     status: str = Client.Status.PENDING,
 ) -> Client:
@@ -151,7 +152,9 @@ def create_client(
     return client
 
 
-def update_client(client: Client, *, name: str, email: str, acting_user, origin: str) -> Client:
+def update_client(
+    client: Client, *, name: str, email: str, acting_user: ActingUser, origin: str
+) -> Client:
     name = _clean_display_name(name)
     email = _clean_email(email)
     with transaction.atomic():
@@ -166,7 +169,7 @@ def update_client(client: Client, *, name: str, email: str, acting_user, origin:
     return client
 
 
-def switch_to_paid(client: Client, *, acting_user, origin: str) -> Client:
+def switch_to_paid(client: Client, *, acting_user: ActingUser, origin: str) -> Client:
     """Trial → Paid. Paid clients never expire."""
     with transaction.atomic():
         client = Client.objects.select_for_update().get(pk=client.pk)
@@ -188,7 +191,7 @@ def switch_to_paid(client: Client, *, acting_user, origin: str) -> Client:
     return client
 
 
-def extend_trial(client: Client, days: int, *, acting_user, origin: str) -> Client:
+def extend_trial(client: Client, days: int, *, acting_user: ActingUser, origin: str) -> Client:
     """Push a trial's end back by `days` (from now if it has already ended)."""
     if not isinstance(days, int) or not 1 <= days <= MAX_TRIAL_EXTENSION_DAYS:
         raise ValidationError(
@@ -213,7 +216,9 @@ def extend_trial(client: Client, days: int, *, acting_user, origin: str) -> Clie
     return client
 
 
-def set_client_password(client: Client, password: str, *, acting_user, origin: str):
+def set_client_password(
+    client: Client, password: str, *, acting_user: ActingUser, origin: str
+) -> Client:
     """Reset a client's password; its agents must connect again with the new one."""
     try:
         validate_client_password(password or "")
@@ -228,7 +233,7 @@ def set_client_password(client: Client, password: str, *, acting_user, origin: s
     return client
 
 
-def disable_client(client: Client, *, acting_user, origin: str) -> Client:
+def disable_client(client: Client, *, acting_user: ActingUser, origin: str) -> Client:
     with transaction.atomic():
         client = Client.objects.select_for_update().select_related("customer").get(pk=client.pk)
         before = client.status
@@ -247,7 +252,7 @@ def disable_client(client: Client, *, acting_user, origin: str) -> Client:
     return client
 
 
-def enable_client(client: Client, *, acting_user, origin: str) -> Client:
+def enable_client(client: Client, *, acting_user: ActingUser, origin: str) -> Client:
     """Back to active if it has ever connected, else pending."""
     with transaction.atomic():
         client = Client.objects.select_for_update().select_related("customer").get(pk=client.pk)
@@ -266,7 +271,7 @@ def enable_client(client: Client, *, acting_user, origin: str) -> Client:
     return client
 
 
-def move_client(client: Client, customer: Node, *, acting_user, origin: str) -> Client:
+def move_client(client: Client, customer: Node, *, acting_user: ActingUser, origin: str) -> Client:
     """Move a client to another customer; the storage it uses moves with it."""
     if not customer.is_customer:
         raise ValidationError({"customer": "Clients belong to a customer."})
@@ -289,7 +294,7 @@ def move_client(client: Client, customer: Node, *, acting_user, origin: str) -> 
     return client
 
 
-def delete_client(client: Client, *, acting_user, origin: str) -> None:
+def delete_client(client: Client, *, acting_user: ActingUser, origin: str) -> None:
     with transaction.atomic():
         client = Client.objects.select_for_update().get(pk=client.pk)
         revoke_agent_tokens(client)

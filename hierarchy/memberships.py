@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from hierarchy import audit
+from hierarchy.actors import ActingUser
 from hierarchy.models import Membership, Node
 from hierarchy.services import lock_tree
 from hierarchy.validators import clean_email_address
@@ -48,7 +49,7 @@ def add_reseller_admin(
     email: str = "",
     password: str | FirstSignIn,
     role: str = Membership.Role.ADMINISTRATOR,
-    acting_user,
+    acting_user: ActingUser,
     origin: str,
 ) -> NewAdmin:
     """Create a login that administers `reseller` and its whole subtree.
@@ -116,7 +117,7 @@ def add_reseller_admin(
     return NewAdmin(user=user, one_time_password=one_time_password)
 
 
-def remove_reseller_admin(membership: Membership, *, acting_user, origin: str) -> None:
+def remove_reseller_admin(membership: Membership, *, acting_user: ActingUser, origin: str) -> None:
     """Remove an admin login (the user itself goes, as it exists only for this reseller)."""
     if acting_user is not None and membership.user_id == acting_user.pk:
         raise ValidationError("You cannot remove your own login.", code="self")
@@ -136,7 +137,9 @@ def remove_reseller_admin(membership: Membership, *, acting_user, origin: str) -
             user.delete()
 
 
-def set_admin_role(membership: Membership, role: str, *, acting_user, origin: str) -> Membership:
+def set_admin_role(
+    membership: Membership, role: str, *, acting_user: ActingUser, origin: str
+) -> Membership:
     """Give an admin login another role (audited as a role change).
 
     A reseller's subtree always keeps an Administrator who can manage its admins: an

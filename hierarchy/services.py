@@ -8,10 +8,13 @@ read earlier and locks nothing, so each write takes the tree's lock first and th
 re-reads the nodes it builds on.
 """
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from hierarchy import audit
+from hierarchy.actors import ActingUser
 from hierarchy.models import (
     DEFAULT_TRIAL_DAYS,
     DEFAULT_USAGE_SPACE,
@@ -68,7 +71,7 @@ def _reload_reseller(parent: Node) -> Node:
     return parent
 
 
-def reseller_name_taken(name: str, *, parent: Node | None, exclude_pk=None) -> bool:
+def reseller_name_taken(name: str, *, parent: Node | None, exclude_pk: int | None = None) -> bool:
     """Whether a reseller under `parent` (None: a top-level one) may not take `name`.
 
     A sub-reseller's name must be free within its top-level reseller's tree, a top-level
@@ -84,17 +87,17 @@ def reseller_name_taken(name: str, *, parent: Node | None, exclude_pk=None) -> b
         qs = qs.filter(tree_id=parent.tree_id)
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
-    return qs.exists()
+    return bool(qs.exists())
 
 
-def customer_name_taken(parent: Node, name: str, exclude_pk=None) -> bool:
+def customer_name_taken(parent: Node, name: str, exclude_pk: int | None = None) -> bool:
     qs = Node.objects.customers().filter(parent=parent, name__iexact=name)
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
-    return qs.exists()
+    return bool(qs.exists())
 
 
-def _save_unique(node: Node, message: dict) -> None:
+def _save_unique(node: Node, message: dict[str, str]) -> None:
     """Save, turning a lost race on a unique constraint into a validation error."""
     try:
         with transaction.atomic():
@@ -103,7 +106,9 @@ def _save_unique(node: Node, message: dict) -> None:
         raise ValidationError(message, code="unique") from exc
 
 
-def create_reseller(parent: Node | None, *, name: str, acting_user, origin: str) -> Node:
+def create_reseller(
+    parent: Node | None, *, name: str, acting_user: ActingUser, origin: str
+) -> Node:
     """A top-level reseller (parent None) or a sub-reseller under `parent`."""
     name = _clean_reseller_name(name)
     taken = {"name": "A reseller with this name already exists."}
@@ -136,10 +141,10 @@ def clean_customer_fields(
     auto_add_clients: bool = False,
     email_reports: bool = False,
     trial_days: int = DEFAULT_TRIAL_DAYS,
-) -> dict:
+) -> dict[str, Any]:
     """Validate a customer's settings; the form, the import and the admin share it."""
     errors: dict[str, list[str]] = {}
-    cleaned: dict = {}
+    cleaned: dict[str, Any] = {}
     try:
         cleaned["name"] = _clean_name(name)
     except ValidationError as exc:
@@ -173,7 +178,7 @@ def clean_customer_fields(
     return cleaned
 
 
-def create_customer(parent: Node, *, acting_user, origin: str, **fields) -> Node:
+def create_customer(parent: Node, *, acting_user: ActingUser, origin: str, **fields: Any) -> Node:
     cleaned = clean_customer_fields(**fields)
     taken = {"name": "This reseller already has a customer with this name."}
     with transaction.atomic():
@@ -203,7 +208,9 @@ def _require_customer(node: Node) -> None:
         raise ValidationError("This is not a customer.", code="not_customer")
 
 
-def update_customer(customer: Node, *, acting_user, origin: str, **changes) -> Node:
+def update_customer(
+    customer: Node, *, acting_user: ActingUser, origin: str, **changes: Any
+) -> Node:
     """Edit a customer's settings (not its place in the tree: see move_customer)."""
     _require_customer(customer)
     current = audit.snapshot(customer, CUSTOMER_SETTINGS)
@@ -240,7 +247,9 @@ def update_customer(customer: Node, *, acting_user, origin: str, **changes) -> N
     return customer
 
 
-def set_auto_authorization(customer: Node, enabled: bool, *, acting_user, origin: str) -> Node:
+def set_auto_authorization(
+    customer: Node, enabled: bool, *, acting_user: ActingUser, origin: str
+) -> Node:
     """Turn "Automatically add clients when they connect to the server" on or off.
 
     Turning it off does not touch existing clients: they keep their passwords.
@@ -267,7 +276,7 @@ def set_auto_authorization(customer: Node, enabled: bool, *, acting_user, origin
     return customer
 
 
-def regenerate_registration_key(customer: Node, *, acting_user, origin: str) -> Node:
+def regenerate_registration_key(customer: Node, *, acting_user: ActingUser, origin: str) -> Node:
     """A new key; the old one stops working at once."""
     _require_customer(customer)
     with transaction.atomic():
@@ -283,7 +292,9 @@ def regenerate_registration_key(customer: Node, *, acting_user, origin: str) -> 
     return customer
 
 
-def move_customer(customer: Node, new_parent: Node, *, acting_user, origin: str) -> Node:
+def move_customer(
+    customer: Node, new_parent: Node, *, acting_user: ActingUser, origin: str
+) -> Node:
     """Move a customer (with its clients, which follow the foreign key) under another reseller."""
     _require_customer(customer)
     with transaction.atomic():
@@ -303,7 +314,7 @@ def move_customer(customer: Node, new_parent: Node, *, acting_user, origin: str)
             )
         old_parent_name = customer.parent.name
         customer.move_to(new_parent, "last-child")
-        moved = Node.objects.select_related("parent").get(pk=customer.pk)
+        moved: Node = Node.objects.select_related("parent").get(pk=customer.pk)
         audit.record(
             "customer.moved",
             moved,
@@ -314,7 +325,7 @@ def move_customer(customer: Node, new_parent: Node, *, acting_user, origin: str)
     return moved
 
 
-def delete_customer(customer: Node, *, acting_user, origin: str) -> None:
+def delete_customer(customer: Node, *, acting_user: ActingUser, origin: str) -> None:
     """Delete a customer that has no clients (clients must be moved or deleted first)."""
     _require_customer(customer)
     with transaction.atomic():
@@ -343,7 +354,7 @@ def delete_customer(customer: Node, *, acting_user, origin: str) -> None:
 TOP_LEVEL_RENAME = "The name of a top-level reseller is changed by the server's operator."
 
 
-def check_may_rename_reseller(reseller: Node, *, acting_user) -> None:
+def check_may_rename_reseller(reseller: Node, *, acting_user: ActingUser) -> None:
     """A top-level reseller's name is the server-wide key of the operators' commands
     (`--reseller NAME`) and cron jobs: only the server's operator renames it (a superuser,
     or the system: a command). Raises PermissionDenied with the message to show."""
@@ -355,7 +366,7 @@ def check_may_rename_reseller(reseller: Node, *, acting_user) -> None:
         raise PermissionDenied(TOP_LEVEL_RENAME)
 
 
-def rename_reseller(reseller: Node, name: str, *, acting_user, origin: str) -> Node:
+def rename_reseller(reseller: Node, name: str, *, acting_user: ActingUser, origin: str) -> Node:
     if not reseller.is_reseller:
         raise ValidationError("This is not a reseller.", code="not_reseller")
     check_may_rename_reseller(reseller, acting_user=acting_user)
@@ -381,7 +392,9 @@ def rename_reseller(reseller: Node, name: str, *, acting_user, origin: str) -> N
     return reseller
 
 
-def set_two_factor_policy(reseller: Node, required: bool, *, acting_user, origin: str) -> Node:
+def set_two_factor_policy(
+    reseller: Node, required: bool, *, acting_user: ActingUser, origin: str
+) -> Node:
     """Require (or stop requiring) a second factor of every admin in `reseller`'s subtree."""
     if not reseller.is_reseller:
         raise ValidationError("Only a reseller sets a sign-in policy.", code="not_reseller")
@@ -399,7 +412,7 @@ def set_two_factor_policy(reseller: Node, required: bool, *, acting_user, origin
     return reseller
 
 
-def delete_reseller(reseller: Node, *, acting_user, origin: str) -> None:
+def delete_reseller(reseller: Node, *, acting_user: ActingUser, origin: str) -> None:
     """Delete an empty reseller (no customers, no sub-resellers); its admin memberships go
     with it (their logins stay, without access to any reseller)."""
     if not reseller.is_reseller:
@@ -424,7 +437,9 @@ def delete_reseller(reseller: Node, *, acting_user, origin: str) -> None:
         reseller.delete()
 
 
-def move_reseller(reseller: Node, new_parent: Node, *, acting_user, origin: str) -> Node:
+def move_reseller(
+    reseller: Node, new_parent: Node, *, acting_user: ActingUser, origin: str
+) -> Node:
     """Move a sub-reseller, with everything below it, under another reseller of its tree."""
     if not reseller.is_reseller or reseller.parent_id is None:
         raise ValidationError("Only a sub-reseller can be moved.", code="not_sub_reseller")
@@ -446,7 +461,7 @@ def move_reseller(reseller: Node, new_parent: Node, *, acting_user, origin: str)
             )
         old_parent_name = reseller.parent.name
         reseller.move_to(new_parent, "last-child")
-        moved = Node.objects.select_related("parent").get(pk=reseller.pk)
+        moved: Node = Node.objects.select_related("parent").get(pk=reseller.pk)
         audit.record(
             "reseller.moved",
             moved,

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, QueryDict
 
 
-def client_ip(request) -> str:
+def client_ip(request: HttpRequest) -> str:
     """The client's address: the connection's own, unless TRUSTED_PROXY_COUNT proxies
     stand in front, in which case it is the entry those proxies appended to
     X-Forwarded-For (counted from the right, as each proxy appends the address it saw).
@@ -49,7 +49,7 @@ def limit_address(ip: str) -> str:
     return str(address)
 
 
-def axes_client_ip(request) -> str | None:
+def axes_client_ip(request: HttpRequest) -> str | None:
     """django-axes stores the address in an IP column: an address (an IPv6 one as its
     /64, see limit_address), or None when the request has none (a test client's
     force_login, a misconfigured server)."""
@@ -60,12 +60,12 @@ def axes_client_ip(request) -> str | None:
         return None
 
 
-def request_origin(request, channel: str = "console") -> str:
+def request_origin(request: HttpRequest, channel: str = "console") -> str:
     """What the audit log records as the origin of a change: the channel and the address."""
     return f"{channel} {client_ip(request)}"
 
 
-def origin_of(request) -> str:
+def origin_of(request: HttpRequest) -> str:
     """What the audit log records as the origin of a console change."""
     return request_origin(request, "console")
 
@@ -76,7 +76,7 @@ def form_data(request: HttpRequest) -> QueryDict | None:
     return request.POST if request.method == "POST" else None
 
 
-def search_term(request, limit: int = 100) -> str:
+def search_term(request: HttpRequest, limit: int = 100) -> str:
     """The `q` parameter, trimmed, without control characters (PostgreSQL refuses NUL in
     a query, and none belongs in a name, an ID or an email)."""
     raw = request.GET.get("q") or ""
