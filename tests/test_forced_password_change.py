@@ -48,9 +48,7 @@ def test_a_password_set_in_the_django_admin_must_be_changed(root, alice):
     assert password_state.must_change_password(alice)
 
 
-def test_no_other_page_can_be_reached_before_the_change(
-    forced, reseller_a, customer_a1, client_a1
-):
+def test_no_other_page_can_be_reached_before_the_change(forced, reseller_a, customer_a1, client_a1):
     change = reverse("password_change")
     gets = [
         "/",

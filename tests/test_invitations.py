@@ -3,8 +3,7 @@ expires after 72 hours, stops working when revoked, and only an Administrator in
 resends or revokes (another tenant's invitation is a 404)."""
 
 import re
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -17,7 +16,7 @@ from securecloud.accounts import invitations
 from securecloud.accounts.models import Invitation
 from tests.conftest import PASSWORD
 
-NOON = datetime(2026, 3, 2, 12, 0, tzinfo=dt_timezone.utc)
+NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 NEW_PASSWORD = "Tina-Chose-This-7"
 
 
