@@ -31,7 +31,7 @@ class AcceptInvitationForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("password1") and cleaned.get("password2") != cleaned["password1"]:
             self.add_error("password2", "The two passwords differ.")
         return cleaned
