@@ -2,6 +2,7 @@
 the next sign-in: no other page can be reached first, by any method; the commands force
 nothing unless asked."""
 
+import re
 from io import StringIO
 
 import pytest
@@ -136,3 +137,18 @@ def test_the_command_forces_no_change_unless_asked(db, monkeypatch):
     assert not password_state.must_change_password(users.get(username="gina"))
     assert password_state.must_change_password(users.get(username="gus"))
     assert PasswordState.objects.count() == 1
+
+
+def test_a_password_chosen_from_a_reset_link_clears_it(client, root, alice, mailoutbox):
+    set_in_the_django_admin(root, alice)
+    client.post(reverse("password_reset"), {"email": "alice@alpha.example"})
+    [message] = mailoutbox
+    link = re.search(r"https?://[^/\s]+(/account/reset/\S+/)", message.body).group(1)
+    form_page = client.get(link, follow=True)
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": ALICES_OWN, "new_password2": ALICES_OWN},
+    )
+    alice.refresh_from_db()
+    assert alice.check_password(ALICES_OWN)
+    assert not password_state.must_change_password(alice)
