@@ -33,7 +33,7 @@ class SessionRefreshMiddleware:
 
 
 # Pages that a signed-out or not yet verified request is sent to.
-_WHOLE_PAGE_REDIRECTS = ("login", "two-factor-verify", "two-factor-setup")
+_WHOLE_PAGE_REDIRECTS = ("login", "two-factor-verify", "two-factor-setup", "password_change")
 
 
 class HtmxWholePageRedirectMiddleware:

@@ -95,6 +95,9 @@ MIDDLEWARE = [
     "securecloud.middleware.SessionRefreshMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "securecloud.accounts.twofactor.TwoFactorMiddleware",
+    # After the sign-in and the second factor: a password set by someone else is
+    # changed before anything else.
+    "securecloud.accounts.password_state.ForcedPasswordChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -31,6 +31,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("invitation/<str:token>/", account_views.invitation_accept, name="invitation-accept"),
     path("account/", account_views.account, name="account"),
     path("account/2fa/setup/", account_views.two_factor_setup, name="two-factor-setup"),
     path("account/2fa/verify/", account_views.two_factor_verify, name="two-factor-verify"),

@@ -19,6 +19,7 @@ from clients import services as client_services
 from clients.models import Client
 from hierarchy import memberships, services
 from hierarchy.models import Node
+from securecloud.accounts import invitations
 from securecloud.mail.models import EmailDelivery
 
 # URLs that name no object of a tenant: sign-in, the signed-in user's own account pages,
@@ -42,6 +43,7 @@ NO_OBJECT = {
     "console-home",
     "tree-top",
     "search",
+    "invitation-accept",  # an invitation's link, no sign-in: tests/accounts/test_invitations.py
 }
 
 
@@ -133,6 +135,13 @@ def _objects(reseller, customer, client, admin):
         "client": client,
         "membership": admin.membership,
         "delivery": delivery,
+        "invitation": invitations.invite_admin(
+            reseller,
+            email="invited@example.com",
+            role="technician",
+            acting_user=None,
+            origin="test",
+        ).invitation,
     }
 
 
@@ -150,6 +159,7 @@ def _url(route, name, params, objects):
                 "clients": "client",
                 "tree": "customer",
                 "admins": "membership",
+                "invitations": "invitation",
             }[route.split("/", 1)[0]]
             kwargs[param] = objects[kind].code
         else:  # pragma: no cover - a new kind of parameter must be taught to this test
@@ -199,7 +209,8 @@ def _nonexistent():
             self.securecloud_id = "nobody@nowhere.example"
 
     return {
-        kind: Missing() for kind in ("reseller", "customer", "client", "membership", "delivery")
+        kind: Missing()
+        for kind in ("reseller", "customer", "client", "membership", "delivery", "invitation")
     }
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,8 +20,14 @@ from django_otp import login as otp_login
 
 from hierarchy import services
 from hierarchy.access import get_reseller_for_user
-from securecloud.accounts import account_events, password_reset, twofactor
-from securecloud.accounts.forms import TokenForm
+from securecloud.accounts import (
+    account_events,
+    invitations,
+    password_reset,
+    password_state,
+    twofactor,
+)
+from securecloud.accounts.forms import AcceptInvitationForm, TokenForm
 from securecloud.accounts.permissions import Action, require
 from securecloud.http import client_ip, form_data, origin_of, request_origin
 from securecloud.site import site_url
@@ -113,10 +120,18 @@ def admin_login(request):
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's page; the new password and its audit event are saved together."""
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["must_change"] = password_state.must_change_password(self.request.user)
+        context["must_change_message"] = password_state.MUST_CHANGE_MESSAGE
+        return context
+
     def form_valid(self, form):
-        account_events.save_password(
-            form, how="changed", acting_user=self.request.user, origin=origin_of(self.request)
-        )
+        with transaction.atomic():
+            account_events.save_password(
+                form, how="changed", acting_user=self.request.user, origin=origin_of(self.request)
+            )
+            password_state.password_changed(form.user, self.request)
         update_session_auth_hash(self.request, form.user)
         return HttpResponseRedirect(self.get_success_url())
 
@@ -131,9 +146,11 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     post_reset_login = False  # signing in after a reset is the sign-in page's job
 
     def form_valid(self, form):
-        account_events.save_password(
-            form, how="reset", acting_user=form.user, origin=origin_of(self.request)
-        )
+        with transaction.atomic():
+            account_events.save_password(
+                form, how="reset", acting_user=form.user, origin=origin_of(self.request)
+            )
+            password_state.password_changed(form.user)
         del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
         return HttpResponseRedirect(self.get_success_url())
 
@@ -282,3 +299,48 @@ class PasswordResetView(auth_views.PasswordResetView):
             form.cleaned_data["email"], client_ip(self.request), site_url=site_url(self.request)
         )
         return HttpResponseRedirect(self.get_success_url())
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token):
+    """The page an invitation's link opens (no sign-in): choose a username and a
+    password. A link that cannot be used (used, revoked, expired, unknown) says why."""
+    origin = origin_of(request)
+    try:
+        invitation = invitations.check_token(token, origin=origin)
+    except invitations.InvitationError as exc:
+        return render(request, "account/invitation_invalid.html", {"reason": exc.messages[0]})
+    form = AcceptInvitationForm(form_data(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = invitations.accept_invitation(
+                token,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                origin=origin,
+            )
+        except invitations.InvitationError as exc:
+            return render(request, "account/invitation_invalid.html", {"reason": exc.messages[0]})
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request, f"Your login {user.get_username()} is ready: sign in with it."
+            )
+            return redirect("login")
+    return render(
+        request, "account/invitation_accept.html", {"form": form, "invitation": invitation}
+    )
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    """The service's errors on the form's fields (its "password" is the form's
+    "password1"; "email" and anything else on the whole form)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        target = {"username": "username", "password": "password1"}.get(field)
+        for error in errors:
+            form.add_error(target, error)

@@ -33,10 +33,11 @@ def field_helper(form: forms.Form) -> FormHelper:
     return helper
 
 
-def save_helper(form: forms.Form) -> FormHelper:
-    """Every create/edit form ends with one "Save" button; the page owns the <form> tag."""
+def save_helper(form: forms.Form, label: str = "Save") -> FormHelper:
+    """Every create/edit form ends with one "Save" button (or another label); the page
+    owns the <form> tag."""
     helper = field_helper(form)
-    helper.add_input(Submit("save", "Save"))
+    helper.add_input(Submit("save", label))
     return helper
 
 
@@ -112,43 +113,26 @@ class ResellerForm(forms.Form):
 
 
 class AdminForm(forms.Form):
-    """A new admin login of a reseller: a one-time password shown now, or an email with
-    a link to set a password."""
+    """Invite an admin of a reseller: an email with a link to choose a username and a
+    password, and the role the admin gets."""
 
-    ONE_TIME_PASSWORD = "password"
-    EMAIL_LINK = "email"
-
-    username = forms.CharField(label="Username", max_length=150)
-    email = forms.EmailField(label="Email", required=False, max_length=254)
+    email = forms.EmailField(label="Email", max_length=254)
     role = forms.ChoiceField(
         label="Role",
         choices=Membership.Role.choices,
         initial=Membership.Role.ADMINISTRATOR,
         required=False,
     )
-    sign_in = forms.ChoiceField(
-        label="How they sign in the first time",
-        choices=[
-            (ONE_TIME_PASSWORD, "Show a one-time password now"),
-            (EMAIL_LINK, "Email them a link to set a password"),
-        ],
-        initial=ONE_TIME_PASSWORD,
-        required=False,
-        widget=forms.RadioSelect,
-    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = save_helper(self)
+        self.helper = save_helper(self, "Send invitation")
 
     def clean(self):
         cleaned = super().clean()
-        cleaned["sign_in"] = cleaned.get("sign_in") or self.ONE_TIME_PASSWORD
-        # Only an Administrator adds admins; a form sent without a role (a page from
-        # before roles) adds one like itself, as the form preselects.
+        # Only an Administrator invites admins; a form sent without a role invites one
+        # like itself, as the form preselects.
         cleaned["role"] = cleaned.get("role") or Membership.Role.ADMINISTRATOR
-        if cleaned["sign_in"] == self.EMAIL_LINK and not cleaned.get("email"):
-            self.add_error("email", "Enter an email address to send the link to.")
         return cleaned
 
 

@@ -75,6 +75,11 @@ ACTIONS = {
     "admin.removed": Action("Admin login removed", GONE),
     "admin.role_changed": Action("Admin's role changed"),
     "admin.set_password_link_sent": Action("Set-password link sent", NEW),
+    "invitation.sent": Action("Admin invited", NEW),
+    "invitation.resent": Action("Invitation sent again"),
+    "invitation.accepted": Action("Invitation accepted"),
+    "invitation.revoked": Action("Invitation revoked", GONE),
+    "invitation.expired": Action("Expired invitation link tried"),
     "admin.two_factor": Action(
         "Two-factor sign-in changed",
         switch="two_factor",

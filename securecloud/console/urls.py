@@ -17,6 +17,8 @@ urlpatterns = [
     path("admins/<uuid:code>/remove/", views.admin_remove, name="admin-remove"),
     path("admins/<uuid:code>/role/", views.admin_role, name="admin-role"),
     path("admins/<uuid:code>/set-password-link/", views.admin_send_link, name="admin-send-link"),
+    path("invitations/<uuid:code>/resend/", views.invitation_resend, name="invitation-resend"),
+    path("invitations/<uuid:code>/revoke/", views.invitation_revoke, name="invitation-revoke"),
     path("customers/<uuid:code>/", customer_views.customer_pane, name="customer-pane"),
     path(
         "customers/<uuid:code>/welcome/", customer_views.customer_welcome, name="customer-welcome"

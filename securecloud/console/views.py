@@ -17,14 +17,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clients.models import Client
 from hierarchy import memberships, services
 from hierarchy.access import get_membership_for_user, get_node_for_user, get_reseller_for_user
-from hierarchy.memberships import FirstSignIn
 from hierarchy.models import Membership, Node, reseller_of
+from securecloud.accounts import invitations
 from securecloud.accounts.permissions import Action, require
 from securecloud.console.forms import AdminForm, CustomerSortForm, ResellerForm, RoleForm
 from securecloud.console.shell import (
@@ -40,14 +40,13 @@ from securecloud.console.shell import (
     tree_children,
 )
 from securecloud.http import form_data, origin_of, search_term
-from securecloud.mail.emails import send_set_password_email
+from securecloud.mail.emails import send_invitation_email, send_set_password_email
 from securecloud.mail.health import backup_health, over_quota_q, stale_clients_q
 from securecloud.site import site_url
 
 SEARCH_LIMIT = 20
 # Shorter terms match too much to be useful, and PostgreSQL's trigram indexes need three.
 SEARCH_MIN_LENGTH = 3
-ONE_TIME_PASSWORD_KEY = "console_new_admin"
 
 
 # --- The hierarchy tree ---------------------------------------------------------------
@@ -137,7 +136,6 @@ def _customer_table(request, reseller: Node):
 
 def _reseller_pane(request, reseller: Node, admin_form=None, status=200):
     page, sort = _customer_table(request, reseller)
-    new_admin = request.session.pop(ONE_TIME_PASSWORD_KEY, None)
     admins = list(reseller.memberships.select_related("user").order_by("user__username"))
     response = render_console(
         request,
@@ -149,13 +147,11 @@ def _reseller_pane(request, reseller: Node, admin_form=None, status=200):
         admins=admins,
         role_choices=Membership.Role.choices,
         admin_form=admin_form or AdminForm(),
-        new_admin=new_admin,
+        invitations=list(invitations.pending_invitations(reseller)),
+        now=timezone.now(),
         health=backup_health(reseller),
         status=status,
     )
-    if new_admin:
-        # The one-time password: no copy for Back after signing out.
-        add_never_cache_headers(response)
     return response
 
 
@@ -262,17 +258,15 @@ def reseller_edit(request, code):
 @login_required
 @require_POST
 def admin_add(request, code):
+    """Invite an admin: an email with a link to choose a username and a password."""
     reseller = get_reseller_for_user(request.user, code)
     require(request.user, Action.MANAGE_ADMINS, reseller)
     form = AdminForm(request.POST)
     if form.is_valid():
-        by_email = form.cleaned_data["sign_in"] == AdminForm.EMAIL_LINK
         try:
-            added = memberships.add_reseller_admin(
+            sent = invitations.invite_admin(
                 reseller,
-                username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
-                password=FirstSignIn.EMAIL_LINK if by_email else FirstSignIn.ONE_TIME_PASSWORD,
                 role=form.cleaned_data["role"],
                 acting_user=request.user,
                 origin=origin_of(request),
@@ -280,19 +274,62 @@ def admin_add(request, code):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            user = added.user
-            if by_email:
-                messages.success(request, f"Admin {user.username} added.")
-                _send_set_password_link(request, user)
-            else:
-                # Shown once, on the next page, then gone from the session.
-                request.session[ONE_TIME_PASSWORD_KEY] = {
-                    "username": user.username,
-                    "password": added.one_time_password,
-                }
-                messages.success(request, f"Admin {user.username} added.")
+            _send_invitation(request, sent)
             return redirect(reverse("reseller-pane", args=[reseller.code]) + "#admins")
     return _reseller_pane(request, reseller, admin_form=form)
+
+
+def _send_invitation(request, sent: invitations.SentInvitation) -> None:
+    invitation = sent.invitation
+    error = send_invitation_email(
+        invitation.reseller,
+        email=invitation.email,
+        role_label=invitation.get_role_display(),
+        path=reverse("invitation-accept", args=[sent.token]),
+        invited_by=request.user.get_username(),
+        site_url=site_url(request),
+    )
+    if error:
+        messages.error(
+            request,
+            f"The invitation email to {invitation.email} failed ({error}); use \u201cResend\u201d "
+            "to try again.",
+        )
+    else:
+        messages.success(request, f"Invitation sent to {invitation.email}.")
+
+
+@login_required
+@require_POST
+def invitation_resend(request, code):
+    """A new link for a pending invitation (the old one stops working)."""
+    invitation = invitations.get_invitation_for_user(request.user, code)
+    require(request.user, Action.MANAGE_ADMINS, invitation.reseller)
+    try:
+        sent = invitations.resend_invitation(
+            invitation, acting_user=request.user, origin=origin_of(request)
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        _send_invitation(request, sent)
+    return redirect(reverse("reseller-pane", args=[invitation.reseller.code]) + "#admins")
+
+
+@login_required
+@require_POST
+def invitation_revoke(request, code):
+    invitation = invitations.get_invitation_for_user(request.user, code)
+    require(request.user, Action.MANAGE_ADMINS, invitation.reseller)
+    try:
+        invitations.revoke_invitation(
+            invitation, acting_user=request.user, origin=origin_of(request)
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Invitation of {invitation.email} revoked.")
+    return redirect(reverse("reseller-pane", args=[invitation.reseller.code]) + "#admins")
 
 
 def _send_set_password_link(request, user) -> None:

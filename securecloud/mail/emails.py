@@ -27,7 +27,7 @@ from securecloud import site
 from securecloud.mail.delivery import error_text, mark_failed
 from securecloud.mail.models import EmailDelivery
 from securecloud.mail.tasks import send_email_delivery
-from securecloud.mail.welcome import set_password_message, welcome_subject
+from securecloud.mail.welcome import invitation_message, set_password_message, welcome_subject
 
 logger = logging.getLogger(__name__)
 
@@ -201,4 +201,29 @@ def send_set_password_email(user, *, acting_user, origin: str, site_url: str = "
             origin=origin,
             changes={"email": [None, user.email]},
         )
+    return None
+
+
+def send_invitation_email(
+    reseller: Node,
+    *,
+    email: str,
+    role_label: str,
+    path: str,
+    invited_by: str = "",
+    site_url: str = "",
+) -> str | None:
+    """Email an invitation (the link: SITE_URL, or the request's address, + `path`).
+
+    Returns None when the email went out, else why it did not; never raises (the
+    invitation stays, to be resent)."""
+    link = (site_url or site.site_url()) + path
+    message = invitation_message(
+        reseller, email=email, role_label=role_label, link=link, invited_by=invited_by
+    )
+    try:
+        message.send()
+    except Exception as exc:  # any failure of the mail server
+        logger.warning("Invitation email to %s failed: %s", email, exc)
+        return error_text(exc)
     return None

@@ -67,3 +67,22 @@ def set_password_message(
         from_email=from_address(reseller.name),
         to=[email],
     )
+
+
+def invitation_message(
+    reseller: Node, *, email: str, role_label: str, link: str, invited_by: str = ""
+) -> EmailMultiAlternatives:
+    """An invitation to become an admin of `reseller`: a link (built by the caller from
+    SITE_URL) to a page where the invitee chooses a username and a password."""
+    context = {
+        "reseller": reseller,
+        "role": role_label,
+        "link": link,
+        "invited_by": invited_by,
+    }
+    return EmailMultiAlternatives(
+        subject=f"You are invited to the SecureCloud Console of {reseller.name}",
+        body=render_to_string("email/invitation.txt", context),
+        from_email=from_address(reseller.name),
+        to=[email],
+    )

@@ -13,6 +13,7 @@ from base64 import b32decode
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -264,15 +265,18 @@ def test_every_console_page_passes_axe(live_server, console, audit_page):
     audit("move client, nothing chosen")
     visit("delete client", reverse("client-delete", args=[trial.code]))
     visit("delete customer", reverse("customer-delete", args=[dental.code]))
-    visit("reseller pane, add admin", reverse("reseller-pane", args=[reseller.code]))
+    visit("reseller pane, invite admin", reverse("reseller-pane", args=[reseller.code]))
     page.eval_on_selector_all("form", "forms => forms.forEach((f) => (f.noValidate = true))")
-    page.locator(".add-admin-form").get_by_role("button", name="Save").click()
+    invite = page.locator(".add-admin-form")
+    invite.get_by_role("button", name="Send invitation").click()
     expect(page.locator(".add-admin-form .is-invalid").first).to_be_visible()
-    audit("reseller pane, add admin with errors")
-    page.locator(".add-admin-form").get_by_label("Username").fill("dana")
-    page.locator(".add-admin-form").get_by_role("button", name="Save").click()
-    expect(page.locator("#new-admin-password")).to_be_visible()
-    audit("reseller pane, a new admin's one-time password")
+    audit("reseller pane, invite admin with errors")
+    page.locator(".add-admin-form").get_by_label("Email").fill("dana@heroware.example")
+    page.locator(".add-admin-form").get_by_role("button", name="Send invitation").click()
+    expect(page.locator(".invitations-table")).to_be_visible()
+    audit("reseller pane, a pending invitation")
+    link = re.search(r"https?://[^/\s]+(/invitation/\S+/)", mail.outbox[-1].body).group(1)
+    visit("accept an invitation", link)
 
     # Account and two-factor sign-in.
     visit("account", reverse("account"))

@@ -7,6 +7,7 @@ import re
 from urllib.parse import parse_qsl
 
 import pytest
+from django.core import mail
 
 from clients.models import Client
 from hierarchy import memberships, services
@@ -108,3 +109,50 @@ def test_a_technician_adds_clients_and_a_read_only_admin_cannot(
     finally:
         context.close()
     assert tech.console_errors == []
+
+
+def test_an_invited_technician_accepts_the_email_link_signs_in_and_adds_a_client(
+    live_server, alpha, browser_page
+):
+    """An Administrator invites a Technician from the reseller pane; the invitee opens
+    the emailed link, chooses a username and a password, signs in and adds a client."""
+    from playwright.sync_api import expect
+
+    reseller, customer = alpha
+    memberships.add_reseller_admin(
+        reseller,
+        username="ada",
+        email="ada@alpha.example",
+        password=PASSWORD,
+        acting_user=None,
+        origin="test",
+    )
+    page = browser_page
+    sign_in(page, live_server, "ada")
+    invite = page.locator(".add-admin-form")
+    invite.get_by_label("Email").fill("terry@alpha.example")
+    invite.get_by_label("Role").select_option(label="Technician")
+    invite.get_by_role("button", name="Send invitation").click()
+    expect(page.locator(".invitations-table")).to_contain_text("terry@alpha.example")
+    [message] = [m for m in mail.outbox if m.to == ["terry@alpha.example"]]
+    link = re.search(r"https?://[^/\s]+(/invitation/\S+/)", message.body).group(1)
+    page.get_by_role("button", name="Sign out").click()
+
+    page.goto(live_server.url + link)
+    expect(page.get_by_role("heading", name=re.compile("Join Alpha Backup"))).to_be_visible()
+    page.get_by_label("Username").fill("terry")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password again").fill(PASSWORD)
+    page.get_by_role("button", name="Create my login").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+    sign_in(page, live_server, "terry")
+    page.goto(f"{live_server.url}/customers/{customer.code}/")
+    page.get_by_role("link", name="Add New Client").click()
+    page.get_by_label("SecureCloud ID").fill("terry-laptop@acme.example")
+    page.get_by_role("button", name="Save").click()
+    expect(
+        page.get_by_role("heading", name=re.compile("terry-laptop@acme.example"))
+    ).to_be_visible()
+    assert Client.objects.filter(securecloud_id="terry-laptop@acme.example").exists()
+    assert page.console_errors == []

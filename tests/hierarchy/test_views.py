@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from clients import services as client_services
 from clients.models import Client
-from hierarchy import services
+from hierarchy import memberships, services
 from hierarchy.models import GB, Membership, Node
-from securecloud.console.views import ONE_TIME_PASSWORD_KEY
+from securecloud.accounts.models import Invitation
 
 
 def text(response) -> str:
@@ -279,31 +279,34 @@ def test_health_list_is_scoped(bob_client, reseller_a):
 # --- Admins ---------------------------------------------------------------------------
 
 
-def test_add_admin_shows_the_one_time_password_once(alice_client, reseller_a, django_user_model):
+def test_invite_admin_sends_an_email_and_lists_the_pending_invitation(
+    alice_client, reseller_a, mailoutbox
+):
     url = reverse("admin-add", args=[reseller_a.code])
-    response = alice_client.post(url, {"username": "carol", "email": "carol@alpha.example"})
+    response = alice_client.post(url, {"email": "carol@alpha.example", "role": "technician"})
     assert response.status_code == 302
-    carol = django_user_model.objects.get(username="carol")
-    assert carol.membership.reseller == reseller_a
+    assert mailoutbox[0].to == ["carol@alpha.example"]
+    assert not Membership.objects.filter(user__email="carol@alpha.example").exists()
     page = text(alice_client.get(response["Location"]))
-    password = re.search(r'<code id="new-admin-password">([^<]+)</code>', page).group(1)
-    assert django_user_model.objects.get(username="carol").check_password(password)
-    assert "new-admin-password" not in text(alice_client.get("/"))  # shown once
-    assert ONE_TIME_PASSWORD_KEY not in alice_client.session
+    assert "Pending invitations" in page
+    assert "carol@alpha.example" in page
+    assert "one-time password" not in page
 
 
-def test_add_admin_errors_are_inline(alice_client, reseller_a, alice):
+def test_invite_admin_errors_are_inline(alice_client, reseller_a, alice):
     response = alice_client.post(
-        reverse("admin-add", args=[reseller_a.code]), {"username": "ALICE"}
+        reverse("admin-add", args=[reseller_a.code]), {"email": "not an address"}
     )
     assert response.status_code == 200
-    assert "This username is taken." in text(response)
+    assert "Enter a valid email address." in text(response)
 
 
-def test_admin_of_a_sub_reseller_can_be_added_from_above(alice_client, sub_reseller_a):
+def test_an_admin_of_a_sub_reseller_can_be_invited_from_above(
+    alice_client, sub_reseller_a, mailoutbox
+):
     url = reverse("admin-add", args=[sub_reseller_a.code])
-    assert alice_client.post(url, {"username": "east2"}).status_code == 302
-    assert Membership.objects.get(user__username="east2").reseller == sub_reseller_a
+    assert alice_client.post(url, {"email": "east2@alpha.example"}).status_code == 302
+    assert Invitation.objects.get(email="east2@alpha.example").reseller == sub_reseller_a
 
 
 def test_remove_admin(alice_client, sam, sub_reseller_a):
@@ -710,40 +713,7 @@ def test_mutations_refuse_get(alice_client, alpha_urls):
         assert alice_client.get(url).status_code == 405, url
 
 
-def test_a_new_admin_can_get_a_link_to_set_a_password_by_email(
-    alice_client, reseller_a, mailoutbox, settings
-):
-    settings.SITE_URL = "https://console.example.com"
-    response = alice_client.post(
-        reverse("admin-add", args=[reseller_a.code]),
-        {"username": "linda", "email": "linda@alpha.example", "sign_in": "email"},
-    )
-    assert response.status_code == 302
-    linda = Membership.objects.get(user__username="linda").user
-    assert not linda.has_usable_password()
-    assert mailoutbox[0].to == ["linda@alpha.example"]
-    link = re.search(r"https://console\.example\.com(/account/reset/\S+/)", mailoutbox[0].body)
-    assert link, mailoutbox[0].body  # built from SITE_URL, not from the request's host
-    alice_client.logout()
-    form_page = alice_client.get(link.group(1), follow=True)
-    alice_client.post(
-        form_page.redirect_chain[-1][0],
-        {"new_password1": "Linda-Chose-This-1", "new_password2": "Linda-Chose-This-1"},
-    )
-    linda.refresh_from_db()
-    assert linda.check_password("Linda-Chose-This-1")
-
-
-def test_the_email_link_option_needs_an_email(alice_client, reseller_a):
-    response = alice_client.post(
-        reverse("admin-add", args=[reseller_a.code]), {"username": "nomail", "sign_in": "email"}
-    )
-    assert response.status_code == 200
-    assert "Enter an email address to send the link to." in response.content.decode()
-    assert not Membership.objects.filter(user__username="nomail").exists()
-
-
-def test_a_failed_set_password_email_is_a_message_and_can_be_sent_again(
+def test_a_failed_invitation_email_is_a_message_and_can_be_sent_again(
     alice_client, reseller_a, mailoutbox, settings, monkeypatch
 ):
     from tests.email.backends import FailingBackend
@@ -752,25 +722,41 @@ def test_a_failed_set_password_email_is_a_message_and_can_be_sent_again(
     monkeypatch.setattr(FailingBackend, "refused", {"linda@alpha.example"})
     response = alice_client.post(
         reverse("admin-add", args=[reseller_a.code]),
-        {"username": "linda", "email": "linda@alpha.example", "sign_in": "email"},
+        {"email": "linda@alpha.example"},
         follow=True,
     )
     assert response.status_code == 200
-    assert "The email to linda@alpha.example failed" in text(response)
-    membership = Membership.objects.get(user__username="linda")
+    assert "The invitation email to linda@alpha.example failed" in text(response)
+    invitation = Invitation.objects.get(email="linda@alpha.example")
     monkeypatch.setattr(FailingBackend, "refused", set())
-    response = alice_client.post(reverse("admin-send-link", args=[membership.code]), follow=True)
-    assert "A link to set a password went to linda@alpha.example." in text(response)
+    response = alice_client.post(reverse("invitation-resend", args=[invitation.code]), follow=True)
+    assert "Invitation sent to linda@alpha.example." in text(response)
     assert [message.to for message in mailoutbox] == [["linda@alpha.example"]]
-    assert alice_client.get(reverse("admin-send-link", args=[membership.code])).status_code == 405
+    assert alice_client.get(reverse("invitation-resend", args=[invitation.code])).status_code == 405
+
+
+def test_an_admin_without_a_password_can_get_a_link_to_set_one(
+    alice_client, reseller_a, mailoutbox, settings
+):
+    settings.SITE_URL = "https://console.example.com"
+    linda = memberships.add_reseller_admin(
+        reseller_a,
+        username="linda",
+        email="linda@alpha.example",
+        password=memberships.FirstSignIn.EMAIL_LINK,
+        acting_user=None,
+        origin="test",
+    ).user
+    response = alice_client.post(reverse("admin-send-link", args=[linda.membership.code]))
+    assert response.status_code == 302
+    link = re.search(r"https://console\.example\.com(/account/reset/\S+/)", mailoutbox[0].body)
+    assert link, mailoutbox[0].body  # built from SITE_URL, not from the request's host
 
 
 def test_after_a_refused_admin_form_the_two_factor_form_still_comes_back_to_the_pane(
     alice_client, reseller_a
 ):
-    response = alice_client.post(
-        reverse("admin-add", args=[reseller_a.code]), {"username": "bad user!", "email": "x"}
-    )
+    response = alice_client.post(reverse("admin-add", args=[reseller_a.code]), {"email": "x"})
     assert response.status_code == 200
     pane = reverse("reseller-pane", args=[reseller_a.code])
     assert f'name="next" value="{pane}"' in text(response)

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from hierarchy import memberships
 from hierarchy.models import AuditEvent, Membership, Node, reseller_of
+from securecloud.accounts.models import Invitation
 from securecloud.accounts.permissions import PERMISSIONS, Abilities, Action, may, require
 from securecloud.console import history
 from tests.conftest import PASSWORD
@@ -200,15 +201,15 @@ def test_the_admins_list_shows_each_role_to_those_who_cannot_change_it(client, r
     assert reverse("admin-role", args=[alice.membership.code]) not in html
 
 
-def test_the_add_admin_form_chooses_the_role(client, reseller_a, alice):
+def test_the_invite_admin_form_chooses_the_role(client, reseller_a, alice, mailoutbox):
     client.force_login(alice)
     html = client.get(reverse("reseller-pane", args=[reseller_a.code])).content.decode()
     assert 'name="role"' in html and "Read-only" in html
     client.post(
         reverse("admin-add", args=[reseller_a.code]),
-        {"username": "bill", "role": Role.BILLING, "sign_in": "password"},
+        {"email": "bill@alpha.example", "role": Role.BILLING},
     )
-    assert Membership.objects.get(user__username="bill").role == Role.BILLING
+    assert Invitation.objects.get(email="bill@alpha.example").role == Role.BILLING
 
 
 def test_a_refused_page_is_a_plain_403_in_the_console_layout(client, reseller_a, customer_a1):

@@ -21,6 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from hierarchy import memberships
 from hierarchy.models import Membership
+from securecloud.accounts import invitations
 from securecloud.mail.models import EmailDelivery
 from tests.conftest import PASSWORD
 from tests.roles.documented import documented_table
@@ -67,6 +68,10 @@ URLS = {
     "admin-remove": (POST_ONLY, "manage_admins"),
     "admin-send-link": (POST_ONLY, "manage_admins"),
     "admin-role": (POST_ONLY, "manage_admins"),
+    "invitation-resend": (POST_ONLY, "manage_admins"),
+    "invitation-revoke": (POST_ONLY, "manage_admins"),
+    # An invitation's link: no sign-in needed.
+    "invitation-accept": (OPEN, OPEN),
     "reseller-two-factor-policy": (POST_ONLY, "manage_settings"),
     # Customers.
     "customer-add": ("manage_customers", "manage_customers"),
@@ -147,6 +152,13 @@ def cast(reseller_a, alice, sub_reseller_a, sam, customer_a1, client_a1, custome
         "clients": client_a1,
         "tree": sub_reseller_a,
         "admins": sam.membership,
+        "invitations": invitations.invite_admin(
+            reseller_a,
+            email="invited@alpha.example",
+            role="technician",
+            acting_user=alice,
+            origin="test",
+        ).invitation,
     }
     return users, objects, delivery, customer_a_east
 
@@ -247,12 +259,13 @@ def test_the_panes_offer_no_button_that_the_role_would_be_refused(
 ):
     """What the sweep refuses, the panes do not offer (no dead buttons); what it allows,
     they do."""
-    users, _, delivery, _ = cast
+    users, objects, delivery, _ = cast
     on_the_panes = {
         "resellers": reseller_a,
         "customers": customer_a1,
         "clients": client_a1,
         "admins": users["technician"].membership,
+        "invitations": objects["invitations"],
     }
     panes = [
         reverse("reseller-pane", args=[reseller_a.code]),

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from hierarchy import memberships, services
 from hierarchy.models import Membership, Node
+from securecloud.accounts import password_state
 
 # --role's values: the roles' names as an operator types them.
 ROLES = {
@@ -36,8 +37,16 @@ class Command(BaseCommand):
             help="The admin's role: " + ", ".join(ROLES) + " (default: administrator).",
         )
         parser.add_argument("--noinput", "--no-input", action="store_true", dest="noinput")
+        parser.add_argument(
+            "--must-change-password",
+            action="store_true",
+            help="The admin must choose a new password at the first sign-in "
+            "(without it, the password given here stays: the operator's own, or a script's).",
+        )
 
-    def handle(self, *args, reseller, username, email, role, noinput, **options):
+    def handle(
+        self, *args, reseller, username, email, role, noinput, must_change_password, **options
+    ):
         role_value = ROLES.get(role.strip().lower().replace("_", "-"))
         if role_value is None:
             raise CommandError(f"Unknown role {role!r}: use one of " + ", ".join(ROLES) + ".")
@@ -66,6 +75,8 @@ class Command(BaseCommand):
                     acting_user=None,
                     origin=origin,
                 ).user
+                if must_change_password:
+                    password_state.require_password_change(user)
         except ValidationError as exc:
             raise CommandError("; ".join(_flatten(exc))) from None
         if created:
