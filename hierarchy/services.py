@@ -292,6 +292,24 @@ def regenerate_registration_key(customer: Node, *, acting_user: ActingUser, orig
     return customer
 
 
+def _move_and_record(
+    node: Node, new_parent: Node, action: str, *, acting_user: ActingUser, origin: str
+) -> Node:
+    """The last step of a move, inside its transaction and under the tree's lock: move
+    `node` to the end of `new_parent`'s children and record it; returns it reloaded."""
+    old_parent_name = node.parent.name
+    node.move_to(new_parent, "last-child")
+    moved: Node = Node.objects.select_related("parent").get(pk=node.pk)
+    audit.record(
+        action,
+        moved,
+        acting_user=acting_user,
+        origin=origin,
+        changes={"parent": [old_parent_name, new_parent.name]},
+    )
+    return moved
+
+
 def move_customer(
     customer: Node, new_parent: Node, *, acting_user: ActingUser, origin: str
 ) -> Node:
@@ -312,17 +330,9 @@ def move_customer(
                 {"parent": f"{new_parent.name} already has a customer named {customer.name}."},
                 code="unique",
             )
-        old_parent_name = customer.parent.name
-        customer.move_to(new_parent, "last-child")
-        moved: Node = Node.objects.select_related("parent").get(pk=customer.pk)
-        audit.record(
-            "customer.moved",
-            moved,
-            acting_user=acting_user,
-            origin=origin,
-            changes={"parent": [old_parent_name, new_parent.name]},
+        return _move_and_record(
+            customer, new_parent, "customer.moved", acting_user=acting_user, origin=origin
         )
-    return moved
 
 
 def delete_customer(customer: Node, *, acting_user: ActingUser, origin: str) -> None:
@@ -459,14 +469,6 @@ def move_reseller(
                 {"parent": f"{new_parent.name} is inside {reseller.name} itself."},
                 code="inside",
             )
-        old_parent_name = reseller.parent.name
-        reseller.move_to(new_parent, "last-child")
-        moved: Node = Node.objects.select_related("parent").get(pk=reseller.pk)
-        audit.record(
-            "reseller.moved",
-            moved,
-            acting_user=acting_user,
-            origin=origin,
-            changes={"parent": [old_parent_name, new_parent.name]},
+        return _move_and_record(
+            reseller, new_parent, "reseller.moved", acting_user=acting_user, origin=origin
         )
-    return moved
