@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 
 from hierarchy import audit
 from hierarchy.actors import ActingUser
-from hierarchy.models import Membership, Node
+from hierarchy.models import ADMIN_ROLE_VALUES, Membership, Node
 from hierarchy.services import lock_tree
 from hierarchy.validators import clean_email_address
 
@@ -69,7 +69,7 @@ def add_reseller_admin(
     user_model = get_user_model()
     username = (username or "").strip()
     errors: dict[str, list[str]] = {}
-    if role not in Membership.Role.values:
+    if role not in ADMIN_ROLE_VALUES:
         errors["role"] = [ROLE_UNKNOWN]
     if not username:
         errors["username"] = ["Enter a username."]
@@ -146,7 +146,7 @@ def set_admin_role(
     Administrator's role is not lowered (its own or another's) when no other
     Administrator remains on its reseller or on a reseller above it.
     """
-    if role not in Membership.Role.values:
+    if role not in ADMIN_ROLE_VALUES:
         raise ValidationError({"role": [ROLE_UNKNOWN]})
     with transaction.atomic():
         lock_tree(membership.reseller.tree_id)

@@ -153,6 +153,8 @@ class Node(MPTTModel):
     # Resellers: every admin of this reseller and of the resellers below must sign in
     # with a second factor.
     require_two_factor = models.BooleanField("Require two-factor sign-in", default=False)
+    # A reseller's setting: its customers' users may add clients and reset their passwords.
+    customers_may_add_clients = models.BooleanField("Customers may add clients", default=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -253,6 +255,9 @@ class Membership(models.Model):
         TECHNICIAN = "technician", "Technician"
         READ_ONLY = "read_only", "Read-only"
         BILLING = "billing", "Billing"
+        # A customer's own login: it sees its customer's subtree (securecloud.accounts
+        # .permissions decides what it may change there).
+        CUSTOMER = "customer", "Customer user"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(
@@ -270,6 +275,13 @@ class Membership(models.Model):
         return self.reseller, None, None
 
 
+# The roles of a reseller's admins (a customer user is no admin): what the admin forms offer.
+ADMIN_ROLE_CHOICES = [
+    (value, label) for value, label in Membership.Role.choices if value != Membership.Role.CUSTOMER
+]
+ADMIN_ROLE_VALUES = frozenset(value for value, _label in ADMIN_ROLE_CHOICES)
+
+
 def membership_of(user):
     """The admin membership of a console user (with its reseller), or None: read once per
     user object and cached on it, so a page asks for it once however often it is needed."""
@@ -277,7 +289,7 @@ def membership_of(user):
         return None
     if not hasattr(user, "_securecloud_membership"):
         user._securecloud_membership = (
-            Membership.objects.select_related("reseller").filter(user_id=user.pk).first()
+            Membership.objects.select_related("reseller", "reseller__parent").filter(user_id=user.pk).first()
         )
     return user._securecloud_membership
 

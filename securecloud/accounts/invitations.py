@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from hierarchy import audit
 from hierarchy.memberships import ROLE_UNKNOWN, add_reseller_admin
-from hierarchy.models import Membership, Node
+from hierarchy.models import ADMIN_ROLE_VALUES, Membership, Node
 from hierarchy.validators import clean_email_address
 from securecloud.accounts.models import Invitation
 
@@ -117,7 +117,7 @@ def invite_admin(
     if not reseller.is_reseller:
         raise ValidationError("Admins belong to a reseller.", code="not_reseller")
     errors: dict[str, list[str]] = {}
-    if role not in Membership.Role.values:
+    if role not in ADMIN_ROLE_VALUES:
         errors["role"] = [ROLE_UNKNOWN]
     try:
         email = clean_email_address((email or "").strip())

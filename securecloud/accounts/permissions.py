@@ -36,6 +36,10 @@ class Action(StrEnum):
     # Clients: add, edit, move, switch to Paid, extend the trial, reset the password,
     # disable and enable.
     MANAGE_CLIENTS = "manage_clients"
+    # Add New Client and Reset password: the two client changes a customer user may be
+    # allowed (by its reseller's "Customers may add clients"); every role that manages
+    # clients has them.
+    ADD_CLIENTS = "add_clients"
     # Delete a customer or a client.
     DELETE = "delete"
     # Send the welcome email, resend it, retry a failed email.
@@ -52,11 +56,24 @@ class Action(StrEnum):
 PERMISSIONS: dict[str, frozenset[Action]] = {
     Role.ADMINISTRATOR: frozenset(Action),
     Role.TECHNICIAN: frozenset(
-        {Action.VIEW, Action.MANAGE_CUSTOMERS, Action.MANAGE_CLIENTS, Action.SEND_EMAILS}
+        {
+            Action.VIEW,
+            Action.MANAGE_CUSTOMERS,
+            Action.MANAGE_CLIENTS,
+            Action.ADD_CLIENTS,
+            Action.SEND_EMAILS,
+        }
     ),
     Role.READ_ONLY: frozenset({Action.VIEW, Action.VIEW_BILLING}),
     Role.BILLING: frozenset({Action.VIEW, Action.VIEW_BILLING}),
+    # A customer's own login: its customer's pane and clients, read only, unless its
+    # reseller lets customers add clients (CUSTOMER_SETTING_ACTIONS, below).
+    Role.CUSTOMER: frozenset({Action.VIEW}),
 }
+
+# What a customer user may also do when its customer's reseller sets "Customers may add
+# clients" (Node.customers_may_add_clients).
+CUSTOMER_SETTING_ACTIONS = frozenset({Action.ADD_CLIENTS})
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -76,7 +93,23 @@ def may(user: User, action: Action, obj: Any = None) -> bool:
     """Whether `user` may do `action` (on `obj`, an object the user already reaches
     through an access helper)."""
     role = role_of(user)
-    return role is not None and action in PERMISSIONS.get(role, frozenset())
+    if role is None:
+        return False
+    if action in PERMISSIONS.get(role, frozenset()):
+        return True
+    if role == Role.CUSTOMER and action in CUSTOMER_SETTING_ACTIONS:
+        return customers_may_add_clients(user)
+    return False
+
+
+def customers_may_add_clients(user: User) -> bool:
+    """Whether a customer user's reseller (its customer's parent) lets customers add
+    clients. The membership loads the customer and its parent once: no further query."""
+    membership = membership_of(user)  # type: ignore[no-untyped-call]
+    if membership is None:
+        return False
+    reseller = membership.reseller.parent
+    return reseller is not None and bool(reseller.customers_may_add_clients)
 
 
 def require(user: User, action: Action, obj: Any = None) -> None:

@@ -45,7 +45,7 @@ def _client_page(request, client, template: str, *, status: int = 200, **context
 @require_http_methods(["GET", "POST"])
 def client_add(request, code):
     customer = get_customer_for_user(request.user, code)
-    require(request.user, Action.MANAGE_CLIENTS, customer)
+    require(request.user, Action.ADD_CLIENTS, customer)
     form = NewClientForm(form_data(request), customer=customer)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -183,7 +183,7 @@ def client_extend_trial(request, code):
 @require_POST
 def client_reset_password(request, code):
     client = get_client_for_user(request.user, code)
-    require(request.user, Action.MANAGE_CLIENTS, client)
+    require(request.user, Action.ADD_CLIENTS, client)
     form = ResetPasswordForm(request.POST)
     if form.is_valid():
         try:

@@ -6,6 +6,7 @@ from crispy_forms.layout import Submit
 from django import forms
 
 from hierarchy.models import (
+    ADMIN_ROLE_CHOICES,
     DEFAULT_TRIAL_DAYS,
     DEFAULT_USAGE_SPACE,
     USAGE_SPACE_CHOICES,
@@ -119,7 +120,7 @@ class AdminForm(forms.Form):
     email = forms.EmailField(label="Email", max_length=254)
     role = forms.ChoiceField(
         label="Role",
-        choices=Membership.Role.choices,
+        choices=ADMIN_ROLE_CHOICES,
         initial=Membership.Role.ADMINISTRATOR,
         required=False,
     )
@@ -139,7 +140,7 @@ class AdminForm(forms.Form):
 class RoleForm(forms.Form):
     """Another role for an admin login."""
 
-    role = forms.ChoiceField(label="Role", choices=Membership.Role.choices)
+    role = forms.ChoiceField(label="Role", choices=ADMIN_ROLE_CHOICES)
 
 
 class CustomerSortForm(forms.Form):

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from clients.models import Client
 from hierarchy import memberships, services
 from hierarchy.access import get_membership_for_user, get_node_for_user, get_reseller_for_user
-from hierarchy.models import Membership, Node, reseller_of
+from hierarchy.models import ADMIN_ROLE_CHOICES, Membership, Node, reseller_of
 from securecloud.accounts import invitations
 from securecloud.accounts.permissions import Action, require
 from securecloud.console.forms import AdminForm, CustomerSortForm, ResellerForm, RoleForm
@@ -145,7 +145,7 @@ def _reseller_pane(request, reseller: Node, admin_form=None, status=200):
         page=page,
         sort=sort,
         admins=admins,
-        role_choices=Membership.Role.choices,
+        role_choices=ADMIN_ROLE_CHOICES,
         admin_form=admin_form or AdminForm(),
         invitations=list(invitations.pending_invitations(reseller)),
         now=timezone.now(),

@@ -11,6 +11,7 @@ ROLE_LABELS = {
     "Technician": "technician",
     "Read-only": "read_only",
     "Billing": "billing",
+    "Customer user": "customer",
 }
 
 
