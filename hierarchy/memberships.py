@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 
 from hierarchy import audit
 from hierarchy.actors import ActingUser
-from hierarchy.models import ADMIN_ROLE_VALUES, Membership, Node
+from hierarchy.models import ADMIN_ROLE_CHOICES, ADMIN_ROLE_VALUES, Membership, Node
 from hierarchy.services import lock_tree
 from hierarchy.validators import clean_email_address
 
@@ -29,7 +29,9 @@ class FirstSignIn(Enum):
 
 
 ONE_TIME_PASSWORD_BYTES = 12
-ROLE_UNKNOWN = "Choose one of the roles: " + ", ".join(Membership.Role.labels) + "."
+ROLE_UNKNOWN = (
+    "Choose one of the roles: " + ", ".join(label for _value, label in ADMIN_ROLE_CHOICES) + "."
+)
 LAST_ADMINISTRATOR = (
     "{reseller} would be left without an Administrator: make another admin an Administrator first."
 )
@@ -63,14 +65,62 @@ def add_reseller_admin(
     """
     if not reseller.is_reseller:
         raise ValidationError("Admins belong to a reseller.", code="not_reseller")
+    if role not in ADMIN_ROLE_VALUES:
+        raise ValidationError({"role": [ROLE_UNKNOWN]})
+    return _add_login(
+        reseller,
+        username=username,
+        email=email,
+        password=password,
+        role=role,
+        event="admin.added",
+        acting_user=acting_user,
+        origin=origin,
+    )
+
+
+def add_customer_user(
+    customer: Node,
+    *,
+    username: str,
+    email: str = "",
+    password: str | FirstSignIn,
+    acting_user: ActingUser,
+    origin: str,
+) -> NewAdmin:
+    """Create a customer's own login (role Customer user): it sees its customer and that
+    customer's clients, and changes what its reseller lets customers change."""
+    if not customer.is_customer:
+        raise ValidationError("A customer user belongs to a customer.", code="not_customer")
+    return _add_login(
+        customer,
+        username=username,
+        email=email,
+        password=password,
+        role=Membership.Role.CUSTOMER,
+        event="customer_user.added",
+        acting_user=acting_user,
+        origin=origin,
+    )
+
+
+def _add_login(
+    node: Node,
+    *,
+    username: str,
+    email: str,
+    password: str | FirstSignIn,
+    role: str,
+    event: str,
+    acting_user: ActingUser,
+    origin: str,
+) -> NewAdmin:
     one_time_password = None
     if password is FirstSignIn.ONE_TIME_PASSWORD:
         password = one_time_password = secrets.token_urlsafe(ONE_TIME_PASSWORD_BYTES)
     user_model = get_user_model()
     username = (username or "").strip()
     errors: dict[str, list[str]] = {}
-    if role not in ADMIN_ROLE_VALUES:
-        errors["role"] = [ROLE_UNKNOWN]
     if not username:
         errors["username"] = ["Enter a username."]
     elif user_model.objects.filter(username__iexact=username).exists():
@@ -106,9 +156,9 @@ def add_reseller_admin(
                 user.save()
         except IntegrityError as exc:
             raise ValidationError({"username": "This username is taken."}) from exc
-        membership = Membership.objects.create(user=user, reseller=reseller, role=role)
+        membership = Membership.objects.create(user=user, reseller=node, role=role)
         audit.record(
-            "admin.added",
+            event,
             membership,
             acting_user=acting_user,
             origin=origin,

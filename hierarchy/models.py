@@ -153,6 +153,10 @@ class Node(MPTTModel):
     # Resellers: every admin of this reseller and of the resellers below must sign in
     # with a second factor.
     require_two_factor = models.BooleanField("Require two-factor sign-in", default=False)
+    # With require_two_factor: the policy applies to the customer users below it too.
+    require_two_factor_customer_users = models.BooleanField(
+        "Also require it of customer users", default=False
+    )
     # A reseller's setting: its customers' users may add clients and reset their passwords.
     customers_may_add_clients = models.BooleanField("Customers may add clients", default=False)
 
@@ -271,7 +275,10 @@ class Membership(models.Model):
         return f"{self.user} → {self.reseller} ({self.get_role_display()})"
 
     def audit_scope(self):
-        """(reseller, customer code, object code) its audit events are filed under."""
+        """(reseller, customer code, object code) its audit events are filed under: a
+        customer user's under its customer, like the customer's own events."""
+        if self.reseller.is_customer:
+            return self.reseller.parent, self.reseller.code, None
         return self.reseller, None, None
 
 

@@ -38,13 +38,18 @@ AUTHENTICATOR_NAME = "Authenticator app"
 
 
 def two_factor_required(user) -> bool:
-    """Whether a reseller at or above the user's own requires two-factor sign-in."""
-    reseller = reseller_of(user)
-    if reseller is None:
+    """Whether a reseller at or above the user's own requires two-factor sign-in. A
+    customer user's resellers (those above its customer) require it of customer users
+    only when they also set "Also require it of customer users"."""
+    node = reseller_of(user)
+    if node is None:
         return False
-    # above() reads the reseller's place in the tree in the same statement, so a shift
-    # of the tree meanwhile cannot miss an ancestor that requires it.
-    return Node.objects.above(reseller).filter(require_two_factor=True).exists()
+    # above() reads the node's place in the tree in the same statement, so a shift of
+    # the tree meanwhile cannot miss an ancestor that requires it.
+    policies = Node.objects.above(node).filter(require_two_factor=True)
+    if node.is_customer:
+        policies = policies.filter(require_two_factor_customer_users=True)
+    return policies.exists()
 
 
 def has_two_factor(user) -> bool:

@@ -137,6 +137,17 @@ class AdminForm(forms.Form):
         return cleaned
 
 
+class CustomerUserSettingsForm(forms.Form):
+    """A reseller's settings for its customers' own logins (unticked boxes are off)."""
+
+    customers_may_add_clients = forms.BooleanField(
+        label="Customers may add clients (and reset their clients' passwords)", required=False
+    )
+    require_two_factor_customer_users = forms.BooleanField(
+        label="Also require two-factor sign-in of customer users", required=False
+    )
+
+
 class RoleForm(forms.Form):
     """Another role for an admin login."""
 

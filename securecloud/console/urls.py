@@ -13,6 +13,11 @@ urlpatterns = [
     path("resellers/<uuid:code>/customers/new/", customer_views.customer_add, name="customer-add"),
     path("resellers/<uuid:code>/resellers/new/", views.subreseller_add, name="subreseller-add"),
     path("resellers/<uuid:code>/admins/new/", views.admin_add, name="admin-add"),
+    path(
+        "resellers/<uuid:code>/customer-user-settings/",
+        views.reseller_customer_user_settings,
+        name="reseller-customer-user-settings",
+    ),
     path("resellers/<uuid:code>/health/<slug:kind>/", views.health_list, name="health-list"),
     path("admins/<uuid:code>/remove/", views.admin_remove, name="admin-remove"),
     path("admins/<uuid:code>/role/", views.admin_role, name="admin-role"),

@@ -26,7 +26,13 @@ from hierarchy.access import get_membership_for_user, get_node_for_user, get_res
 from hierarchy.models import ADMIN_ROLE_CHOICES, Membership, Node, reseller_of
 from securecloud.accounts import invitations
 from securecloud.accounts.permissions import Action, require
-from securecloud.console.forms import AdminForm, CustomerSortForm, ResellerForm, RoleForm
+from securecloud.console.forms import (
+    AdminForm,
+    CustomerSortForm,
+    CustomerUserSettingsForm,
+    ResellerForm,
+    RoleForm,
+)
 from securecloud.console.shell import (
     TreeItem,
     page_number,
@@ -87,6 +93,9 @@ def console_home(request):
     reseller = reseller_of(request.user)
     if reseller is None:
         return render(request, "console/no_reseller.html", status=403)
+    if reseller.is_customer:
+        # A customer user's console home is its customer's pane.
+        return redirect("customer-pane", code=reseller.code)
     return _reseller_pane(request, reseller)
 
 
@@ -117,6 +126,22 @@ def tree_top(request):
 @require_safe
 def reseller_pane(request, code):
     return _reseller_pane(request, get_reseller_for_user(request.user, code))
+
+
+@login_required
+@require_POST
+def reseller_customer_user_settings(request, code):
+    """Whether the reseller's customer users may add clients, and whether its two-factor
+    policy applies to them (an Administrator's choice, on the reseller's pane)."""
+    reseller = get_reseller_for_user(request.user, code)
+    require(request.user, Action.MANAGE_SETTINGS, reseller)
+    form = CustomerUserSettingsForm(request.POST)
+    form.is_valid()  # two optional boxes: always valid
+    services.set_customer_user_settings(
+        reseller, **form.cleaned_data, acting_user=request.user, origin=origin_of(request)
+    )
+    messages.success(request, f"Customer users' settings of {reseller.name} saved.")
+    return redirect("reseller-pane", code=reseller.code)
 
 
 def _customer_table(request, reseller: Node):

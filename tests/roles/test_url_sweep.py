@@ -73,6 +73,7 @@ URLS = {
     # An invitation's link: no sign-in needed.
     "invitation-accept": (OPEN, OPEN),
     "reseller-two-factor-policy": (POST_ONLY, "manage_settings"),
+    "reseller-customer-user-settings": (POST_ONLY, "manage_settings"),
     # Customers.
     "customer-add": ("manage_customers", "manage_customers"),
     "customer-edit": ("manage_customers", "manage_customers"),
@@ -83,18 +84,18 @@ URLS = {
     "email-welcome-resend": (POST_ONLY, "send_emails"),
     "email-retry": (POST_ONLY, "send_emails"),
     # Clients.
-    "client-add": ("manage_clients", "manage_clients"),
+    "client-add": ("add_clients", "add_clients"),
     "client-edit": ("manage_clients", "manage_clients"),
     "client-switch-to-paid": ("manage_clients", "manage_clients"),
     "client-extend-trial": (POST_ONLY, "manage_clients"),
-    "client-reset-password": (POST_ONLY, "manage_clients"),
+    "client-reset-password": (POST_ONLY, "add_clients"),
     "client-disable": (POST_ONLY, "manage_clients"),
     "client-enable": (POST_ONLY, "manage_clients"),
     "client-move": ("manage_clients", "manage_clients"),
     "client-delete": ("delete", "delete"),
 }
 
-ROLES = ["administrator", "technician", "read_only", "billing", "superuser"]
+ROLES = ["administrator", "technician", "read_only", "billing", "customer", "superuser"]
 
 
 def _console_patterns():
@@ -127,8 +128,11 @@ def test_every_console_url_is_classified():
 def cast(reseller_a, alice, sub_reseller_a, sam, customer_a1, client_a1, customer_a_east, root):
     """Alpha Backup's admins in each role (alice is its Administrator), and the objects
     each URL names: Alpha East (sam's sub-reseller), Acme with a failed email, its
-    client, and sam's admin login."""
+    client, and sam's admin login; carol is Acme's customer user."""
     users = {"administrator": alice, "superuser": root}
+    users["customer"] = memberships.add_customer_user(
+        customer_a1, username="carol", password=PASSWORD, acting_user=None, origin="test"
+    ).user
     for role in ("technician", "read_only", "billing"):
         users[role] = memberships.add_reseller_admin(
             reseller_a,
@@ -247,7 +251,10 @@ def test_every_url_answers_each_role_as_the_table_says(client, cast, client_a1, 
             elif expected == "405" and status != 405:
                 wrong.append((method, name, status, "expected 405"))
             elif expected == "403":
-                if status != 403:
+                # A customer user is refused the reseller's pages as not found: they are
+                # outside its subtree (its own customer's pages answer 403).
+                refused = {403, 404} if role == "customer" else {403}
+                if status not in refused:
                     wrong.append((method, name, status, "allowed, but the role may not"))
                 elif before != after:
                     wrong.append((method, name, status, "refused, yet the database changed"))
@@ -274,9 +281,11 @@ def test_the_panes_offer_no_button_that_the_role_would_be_refused(
     ]
     table = documented_table()
     offered = {}
-    for role in ("administrator", "technician", "read_only", "billing"):
+    for role in ("administrator", "technician", "read_only", "billing", "customer"):
         client.force_login(users[role])
-        html = "".join(client.get(url).content.decode() for url in panes)
+        # A customer user sees its customer's panes (the reseller's answers 404).
+        shown_panes = panes[1:] if role == "customer" else panes
+        html = "".join(client.get(url).content.decode() for url in shown_panes)
         for route, name, params in PATTERNS:
             rule = next((r for r in URLS[name] if r not in {POST_ONLY, GET_ONLY}), OPEN)
             if rule in {OPEN, "view"}:

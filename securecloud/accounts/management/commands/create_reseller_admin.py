@@ -89,20 +89,25 @@ class Command(BaseCommand):
         )
 
     def _password(self, noinput: bool) -> str:
-        if noinput:
-            password = os.environ.get("RESELLER_ADMIN_PASSWORD", "")
-            if not password:
-                raise CommandError("With --noinput, set RESELLER_ADMIN_PASSWORD.")
-            return password
-        while True:
-            password = getpass.getpass("Password: ")
-            if password != getpass.getpass("Password (again): "):
-                self.stderr.write("Error: the two passwords differ.")
-                continue
-            if not password:
-                self.stderr.write("Error: enter a password.")
-                continue
-            return password
+        return read_password(self, noinput)
+
+
+def read_password(command: BaseCommand, noinput: bool) -> str:
+    """The new login's password: RESELLER_ADMIN_PASSWORD with --noinput, else asked twice."""
+    if noinput:
+        password = os.environ.get("RESELLER_ADMIN_PASSWORD", "")
+        if not password:
+            raise CommandError("With --noinput, set RESELLER_ADMIN_PASSWORD.")
+        return password
+    while True:
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Password (again): "):
+            command.stderr.write("Error: the two passwords differ.")
+            continue
+        if not password:
+            command.stderr.write("Error: enter a password.")
+            continue
+        return password
 
 
 def _flatten(exc: ValidationError) -> list[str]:
