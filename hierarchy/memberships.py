@@ -187,6 +187,24 @@ def remove_reseller_admin(membership: Membership, *, acting_user: ActingUser, or
             user.delete()
 
 
+def remove_customer_user(
+    membership: Membership, *, acting_user: ActingUser, origin: str
+) -> None:
+    """Remove a customer's own login (the user goes with it)."""
+    if membership.role != Membership.Role.CUSTOMER:
+        raise ValidationError("This login is not a customer user.", code="not_customer_user")
+    user = membership.user
+    with transaction.atomic():
+        audit.record(
+            "customer_user.removed",
+            membership,
+            acting_user=acting_user,
+            origin=origin,
+            changes={"username": [user.get_username(), None]},
+        )
+        user.delete()
+
+
 def set_admin_role(
     membership: Membership, role: str, *, acting_user: ActingUser, origin: str
 ) -> Membership:
@@ -196,7 +214,7 @@ def set_admin_role(
     Administrator's role is not lowered (its own or another's) when no other
     Administrator remains on its reseller or on a reseller above it.
     """
-    if role not in ADMIN_ROLE_VALUES:
+    if role not in ADMIN_ROLE_VALUES or membership.role == Membership.Role.CUSTOMER:
         raise ValidationError({"role": [ROLE_UNKNOWN]})
     with transaction.atomic():
         lock_tree(membership.reseller.tree_id)

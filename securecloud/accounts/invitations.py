@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from hierarchy import audit
-from hierarchy.memberships import ROLE_UNKNOWN, add_reseller_admin
+from hierarchy.memberships import ROLE_UNKNOWN, add_customer_user, add_reseller_admin
 from hierarchy.models import ADMIN_ROLE_VALUES, Membership, Node
 from hierarchy.validators import clean_email_address
 from securecloud.accounts.models import Invitation
@@ -45,6 +45,7 @@ EXPIRED_MESSAGE = (
 )
 NOT_PENDING = "This invitation is no longer pending."
 ALREADY_ADMIN = "{email} is already an admin here."
+ALREADY_USER = "{email} is already a user of this customer."
 ALREADY_INVITED = "{email} already has a pending invitation here: resend it instead."
 
 
@@ -116,9 +117,29 @@ def invite_admin(
     """Invite `email` to administer `reseller` (and its subtree) with `role`."""
     if not reseller.is_reseller:
         raise ValidationError("Admins belong to a reseller.", code="not_reseller")
-    errors: dict[str, list[str]] = {}
     if role not in ADMIN_ROLE_VALUES:
-        errors["role"] = [ROLE_UNKNOWN]
+        raise ValidationError({"role": [ROLE_UNKNOWN]})
+    return _invite(reseller, email=email, role=role, acting_user=acting_user, origin=origin)
+
+
+def invite_customer_user(
+    customer: Node, *, email: str, acting_user: Any, origin: str
+) -> SentInvitation:
+    """Invite `email` to be a user of `customer` (its own login: role Customer user)."""
+    if not customer.is_customer:
+        raise ValidationError("A customer user belongs to a customer.", code="not_customer")
+    return _invite(
+        customer,
+        email=email,
+        role=Membership.Role.CUSTOMER,
+        acting_user=acting_user,
+        origin=origin,
+    )
+
+
+def _invite(node: Node, *, email: str, role: str, acting_user: Any, origin: str) -> SentInvitation:
+    reseller = node
+    errors: dict[str, list[str]] = {}
     try:
         email = clean_email_address((email or "").strip())
     except ValidationError as exc:
@@ -129,7 +150,8 @@ def invite_admin(
         raise ValidationError(errors)
     with transaction.atomic():
         if reseller.memberships.filter(user__email__iexact=email).exists():
-            raise ValidationError({"email": [ALREADY_ADMIN.format(email=email)]})
+            already = ALREADY_USER if node.is_customer else ALREADY_ADMIN
+            raise ValidationError({"email": [already.format(email=email)]})
         if (
             pending_invitations(reseller)
             .filter(email__iexact=email, expires_at__gt=timezone.now())
@@ -229,16 +251,26 @@ def accept_invitation(token: str, *, username: str, password: str, origin: str) 
         )
         if invitation is None or not invitation.is_pending:
             raise InvitationError(USED, code="used")
-        reseller = Node.objects.get(pk=invitation.reseller_id)
-        user = add_reseller_admin(
-            reseller,
-            username=username,
-            email=invitation.email,
-            password=password,
-            role=invitation.role,
-            acting_user=None,
-            origin=origin,
-        ).user
+        node = Node.objects.get(pk=invitation.reseller_id)
+        if node.is_customer:
+            user = add_customer_user(
+                node,
+                username=username,
+                email=invitation.email,
+                password=password,
+                acting_user=None,
+                origin=origin,
+            ).user
+        else:
+            user = add_reseller_admin(
+                node,
+                username=username,
+                email=invitation.email,
+                password=password,
+                role=invitation.role,
+                acting_user=None,
+                origin=origin,
+            ).user
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
         audit.record(

@@ -73,8 +73,11 @@ class Invitation(models.Model):
     def is_expired(self, now: datetime | None = None) -> bool:
         return (now or timezone.now()) >= self.expires_at
 
-    def audit_scope(self) -> tuple[Any, None, uuid.UUID]:
-        """(reseller, customer code, object code) its audit events are filed under."""
+    def audit_scope(self) -> tuple[Any, uuid.UUID | None, uuid.UUID]:
+        """(reseller, customer code, object code) its audit events are filed under: a
+        customer user's invitation under its customer."""
+        if self.reseller.is_customer:
+            return self.reseller.parent, self.reseller.code, self.code
         return self.reseller, None, self.code
 
 

@@ -112,6 +112,12 @@ def customers_may_add_clients(user: User) -> bool:
     return reseller is not None and bool(reseller.customers_may_add_clients)
 
 
+def logins_action(node: Any) -> Action:
+    """What managing the logins of `node` needs: a customer's users are managed with its
+    customer (Administrators and Technicians), a reseller's admins by Administrators."""
+    return Action.MANAGE_CUSTOMERS if node.is_customer else Action.MANAGE_ADMINS
+
+
 def require(user: User, action: Action, obj: Any = None) -> None:
     """Refuse (PermissionDenied: 403) unless `user` may do `action`."""
     if not may(user, action, obj):

@@ -137,6 +137,12 @@ class AdminForm(forms.Form):
         return cleaned
 
 
+class CustomerUserForm(forms.Form):
+    """Invite a user of a customer: the address the invitation goes to."""
+
+    email = forms.EmailField(label="Email", max_length=254)
+
+
 class CustomerUserSettingsForm(forms.Form):
     """A reseller's settings for its customers' own logins (unticked boxes are off)."""
 

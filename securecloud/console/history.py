@@ -59,6 +59,7 @@ ACTIONS = {
     "customer.moved": Action("Customer moved to another reseller"),
     "customer.deleted": Action("Customer deleted", GONE),
     "customer_user.added": Action("Customer user added", NEW),
+    "customer_user.removed": Action("Customer user removed", GONE),
     "customer.welcome_email_queued": Action("Welcome email queued", NEW),
     "customer.welcome_email_sent": Action("Welcome email sent", NEW),
     "customer.welcome_email_failed": Action("Welcome email failed", NEW),

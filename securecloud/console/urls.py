@@ -1,6 +1,6 @@
 from django.urls import path
 
-from securecloud.console import customer_views, views
+from securecloud.console import customer_user_views, customer_views, views
 
 urlpatterns = [
     path("", views.console_home, name="console-home"),
@@ -29,6 +29,17 @@ urlpatterns = [
         "customers/<uuid:code>/welcome/", customer_views.customer_welcome, name="customer-welcome"
     ),
     path("customers/<uuid:code>/edit/", customer_views.customer_edit, name="customer-edit"),
+    path("customers/<uuid:code>/users/", customer_user_views.customer_users, name="customer-users"),
+    path(
+        "customers/<uuid:code>/users/invite/",
+        customer_user_views.customer_user_invite,
+        name="customer-user-invite",
+    ),
+    path(
+        "customer-users/<uuid:code>/remove/",
+        customer_user_views.customer_user_remove,
+        name="customer-user-remove",
+    ),
     path(
         "customers/<uuid:code>/auto-authorization/",
         customer_views.customer_auto_authorization,

@@ -25,7 +25,7 @@ from hierarchy import memberships, services
 from hierarchy.access import get_membership_for_user, get_node_for_user, get_reseller_for_user
 from hierarchy.models import ADMIN_ROLE_CHOICES, Membership, Node, reseller_of
 from securecloud.accounts import invitations
-from securecloud.accounts.permissions import Action, require
+from securecloud.accounts.permissions import Action, logins_action, require
 from securecloud.console.forms import (
     AdminForm,
     CustomerSortForm,
@@ -299,12 +299,19 @@ def admin_add(request, code):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            _send_invitation(request, sent)
+            send_invitation(request, sent)
             return redirect(reverse("reseller-pane", args=[reseller.code]) + "#admins")
     return _reseller_pane(request, reseller, admin_form=form)
 
 
-def _send_invitation(request, sent: invitations.SentInvitation) -> None:
+def _back_to_logins(node: Node):
+    """Back to where an invitation's node lists its logins."""
+    if node.is_customer:
+        return redirect("customer-users", code=node.code)
+    return redirect(reverse("reseller-pane", args=[node.code]) + "#admins")
+
+
+def send_invitation(request, sent: invitations.SentInvitation) -> None:
     invitation = sent.invitation
     error = send_invitation_email(
         invitation.reseller,
@@ -329,7 +336,7 @@ def _send_invitation(request, sent: invitations.SentInvitation) -> None:
 def invitation_resend(request, code):
     """A new link for a pending invitation (the old one stops working)."""
     invitation = invitations.get_invitation_for_user(request.user, code)
-    require(request.user, Action.MANAGE_ADMINS, invitation.reseller)
+    require(request.user, logins_action(invitation.reseller), invitation.reseller)
     try:
         sent = invitations.resend_invitation(
             invitation, acting_user=request.user, origin=origin_of(request)
@@ -337,15 +344,15 @@ def invitation_resend(request, code):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        _send_invitation(request, sent)
-    return redirect(reverse("reseller-pane", args=[invitation.reseller.code]) + "#admins")
+        send_invitation(request, sent)
+    return _back_to_logins(invitation.reseller)
 
 
 @login_required
 @require_POST
 def invitation_revoke(request, code):
     invitation = invitations.get_invitation_for_user(request.user, code)
-    require(request.user, Action.MANAGE_ADMINS, invitation.reseller)
+    require(request.user, logins_action(invitation.reseller), invitation.reseller)
     try:
         invitations.revoke_invitation(
             invitation, acting_user=request.user, origin=origin_of(request)
@@ -354,7 +361,7 @@ def invitation_revoke(request, code):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"Invitation of {invitation.email} revoked.")
-    return redirect(reverse("reseller-pane", args=[invitation.reseller.code]) + "#admins")
+    return _back_to_logins(invitation.reseller)
 
 
 def _send_set_password_link(request, user) -> None:

@@ -148,9 +148,7 @@ def test_a_technician_may_not_change_the_customer_user_settings(client, reseller
     assert not reseller_a.customers_may_add_clients
 
 
-def test_a_customer_user_belongs_to_a_customer_and_an_admin_to_a_reseller(
-    reseller_a, customer_a1
-):
+def test_a_customer_user_belongs_to_a_customer_and_an_admin_to_a_reseller(reseller_a, customer_a1):
     with pytest.raises(ValidationError):
         memberships.add_customer_user(
             reseller_a, username="x", password=PASSWORD, acting_user=None, origin="test"

@@ -77,6 +77,9 @@ URLS = {
     # Customers.
     "customer-add": ("manage_customers", "manage_customers"),
     "customer-edit": ("manage_customers", "manage_customers"),
+    "customer-users": ("view", GET_ONLY),
+    "customer-user-invite": (POST_ONLY, "manage_customers"),
+    "customer-user-remove": (POST_ONLY, "manage_customers"),
     "customer-auto-authorization": (POST_ONLY, "manage_customers"),
     "customer-regenerate-key": (POST_ONLY, "manage_customers"),
     "customer-delete": ("delete", "delete"),
@@ -156,6 +159,7 @@ def cast(reseller_a, alice, sub_reseller_a, sam, customer_a1, client_a1, custome
         "clients": client_a1,
         "tree": sub_reseller_a,
         "admins": sam.membership,
+        "customer-users": users["customer"].membership,
         "invitations": invitations.invite_admin(
             reseller_a,
             email="invited@alpha.example",
@@ -272,12 +276,14 @@ def test_the_panes_offer_no_button_that_the_role_would_be_refused(
         "customers": customer_a1,
         "clients": client_a1,
         "admins": users["technician"].membership,
+        "customer-users": users["customer"].membership,
         "invitations": objects["invitations"],
     }
     panes = [
         reverse("reseller-pane", args=[reseller_a.code]),
         reverse("customer-pane", args=[customer_a1.code]),
         reverse("client-pane", args=[client_a1.code]),
+        reverse("customer-users", args=[customer_a1.code]),
     ]
     table = documented_table()
     offered = {}
