@@ -187,9 +187,7 @@ def remove_reseller_admin(membership: Membership, *, acting_user: ActingUser, or
             user.delete()
 
 
-def remove_customer_user(
-    membership: Membership, *, acting_user: ActingUser, origin: str
-) -> None:
+def remove_customer_user(membership: Membership, *, acting_user: ActingUser, origin: str) -> None:
     """Remove a customer's own login (the user goes with it)."""
     if membership.role != Membership.Role.CUSTOMER:
         raise ValidationError("This login is not a customer user.", code="not_customer_user")

@@ -296,7 +296,9 @@ def membership_of(user):
         return None
     if not hasattr(user, "_securecloud_membership"):
         user._securecloud_membership = (
-            Membership.objects.select_related("reseller", "reseller__parent").filter(user_id=user.pk).first()
+            Membership.objects.select_related("reseller", "reseller__parent")
+            .filter(user_id=user.pk)
+            .first()
         )
     return user._securecloud_membership
 

@@ -1,6 +1,6 @@
-"""A customer's users (a page linked from its pane): its own logins (role Customer user). The reseller's
-Administrators and Technicians list them, invite one (an emailed link, like an admin's
-invitation) and remove one; every write is audited by its service."""
+"""A customer's users (a page linked from its pane): its own logins (role Customer
+user). The reseller's Administrators and Technicians invite one (an emailed link, like
+an admin's invitation) and remove one; every write is audited by its service."""
 
 from uuid import UUID
 
@@ -33,9 +33,7 @@ def customer_users(request: HttpRequest, code: UUID) -> HttpResponse:
         "hierarchy/customer_users.html",
         node=customer,
         customer=customer,
-        customer_users=list(
-            customer.memberships.select_related("user").order_by("user__username")
-        ),
+        customer_users=list(customer.memberships.select_related("user").order_by("user__username")),
         customer_invitations=list(invitations.pending_invitations(customer)),
     )
 
@@ -53,7 +51,7 @@ def customer_user_invite(request: HttpRequest, code: UUID) -> HttpResponse:
     require(request.user, Action.MANAGE_CUSTOMERS, customer)
     form = CustomerUserForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("email", ["Enter an email address."])))
+        messages.error(request, "Enter a valid email address to send the invitation to.")
         return _back(customer)
     try:
         sent = invitations.invite_customer_user(

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from clients.models import Client
 from hierarchy import memberships, services
 from hierarchy.access import get_membership_for_user, get_node_for_user, get_reseller_for_user
-from hierarchy.models import ADMIN_ROLE_CHOICES, Membership, Node, reseller_of
+from hierarchy.models import ADMIN_ROLE_CHOICES, Node, reseller_of
 from securecloud.accounts import invitations
 from securecloud.accounts.permissions import Action, logins_action, require
 from securecloud.console.forms import (
