@@ -92,6 +92,7 @@ def world(
     sub_reseller_a,
     sam,
     customer_a_east,
+    customer_a1,
     reseller_b,
     bob,
     customer_b1,
@@ -115,9 +116,15 @@ def world(
     wendy = memberships.add_reseller_admin(
         west, username="wendy", password="Wendy-pass-2026", acting_user=None, origin="test"
     ).user
+    west_objects = _objects(west, west_customer, west_client, wendy)
+    carol = memberships.add_customer_user(
+        customer_a1, username="carol", password="Carol-pass-2026", acting_user=None, origin="t"
+    ).user
     return {
         "alice": (alice, _objects(reseller_b, customer_b1, client_b1, bob)),
-        "sam": (sam, _objects(west, west_customer, west_client, wendy)),
+        "sam": (sam, west_objects),
+        # A customer user of Acme: another customer of its own reseller's tree is foreign.
+        "carol": (carol, west_objects),
     }
 
 
@@ -134,6 +141,13 @@ def _objects(reseller, customer, client, admin):
         "customer": customer,
         "client": client,
         "membership": admin.membership,
+        "customer_user": memberships.add_customer_user(
+            customer,
+            username=f"user-of-{customer.code}",
+            password="Customer-pass-2026",
+            acting_user=None,
+            origin="test",
+        ).user.membership,
         "delivery": delivery,
         "invitation": invitations.invite_admin(
             reseller,
@@ -159,6 +173,7 @@ def _url(route, name, params, objects):
                 "clients": "client",
                 "tree": "customer",
                 "admins": "membership",
+                "customer-users": "customer_user",
                 "invitations": "invitation",
             }[route.split("/", 1)[0]]
             kwargs[param] = objects[kind].code
@@ -177,7 +192,7 @@ def _database_fingerprint() -> str:
     return digest.hexdigest()
 
 
-@pytest.mark.parametrize("actor", ["alice", "sam"])
+@pytest.mark.parametrize("actor", ["alice", "sam", "carol"])
 def test_another_tenants_objects_answer_404_on_every_url(client, world, actor):
     user, foreign = world[actor]
     nowhere = _nonexistent()
@@ -210,7 +225,15 @@ def _nonexistent():
 
     return {
         kind: Missing()
-        for kind in ("reseller", "customer", "client", "membership", "delivery", "invitation")
+        for kind in (
+            "reseller",
+            "customer",
+            "client",
+            "membership",
+            "customer_user",
+            "delivery",
+            "invitation",
+        )
     }
 
 

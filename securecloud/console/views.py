@@ -21,7 +21,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clients.models import Client
-from hierarchy import memberships, services
+from hierarchy import customer_user_settings, memberships, services
 from hierarchy.access import get_membership_for_user, get_node_for_user, get_reseller_for_user
 from hierarchy.models import ADMIN_ROLE_CHOICES, Node, reseller_of
 from securecloud.accounts import invitations
@@ -137,7 +137,7 @@ def reseller_customer_user_settings(request, code):
     require(request.user, Action.MANAGE_SETTINGS, reseller)
     form = CustomerUserSettingsForm(request.POST)
     form.is_valid()  # two optional boxes: always valid
-    services.set_customer_user_settings(
+    customer_user_settings.set_customer_user_settings(
         reseller, **form.cleaned_data, acting_user=request.user, origin=origin_of(request)
     )
     messages.success(request, f"Customer users' settings of {reseller.name} saved.")

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from django.urls import reverse
 
-from hierarchy import services
+from hierarchy import customer_user_settings
 
 MAX_PAGES = 200
 LINK = re.compile(r'(?:href|hx-get)="([^"#]*)"')
@@ -41,7 +41,7 @@ def test_a_customer_user_reaches_only_its_own_customer(
     client_b1,
 ):
     # Everything it could be shown: the settings on, a second client, history.
-    services.set_customer_user_settings(
+    customer_user_settings.set_customer_user_settings(
         reseller_a,
         customers_may_add_clients=True,
         require_two_factor_customer_users=False,

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from hierarchy import services
+from hierarchy import customer_user_settings, services
 from hierarchy.models import Membership
 from securecloud.accounts.twofactor import two_factor_required
 
@@ -20,7 +20,7 @@ def test_the_resellers_policy_skips_customer_users_unless_asked(carol, alice, re
     services.set_two_factor_policy(reseller_a, True, acting_user=None, origin="test")
     assert two_factor_required(_fresh(alice))
     assert not two_factor_required(_fresh(carol))
-    services.set_customer_user_settings(
+    customer_user_settings.set_customer_user_settings(
         reseller_a,
         customers_may_add_clients=False,
         require_two_factor_customer_users=True,
@@ -32,7 +32,7 @@ def test_the_resellers_policy_skips_customer_users_unless_asked(carol, alice, re
 
 def test_asking_it_of_customer_users_alone_requires_nothing(carol, reseller_a):
     """The second box extends the policy; without the policy it requires nothing."""
-    services.set_customer_user_settings(
+    customer_user_settings.set_customer_user_settings(
         reseller_a,
         customers_may_add_clients=False,
         require_two_factor_customer_users=True,
@@ -44,7 +44,7 @@ def test_asking_it_of_customer_users_alone_requires_nothing(carol, reseller_a):
 
 def test_a_customer_user_who_must_use_two_factor_sets_it_up(client, carol, reseller_a):
     services.set_two_factor_policy(reseller_a, True, acting_user=None, origin="test")
-    services.set_customer_user_settings(
+    customer_user_settings.set_customer_user_settings(
         reseller_a,
         customers_may_add_clients=False,
         require_two_factor_customer_users=True,

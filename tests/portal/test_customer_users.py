@@ -6,14 +6,14 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from clients.models import Client
-from hierarchy import memberships, services
+from hierarchy import customer_user_settings, memberships
 from hierarchy.models import AuditEvent, Membership
 from securecloud.accounts.permissions import Action, may
 from tests.conftest import PASSWORD
 
 
 def _allow_customers_to_add_clients(reseller, allowed=True):
-    services.set_customer_user_settings(
+    customer_user_settings.set_customer_user_settings(
         reseller,
         customers_may_add_clients=allowed,
         require_two_factor_customer_users=False,

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from hierarchy import memberships
 from hierarchy.models import Node
 from securecloud.accounts.management.commands.create_reseller_admin import (
-    _flatten,
+    flatten_errors,
     read_password,
 )
 
@@ -53,7 +53,7 @@ class Command(BaseCommand):
                 origin="command create_customer_user",
             ).user
         except ValidationError as exc:
-            raise CommandError("; ".join(_flatten(exc))) from None
+            raise CommandError("; ".join(flatten_errors(exc))) from None
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created customer user {user.username} for customer {node.name} "

@@ -78,7 +78,7 @@ class Command(BaseCommand):
                 if must_change_password:
                     password_state.require_password_change(user)
         except ValidationError as exc:
-            raise CommandError("; ".join(_flatten(exc))) from None
+            raise CommandError("; ".join(flatten_errors(exc))) from None
         if created:
             self.stdout.write(f"Created top-level reseller {node.name}.")
         self.stdout.write(
@@ -110,7 +110,7 @@ def read_password(command: BaseCommand, noinput: bool) -> str:
         return password
 
 
-def _flatten(exc: ValidationError) -> list[str]:
+def flatten_errors(exc: ValidationError) -> list[str]:
     if hasattr(exc, "error_dict"):
         return [f"{field}: {msg}" for field, msgs in exc.message_dict.items() for msg in msgs]
     return exc.messages
