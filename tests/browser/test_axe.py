@@ -223,6 +223,7 @@ def test_every_console_page_passes_axe(live_server, console, audit_page):
     visit("sub-reseller pane", reverse("reseller-pane", args=[east.code]))
     visit("customer pane", reverse("customer-pane", args=[abc.code]))
     visit("customer pane, auto-authorization off", reverse("customer-pane", args=[dental.code]))
+    visit("customer users", reverse("customer-users", args=[abc.code]))
     visit("Trial client pane", reverse("client-pane", args=[trial.code]))
     visit("Paid client pane", reverse("client-pane", args=[paid.code]))
     visit("Disabled client pane", reverse("client-pane", args=[disabled.code]))
