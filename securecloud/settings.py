@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "hierarchy",
     "clients",
+    "securecloud.branding",
     "securecloud.accounts",
     "securecloud.mail",
     "securecloud.console",
@@ -120,6 +121,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # `can`: what the user's role may do, for templates to hide the rest.
                 "securecloud.accounts.context_processors.permissions",
+                # `brand`: the reseller's product name, colour, logo and support contact.
+                "securecloud.branding.context_processors.brand",
             ],
             "builtins": ["securecloud.console.templatetags.icons"],
         },
@@ -213,8 +216,25 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (the resellers' logos) go through Django's storage API: the filesystem
+# under MEDIA_ROOT by default. Several app servers share one S3-compatible bucket through
+# django-storages instead (README: "Several app servers").
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+FILE_STORAGE_BACKEND = env_str(
+    "FILE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+)
+FILE_STORAGE_OPTIONS: dict = (
+    {
+        "bucket_name": env_str("FILE_STORAGE_BUCKET"),
+        "endpoint_url": env_str("FILE_STORAGE_ENDPOINT_URL") or None,
+        "default_acl": "private",
+        "querystring_auth": True,
+    }
+    if FILE_STORAGE_BACKEND.startswith("storages.")
+    else {}
+)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": FILE_STORAGE_BACKEND, "OPTIONS": FILE_STORAGE_OPTIONS},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

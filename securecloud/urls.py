@@ -56,6 +56,7 @@ urlpatterns = [
     path("admin/logout/", account_views.SignOutView.as_view(), name="admin-logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("clients.api_urls")),
+    path("", include("securecloud.branding.urls")),
     path("", include("securecloud.console.client_urls")),
     path("", include("securecloud.console.email_urls")),
     path("", include("securecloud.console.urls")),

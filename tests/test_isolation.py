@@ -44,6 +44,10 @@ NO_OBJECT = {
     "tree-top",
     "search",
     "invitation-accept",  # an invitation's link, no sign-in: tests/accounts/test_invitations.py
+    "branding-home",  # the signed-in admin's own reseller's Branding page
+    # A brand's public files, by the reseller's opaque UUID: tests/branding/test_files.py.
+    "branding-stylesheet",
+    "branding-logo",
 }
 
 

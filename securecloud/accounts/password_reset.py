@@ -16,6 +16,7 @@ PASSWORD_RESET_LIMIT_WINDOW seconds (900).
 import hashlib
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -24,8 +25,11 @@ from django.db.models import Count
 from django.utils import timezone
 from django_tasks import task
 
+from hierarchy.models import reseller_of
 from securecloud import site
 from securecloud.accounts.models import RateLimitHit
+from securecloud.branding.brands import brand_for_user
+from securecloud.branding.senders import sender_of
 from securecloud.http import limit_address
 
 logger = logging.getLogger(__name__)
@@ -101,12 +105,41 @@ def request_reset(email: str, ip: str, *, site_url: str = "") -> None:
         logger.exception("Could not queue a password reset email")
 
 
+class BrandedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, each email in the brand of its login's reseller (its
+    product name, support contact and sender name)."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        user = context["user"]
+        brand = brand_for_user(user)
+        context = {**context, "brand": brand}
+        reseller = reseller_of(user)
+        if reseller is not None:
+            from_email = sender_of(reseller)
+        super().send_mail(
+            subject_template_name,
+            email_template_name,
+            context,
+            from_email,
+            to_email,
+            html_email_template_name,
+        )
+
+
 def send_reset_links(email: str, *, site_url: str = "") -> None:
     """Email each active login with this address a link to set a new password (Django's
     reset token: it works once and expires after PASSWORD_RESET_TIMEOUT). The link is
     built from SITE_URL (securecloud.site), never from a request's Host header in
     production."""
-    form = PasswordResetForm({"email": email})
+    form = BrandedPasswordResetForm({"email": email})
     if not form.is_valid():
         return
     site_url = site_url or site.site_url()

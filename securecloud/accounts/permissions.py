@@ -48,7 +48,7 @@ class Action(StrEnum):
     MANAGE_RESELLERS = "manage_resellers"
     # Admins: add, remove, change their role, send a set-password link (and invitations).
     MANAGE_ADMINS = "manage_admins"
-    # The reseller's settings: the two-factor policy (later branding, API keys, ...).
+    # The reseller's settings: the two-factor policy, branding (later API keys, ...).
     MANAGE_SETTINGS = "manage_settings"
 
 

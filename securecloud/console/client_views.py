@@ -15,6 +15,7 @@ from clients.access import get_client_for_user
 from hierarchy.access import get_customer_for_user
 from hierarchy.models import Node
 from securecloud.accounts.permissions import Action, require
+from securecloud.branding.brands import brand_for
 from securecloud.console.client_forms import (
     DeleteClientForm,
     EditClientForm,
@@ -37,6 +38,9 @@ def _client_page(request, client, template: str, *, status: int = 200, **context
         client=client,
         status=status,
         customer=client.customer,
+        # The installer card speaks the brand the client's customer sees (a superuser's
+        # own brand is the default).
+        installer_brand=brand_for(client.customer),
         **context,
     )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from securecloud.console import customer_user_views, customer_views, views
+from securecloud.console import branding_views, customer_user_views, customer_views, views
 
 urlpatterns = [
     path("", views.console_home, name="console-home"),
@@ -18,6 +18,12 @@ urlpatterns = [
         views.reseller_customer_user_settings,
         name="reseller-customer-user-settings",
     ),
+    path(
+        "resellers/<uuid:code>/branding/",
+        branding_views.reseller_branding,
+        name="reseller-branding",
+    ),
+    path("branding/", branding_views.branding_home, name="branding-home"),
     path("resellers/<uuid:code>/health/<slug:kind>/", views.health_list, name="health-list"),
     path("admins/<uuid:code>/remove/", views.admin_remove, name="admin-remove"),
     path("admins/<uuid:code>/role/", views.admin_role, name="admin-role"),

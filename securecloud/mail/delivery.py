@@ -10,34 +10,19 @@ This module is the bottom of the mail app: it imports none of its siblings.
 
 import logging
 import smtplib
-from email.utils import formataddr, parseaddr
 
-from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
-from hierarchy.validators import without_address_characters
+# The From line lives with the brand it shows; the mail modules import it from here.
+from securecloud.branding.senders import from_address as from_address
+from securecloud.branding.senders import sender_of as sender_of
 from securecloud.mail.models import EmailDelivery
 
 logger = logging.getLogger(__name__)
 
 MAX_ERROR_LENGTH = 2000
-
-
-def from_address(sender_name: str = "") -> str:
-    """`"<sender name>" <address of DEFAULT_FROM_EMAIL>`, or DEFAULT_FROM_EMAIL as it is.
-
-    Mail programs show the sender name, quoted or not, as it is: one that holds an
-    address would pass for that address. Reseller names refuse <, > and @; names from
-    before that rule lose them here.
-    """
-    sender_name = without_address_characters(sender_name or "")
-    default: str = settings.DEFAULT_FROM_EMAIL
-    if not sender_name:
-        return default
-    address = parseaddr(default)[1] or default
-    return formataddr((sender_name, address))
 
 
 # What went wrong, in the admin's words; the mail library's own text follows in brackets

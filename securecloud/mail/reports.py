@@ -21,7 +21,8 @@ from clients.models import BackupReport, Client, silent_since_q
 from hierarchy.models import Node
 from hierarchy.validators import format_bytes
 from securecloud import site
-from securecloud.mail.delivery import from_address
+from securecloud.branding.brands import brand_for
+from securecloud.mail.delivery import from_address, sender_of
 from securecloud.mail.models import EmailDelivery
 
 DAILY = "daily"
@@ -247,6 +248,7 @@ def report_context(report: CustomerReport, *, site_url: str = "") -> dict[str, A
         "reseller": report.reseller,
         "site_url": site_url or site.site_url(),
         "time_zone": settings.TIME_ZONE,
+        "brand": brand_for(report.customer),
     }
 
 
@@ -254,11 +256,10 @@ def report_message(
     report: CustomerReport, recipient: str, *, site_url: str = ""
 ) -> EmailMultiAlternatives:
     context = report_context(report, site_url=site_url)
-    reseller = report.reseller
     message = EmailMultiAlternatives(
         subject=report.subject,
         body=render_to_string("email/report.txt", context),
-        from_email=from_address(reseller.name if reseller else ""),
+        from_email=sender_of(report.customer),
         to=[recipient],
     )
     message.attach_alternative(render_to_string("email/report.html", context), "text/html")
@@ -363,16 +364,19 @@ def reseller_summary(reseller: Node, period: str, now: datetime) -> ResellerSumm
 
 
 def summary_message(summary: ResellerSummary, recipient: str) -> EmailMultiAlternatives:
+    brand = brand_for(summary.reseller)
     context = {
         "summary": summary,
         "reseller": summary.reseller,
         "site_url": site.site_url(),
         "time_zone": settings.TIME_ZONE,
+        "brand": brand,
     }
     message = EmailMultiAlternatives(
         subject=summary.subject,
         body=render_to_string("email/summary.txt", context),
-        from_email=from_address(),
+        # To the reseller's own admins: the brand's sender name, or the console's.
+        from_email=from_address(brand.sender_name),
         to=[recipient],
     )
     message.attach_alternative(render_to_string("email/summary.html", context), "text/html")

@@ -13,11 +13,12 @@ from django.utils.http import urlsafe_base64_encode
 
 from hierarchy.models import Node
 from securecloud import site
-from securecloud.mail.delivery import from_address
+from securecloud.branding.brands import brand_for
+from securecloud.mail.delivery import sender_of
 
 
 def welcome_subject(customer: Node) -> str:
-    return f"Welcome to SecureCloud backup, {customer.name}"
+    return f"Welcome to {brand_for(customer).product_name} backup, {customer.name}"
 
 
 def welcome_context(customer: Node, *, site_url: str = "") -> dict[str, Any]:
@@ -26,6 +27,7 @@ def welcome_context(customer: Node, *, site_url: str = "") -> dict[str, Any]:
         "customer": customer,
         "reseller": customer.parent,
         "site_url": site_url or site.site_url(),
+        "brand": brand_for(customer),
         # The key lets machines join this customer on their own: only while that is on.
         "registration_key": customer.registration_key if customer.auto_add_clients else "",
     }
@@ -36,9 +38,9 @@ def build_welcome_message(
 ) -> EmailMultiAlternatives:
     context = welcome_context(customer, site_url=site_url)
     message = EmailMultiAlternatives(
-        subject=welcome_subject(customer),
+        subject=f"Welcome to {context['brand'].product_name} backup, {customer.name}",
         body=render_to_string("email/welcome.txt", context),
-        from_email=from_address(customer.parent.name if customer.parent else ""),
+        from_email=sender_of(customer),
         to=[recipient],
     )
     message.attach_alternative(render_to_string("email/welcome.html", context), "text/html")
@@ -59,12 +61,13 @@ def set_password_message(
         },
     )
     link = (site_url or site.site_url()) + path
-    context = {"user": user, "reseller": reseller, "link": link}
+    brand = brand_for(reseller)
+    context = {"user": user, "reseller": reseller, "link": link, "brand": brand}
     email: str = getattr(user, "email", "")
     return EmailMultiAlternatives(
-        subject=f"Your SecureCloud Console login for {reseller.name}",
+        subject=f"Your {brand.console_name} login for {reseller.name}",
         body=render_to_string("email/set_password.txt", context),
-        from_email=from_address(reseller.name),
+        from_email=sender_of(reseller),
         to=[email],
     )
 
@@ -74,15 +77,17 @@ def invitation_message(
 ) -> EmailMultiAlternatives:
     """An invitation to become an admin of `reseller`: a link (built by the caller from
     SITE_URL) to a page where the invitee chooses a username and a password."""
+    brand = brand_for(reseller)
     context = {
         "reseller": reseller,
         "role": role_label,
         "link": link,
         "invited_by": invited_by,
+        "brand": brand,
     }
     return EmailMultiAlternatives(
-        subject=f"You are invited to the SecureCloud Console of {reseller.name}",
+        subject=f"You are invited to the {brand.console_name} of {reseller.name}",
         body=render_to_string("email/invitation.txt", context),
-        from_email=from_address(reseller.name),
+        from_email=sender_of(reseller),
         to=[email],
     )

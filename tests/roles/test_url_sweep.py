@@ -74,6 +74,12 @@ URLS = {
     "invitation-accept": (OPEN, OPEN),
     "reseller-two-factor-policy": (POST_ONLY, "manage_settings"),
     "reseller-customer-user-settings": (POST_ONLY, "manage_settings"),
+    "reseller-branding": ("manage_settings", "manage_settings"),
+    "branding-home": ("manage_settings", GET_ONLY),
+    # The brand's stylesheet and logo: public files (the sign-in page reached through a
+    # console address shows them), addressed by the reseller's opaque UUID.
+    "branding-stylesheet": (OPEN, GET_ONLY),
+    "branding-logo": (OPEN, GET_ONLY),
     # Customers.
     "customer-add": ("manage_customers", "manage_customers"),
     "customer-edit": ("manage_customers", "manage_customers"),
@@ -158,6 +164,7 @@ def cast(reseller_a, alice, sub_reseller_a, sam, customer_a1, client_a1, custome
         "customers": customer_a1,
         "clients": client_a1,
         "tree": sub_reseller_a,
+        "branding": sub_reseller_a,
         "admins": sam.membership,
         "customer-users": users["customer"].membership,
         "invitations": invitations.invite_admin(
