@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
+from django.http.request import validate_host
 from django.urls import reverse
 
 from hierarchy.models import Node, reseller_of
@@ -139,6 +141,15 @@ def normalise_host(host: str) -> str:
     if host.startswith("["):
         return host  # an IPv6 literal: never a console address
     return host.rsplit(":", 1)[0].rstrip(".") if ":" in host else host.rstrip(".")
+
+
+def host_is_served(host: str) -> bool:
+    """Whether ALLOWED_HOSTS lets requests for `host` in (the operator adds each console
+    address there, or a wildcard such as `.backup.example` that covers them)."""
+    allowed = list(settings.ALLOWED_HOSTS)
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    return validate_host(normalise_host(host), allowed)
 
 
 def reseller_for_host(host: str) -> Node | None:

@@ -42,7 +42,7 @@ def clean_colour(value: str) -> str:
         return ""
     if not COLOUR_RE.match(value):
         raise ValidationError(
-            "Enter the colour as # and six hexadecimal digits, such as #1d4ed8.",
+            "Enter the colour as # and six hexadecimal digits (#rrggbb), such as #0d47a1.",
             code="invalid_colour",
         )
     ratio = contrast(value, "#ffffff")

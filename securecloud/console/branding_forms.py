@@ -50,7 +50,7 @@ class BrandingForm(forms.Form):
         label="Primary colour",
         required=False,
         max_length=7,
-        widget=forms.TextInput(attrs={"placeholder": "#1d4ed8", "spellcheck": "false"}),
+        widget=forms.TextInput(attrs={"placeholder": "#rrggbb", "spellcheck": "false"}),
     )
     logo = forms.FileField(
         label="Logo",

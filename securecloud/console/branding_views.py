@@ -15,7 +15,7 @@ from hierarchy.access import get_reseller_for_user
 from hierarchy.models import reseller_of
 from securecloud.accounts.permissions import Action, require
 from securecloud.branding import services
-from securecloud.branding.brands import DEFAULT_BRAND, INHERITED, brand_for
+from securecloud.branding.brands import DEFAULT_BRAND, INHERITED, brand_for, host_is_served
 from securecloud.console.branding_forms import BrandingForm
 from securecloud.console.shell import render_console
 from securecloud.http import form_data, origin_of
@@ -66,6 +66,7 @@ def reseller_branding(request: HttpRequest, code: UUID) -> HttpResponse:
         form=form,
         row=row,
         preview=brand,
+        host_not_served=row.console_host and not host_is_served(row.console_host),
         settings_in_force=[
             (name, getattr(brand, name), brand.sources.get(name)) for name in INHERITED
         ],

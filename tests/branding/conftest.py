@@ -1,5 +1,5 @@
 """Two brands for the cast: Alpha Backup sells as "Alphacloud" (blue), Bravo Storage as
-"Bravonet" (green). Logos go to a temporary MEDIA_ROOT."""
+"Bravonet" (purple). Logos go to a temporary MEDIA_ROOT."""
 
 import io
 
@@ -37,7 +37,7 @@ ALPHA = {
 }
 BRAVO = {
     "product_name": "Bravonet",
-    "primary_colour": "#146c43",
+    "primary_colour": "#5b21b6",
     "support_email": "care@bravonet.example",
     "support_url": "https://bravonet.example/help",
     "sender_name": "Bravonet Team",

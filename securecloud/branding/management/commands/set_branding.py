@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hierarchy.models import Node
 from securecloud.branding import logos, services
+from securecloud.branding.brands import host_is_served
 
 ORIGIN = "command set_branding"
 # option → setting; an empty value ("") clears the setting: the reseller inherits again.
@@ -72,6 +73,12 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(_message(exc)) from None
         self.stdout.write(f"Branding of {reseller.name} saved.")
+        host = services.branding_of(reseller).console_host
+        if host and not host_is_served(host):
+            self.stderr.write(
+                f"Warning: add {host} to ALLOWED_HOSTS: until then this server refuses "
+                "requests for it."
+            )
 
     def _logo(self, path: str | None) -> logos.Logo | None:
         if path is None:
