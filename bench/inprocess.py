@@ -115,6 +115,57 @@ def console() -> None:
     time_page(login("flat-admin-1"), "console home, 1,000 direct customers", "/")
 
 
+def branding() -> None:
+    """The big reseller and its first sub-reseller branded (the sub-reseller sets its own
+    product name, the rest inherited): the console home and a client pane as its admin,
+    the Branding page, the stylesheet revalidated with its ETag (304), and brand_for()
+    itself (the one query every page and email adds)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from securecloud.branding import logos, services
+    from securecloud.branding.brands import brand_for
+
+    top = Node.objects.get(name="Bench Reseller 1", level=0)
+    sub = Node.objects.filter(parent=top).order_by("lft").first()
+    customer = Node.objects.customers().filter(parent=sub).order_by("lft").first()
+    client = Client.objects.filter(customer=customer).order_by("securecloud_id").first()
+    image = BytesIO()
+    Image.new("RGB", (256, 128), (154, 52, 18)).save(image, format="PNG")
+    services.set_branding(
+        top,
+        acting_user=None,
+        origin="command bench",
+        product_name="Bench Cloud",
+        primary_colour="#9a3412",
+        support_email="support@bench.example",
+        logo=logos.clean_logo(image.getvalue()),
+    )
+    services.set_branding(sub, acting_user=None, origin="command bench", product_name="Bench East")
+    http = login("bench-admin-1")
+    time_page(http, "console home, branded", "/")
+    time_page(http, "client pane, branded", reverse("client-pane", args=[client.code]))
+    time_page(http, "Branding page", reverse("reseller-branding", args=[sub.code]))
+    css = reverse("branding-stylesheet", args=[top.code])
+    etag = http.get(css)["ETag"]
+    samples = []
+    for _ in range(TIMED):
+        started = time.perf_counter()
+        answer = http.get(css, HTTP_IF_NONE_MATCH=etag)
+        samples.append(time.perf_counter() - started)
+    if answer.status_code != 304:
+        raise SystemExit(f"stylesheet revalidation -> {answer.status_code}")
+    emit(section="console", name="branding stylesheet, revalidated (304)", queries=1,
+         bytes=0, **summary(samples))  # fmt: skip
+    samples = []
+    for _ in range(TIMED):
+        started = time.perf_counter()
+        brand_for(customer)
+        samples.append(time.perf_counter() - started)
+    emit(section="branding", name="brand_for(customer)", **summary(samples))
+
+
 def time_service(name: str, call, count: int) -> list[float]:
     samples = []
     for i in range(WARMUP + count):
@@ -248,4 +299,10 @@ def count_reports() -> None:
 
 
 if __name__ == "__main__":
-    {"console": console, "writes": writes, "agents": agents, "count": count_reports}[sys.argv[1]]()
+    {
+        "console": console,
+        "branding": branding,
+        "writes": writes,
+        "agents": agents,
+        "count": count_reports,
+    }[sys.argv[1]]()

@@ -13,6 +13,7 @@ Per database:
     of backup reports; plus a reseller with 1,000 direct customers (the largest console
     home) and a small one (1 customer, 10 clients);
  2. console pages in process (bench/inprocess.py console): median, p95, SQL queries;
+    then the big reseller branded (bench/inprocess.py branding): its pages and stylesheet;
  3. adding a client and a customer, small reseller vs big (bench/inprocess.py writes);
  4. gunicorn on 127.0.0.1 (securecloud/gunicorn_conf.py) driven by wrk (bench/agent.lua):
     connects, then status calls and backup reports, for a few worker shapes;
@@ -404,6 +405,8 @@ def run_database(env: dict, vendor: str, args) -> dict:
         conn.close()
     log(f"{vendor}: console pages")
     fig["console"] = json_lines(env, "console")
+    log(f"{vendor}: branded pages")
+    fig["console"] += json_lines(env, "branding")
     log(f"{vendor}: adding clients and customers")
     fig["writes"] = json_lines(env, "writes")
     agents = json_lines(env, "agents", str(OUT))[0]
@@ -520,6 +523,10 @@ def rows(figs: dict, total_s: float | None) -> list[dict]:
         "search (no match)",
         "health list (failed)",
         "console home, 1,000 direct customers",
+        "console home, branded",
+        "client pane, branded",
+        "Branding page",
+        "branding stylesheet, revalidated (304)",
     ):
         add(name, CONSOLE_TARGET, console(name))
 

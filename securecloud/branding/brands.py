@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.db.models import Subquery
 from django.http.request import validate_host
 from django.urls import reverse
 
@@ -107,9 +108,18 @@ def resolve(rows: list[Branding]) -> Brand:
 
 
 def rows_above(node: Node) -> list[Branding]:
-    """The branding rows of `node` and its ancestors, nearest first (one query)."""
+    """The branding rows of `node` and its ancestors, nearest first (one query: the
+    rows of `Node.objects.above(node)`)."""
+    # From the branding rows (a few) to their resellers, rather than from the node's
+    # ancestors: an ancestor window read from the tree's index could scan half a tree.
+    # The window is the node's lft/rght as this statement reads them (as `above` does).
+    row = Node.objects.filter(pk=node.pk).order_by()
     return list(
-        Branding.objects.filter(reseller__in=Node.objects.above(node).values("pk"))
+        Branding.objects.filter(
+            reseller__tree_id=Subquery(row.values("tree_id")),
+            reseller__lft__lte=Subquery(row.values("lft")),
+            reseller__rght__gte=Subquery(row.values("rght")),
+        )
         .select_related("reseller")
         .order_by("-reseller__level")
     )
