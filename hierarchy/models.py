@@ -289,17 +289,29 @@ ADMIN_ROLE_CHOICES = [
 ADMIN_ROLE_VALUES = frozenset(value for value, _label in ADMIN_ROLE_CHOICES)
 
 
+def membership_query(user):
+    """The query that reads a user's membership (with its reseller and that one's
+    parent): an app that needs more along with it (the brand) annotates this query and
+    hands the result to remember_membership, so that the page still reads it once."""
+    return Membership.objects.select_related("reseller", "reseller__parent").filter(user_id=user.pk)
+
+
+def membership_is_read(user) -> bool:
+    return hasattr(user, "_securecloud_membership")
+
+
+def remember_membership(user, membership) -> None:
+    """Cache `membership` (a row of membership_query(user), or None) on the user."""
+    user._securecloud_membership = membership
+
+
 def membership_of(user):
     """The admin membership of a console user (with its reseller), or None: read once per
     user object and cached on it, so a page asks for it once however often it is needed."""
     if not user.is_authenticated:
         return None
-    if not hasattr(user, "_securecloud_membership"):
-        user._securecloud_membership = (
-            Membership.objects.select_related("reseller", "reseller__parent")
-            .filter(user_id=user.pk)
-            .first()
-        )
+    if not membership_is_read(user):
+        remember_membership(user, membership_query(user).first())
     return user._securecloud_membership
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from hierarchy.access import get_customer_for_user
 from securecloud.accounts.permissions import Action, require
+from securecloud.branding.brands import brand_for
 from securecloud.console.shell import render_console
 from securecloud.http import origin_of
 from securecloud.mail import reports
@@ -81,16 +82,20 @@ def report_preview(request, code):
         period = reports.DAILY
     report = reports.customer_report(customer, period, timezone.now())
     address = site_url(request)
+    brand = brand_for(customer)  # the brand the customer sees, read once for both
     message = reports.report_message(
-        report, customer.contact_email or "(no contact email)", site_url=address
+        report, customer.contact_email or "(no contact email)", site_url=address, brand=brand
     )
     context = {
-        **reports.report_context(report, site_url=address),
+        **reports.report_context(report, site_url=address, brand=brand),
+        "email_brand": brand,
         "period": period,
         "periods": [(key, reports.PERIOD_LABELS[key]) for key in reports.PERIODS],
         "message": message,
         "text_body": message.body,
     }
+    # Not `brand`: the page around the email keeps the admin's own (the context processor's).
+    del context["brand"]
     # In the console's right pane, under the tree, with the breadcrumb down to the customer.
     return render_console(
         request,

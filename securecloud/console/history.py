@@ -46,6 +46,7 @@ ACTIONS = {
         turned_off="Two-factor sign-in no longer required",
     ),
     "reseller.customer_user_settings": Action("Customer users' settings changed"),
+    "branding.update": Action("Branding changed"),
     "reseller.deleted": Action("Reseller deleted", GONE),
     "customer.created": Action("Customer added", NEW),
     "customer.edited": Action("Customer settings changed"),
@@ -122,6 +123,14 @@ FIELD_LABELS = {
     "username": "Login",
     "two_factor": "Two-factor sign-in",
     ("reseller", "parent"): "Parent reseller",
+    # The Branding page's settings (securecloud.branding), recorded on the reseller.
+    "product_name": "Product name",
+    "primary_colour": "Primary colour",
+    "support_email": "Support email",
+    "support_url": "Support URL",
+    "sender_name": "Email sender name",
+    "console_host": "Console address",
+    "logo_digest": "Logo (SHA-256)",
     ("customer", "parent"): "Reseller",
 }
 

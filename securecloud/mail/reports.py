@@ -21,7 +21,7 @@ from clients.models import BackupReport, Client, silent_since_q
 from hierarchy.models import Node
 from hierarchy.validators import format_bytes
 from securecloud import site
-from securecloud.branding.brands import brand_for
+from securecloud.branding.brands import Brand, brand_for
 from securecloud.mail.delivery import from_address, sender_of
 from securecloud.mail.models import EmailDelivery
 
@@ -240,22 +240,25 @@ def customer_report(customer: Node, period: str, now: datetime) -> CustomerRepor
     return make_report(customer, clients, counts, period, start, now)
 
 
-def report_context(report: CustomerReport, *, site_url: str = "") -> dict[str, Any]:
-    """`site_url`: the address of the request that asks for the report, if one does."""
+def report_context(
+    report: CustomerReport, *, site_url: str = "", brand: Brand | None = None
+) -> dict[str, Any]:
+    """`site_url`: the address of the request that asks for the report, if one does;
+    `brand`: the customer's brand when the caller has it already."""
     return {
         "report": report,
         "customer": report.customer,
         "reseller": report.reseller,
         "site_url": site_url or site.site_url(),
         "time_zone": settings.TIME_ZONE,
-        "brand": brand_for(report.customer),
+        "brand": brand or brand_for(report.customer),
     }
 
 
 def report_message(
-    report: CustomerReport, recipient: str, *, site_url: str = ""
+    report: CustomerReport, recipient: str, *, site_url: str = "", brand: Brand | None = None
 ) -> EmailMultiAlternatives:
-    context = report_context(report, site_url=site_url)
+    context = report_context(report, site_url=site_url, brand=brand)
     message = EmailMultiAlternatives(
         subject=report.subject,
         body=render_to_string("email/report.txt", context),

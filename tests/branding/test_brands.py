@@ -155,3 +155,53 @@ def test_a_refused_change_leaves_the_logo_file_in_place(alpha_brand, reseller_a)
 def test_customers_cannot_be_branded(customer_a1):
     with pytest.raises(ValidationError):
         services.set_branding(customer_a1, acting_user=None, origin="test", product_name="X")
+
+
+def test_a_logins_brand_read_with_its_membership_is_the_brand_of_its_node(
+    alpha_brand, reseller_a, sub_reseller_a, sam, alice, customer_a_east, root
+):
+    from django.contrib.auth import get_user_model
+
+    from hierarchy import memberships
+    from securecloud.branding.brands import DEFAULT_BRAND, brand_for_user
+
+    services.set_branding(
+        sub_reseller_a, acting_user=None, origin="test", product_name="East Cloud"
+    )
+    eve = memberships.add_customer_user(
+        customer_a_east, username="eve", password="Eve-pass-2026", acting_user=None, origin="t"
+    ).user
+    users = get_user_model().objects
+    for user, node in ((alice, reseller_a), (sam, sub_reseller_a), (eve, customer_a_east)):
+        fresh = users.get(pk=user.pk)  # nothing cached on it: one query reads both
+        assert brand_for_user(fresh) == brand_for(node), user
+    assert brand_for_user(users.get(pk=sam.pk)).product_name == "East Cloud"
+    assert brand_for_user(users.get(pk=root.pk)) == DEFAULT_BRAND
+
+
+def test_the_brand_costs_a_page_no_query(alice_client, reseller_a, customer_a1, client_a1):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    pages = [
+        reverse("reseller-pane", args=[reseller_a.code]),
+        reverse("customer-pane", args=[customer_a1.code]),
+        "/",
+    ]
+
+    def counts():
+        result = []
+        for url in pages:
+            with CaptureQueriesContext(connection) as queries:
+                assert alice_client.get(url).status_code == 200
+            result.append(len(queries))
+        return result
+
+    alice_client.get("/")
+    plain = counts()
+    services.set_branding(
+        reseller_a, acting_user=None, origin="test", **{**ALPHA, "console_host": ""}
+    )
+    assert counts() == plain
+    assert "Alphacloud Console" in alice_client.get(pages[0]).content.decode()

@@ -67,3 +67,15 @@ def test_the_password_reset_email_carries_the_login_brand(alpha_brand, alice, cl
     assert message.subject == "Set your Alphacloud Console password"
     assert parseaddr(message.from_email)[0] == "Alphacloud Backup"
     assert "help@alphacloud.example" in message.body
+
+
+def test_the_report_preview_shows_the_email_in_the_customers_brand(
+    alice_client, alpha_brand, sub_reseller_a, customer_a_east
+):
+    services.set_branding(
+        sub_reseller_a, acting_user=None, origin="test", product_name="East Cloud"
+    )
+    page = alice_client.get(reverse("email-report-preview", args=[customer_a_east.code]))
+    html = page.content.decode()
+    assert "through East Cloud" in html  # the email, as East Widgets gets it
+    assert "Alphacloud Console</a>" in html  # the page around it: alice's own brand
