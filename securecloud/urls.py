@@ -55,6 +55,7 @@ urlpatterns = [
     path("admin/login/", account_views.admin_login, name="admin-login"),
     path("admin/logout/", account_views.SignOutView.as_view(), name="admin-logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/admin/", include("securecloud.api.urls")),
     path("api/v1/", include("clients.api_urls")),
     path("", include("securecloud.console.client_urls")),
     path("", include("securecloud.console.email_urls")),
