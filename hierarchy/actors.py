@@ -29,11 +29,11 @@ Viewer: TypeAlias = AbstractBaseUser | AnonymousUser | Delegate
 ActingUser: TypeAlias = AbstractBaseUser | AnonymousUser | Delegate | None
 
 
-def login_of(actor: Any) -> AbstractBaseUser | None:
+def login_of(actor: Any) -> Any:
     """The login behind an actor, for a foreign key to the users table: None for the
     system, an anonymous user and a delegate (which has no row)."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         return None
     if getattr(actor, "pk", None) is None:
         return None
-    return actor  # type: ignore[no-any-return]
+    return actor

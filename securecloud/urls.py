@@ -57,6 +57,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/admin/", include("securecloud.api.urls")),
     path("api/v1/", include("clients.api_urls")),
+    path("", include("securecloud.console.api_key_urls")),
     path("", include("securecloud.console.client_urls")),
     path("", include("securecloud.console.email_urls")),
     path("", include("securecloud.console.urls")),

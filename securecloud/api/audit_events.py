@@ -1,6 +1,7 @@
 """`/audit-events`: the audit log of the key's subtree, newest first."""
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Q
@@ -24,7 +25,7 @@ class AuditFilters(Schema):
 
 @router.get("", response={200: list[AuditEventOut], **READ_ERRORS}, summary="Read the audit log")
 @cursor_paginated("-at")
-def list_audit_events(request: HttpRequest, filters: Query[AuditFilters]):
+def list_audit_events(request: HttpRequest, filters: Query[AuditFilters]) -> Any:
     """Events of the key's subtree; `object`: those of one reseller, customer (with its
     clients') or client; `since` / `until`: a time window (inclusive)."""
     actor = auth.actor(request)

@@ -59,5 +59,5 @@ class KeyRateThrottle(SimpleRateThrottle):
         """Seconds until the oldest counted request leaves the window."""
         if not self.history:
             return float(self.duration or 1)
-        remaining = (self.duration or 0) - (self.now - self.history[-1])  # type: ignore[has-type]
+        remaining = (self.duration or 0) - (self.now - self.history[-1])
         return float(max(1, math.ceil(remaining)))

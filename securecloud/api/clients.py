@@ -1,6 +1,8 @@
 """`/clients`: the clients of the key's subtree, and what the console does to them."""
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
@@ -43,13 +45,13 @@ class ClientFilters(Schema):
     no_success_since: datetime | None = None
 
 
-def _clients(request: HttpRequest):
+def _clients(request: HttpRequest) -> Any:
     return Client.objects.visible_to(auth.actor(request)).select_related("customer")
 
 
 @router.get("", response={200: list[ClientOut], **READ_ERRORS}, summary="List clients")
 @cursor_paginated("code")
-def list_clients(request: HttpRequest, filters: Query[ClientFilters]):
+def list_clients(request: HttpRequest, filters: Query[ClientFilters]) -> Any:
     actor = auth.actor(request)
     require(actor, Action.VIEW)
     clients = _clients(request)
@@ -68,7 +70,7 @@ def list_clients(request: HttpRequest, filters: Query[ClientFilters]):
 
 @router.post("", response={201: ClientOut, **CREATE_ERRORS}, summary="Add a client")
 @once_per_idempotency_key
-def create_client(request: HttpRequest, payload: ClientIn, response: HttpResponse):
+def create_client(request: HttpRequest, payload: ClientIn, response: HttpResponse) -> Any:
     actor = auth.actor(request)
     customer = get_customer_for_user(actor, payload.customer)
     require(actor, Action.ADD_CLIENTS, customer)
@@ -86,7 +88,7 @@ def create_client(request: HttpRequest, payload: ClientIn, response: HttpRespons
 
 
 @router.get("/{id}", response={200: ClientOut, **READ_ERRORS}, summary="Get a client")
-def get_client(request: HttpRequest, id: UUID, response: HttpResponse):
+def get_client(request: HttpRequest, id: UUID, response: HttpResponse) -> Any:
     actor = auth.actor(request)
     client = get_client_for_user(actor, id)
     require(actor, Action.VIEW, client)
@@ -99,13 +101,16 @@ def _locked(request: HttpRequest, id: UUID, action: Action) -> Client:
     actor = auth.actor(request)
     client = get_client_for_user(actor, id)
     require(actor, action, client)
-    return lock_for_write(request, _clients(request), client, ClientOut)
+    locked: Client = lock_for_write(request, _clients(request), client, ClientOut)
+    return locked
 
 
 @router.patch(
     "/{id}", response={200: ClientOut, **WRITE_ERRORS}, summary="Change a client's name or email"
 )
-def update_client(request: HttpRequest, id: UUID, payload: ClientPatch, response: HttpResponse):
+def update_client(
+    request: HttpRequest, id: UUID, payload: ClientPatch, response: HttpResponse
+) -> Any:
     with transaction.atomic():
         client = _locked(request, id, Action.MANAGE_CLIENTS)
         changes = payload.model_dump(exclude_unset=True)
@@ -120,21 +125,21 @@ def update_client(request: HttpRequest, id: UUID, payload: ClientPatch, response
 
 
 @router.delete("/{id}", response={204: None, **WRITE_ERRORS}, summary="Delete a client")
-def delete_client(request: HttpRequest, id: UUID):
+def delete_client(request: HttpRequest, id: UUID) -> Any:
     with transaction.atomic():
         client = _locked(request, id, Action.DELETE)
         services.delete_client(client, acting_user=auth.actor(request), origin=auth.origin(request))
     return Status(204, None)
 
 
-def _action(path: str, summary: str):
+def _action(path: str, summary: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A POST action on one client, answering the client as it is after it."""
     return router.post(path, response={200: ClientOut, **ACTION_ERRORS}, summary=summary)
 
 
 @_action("/{id}/switch-to-paid", "Switch a client from Trial to Paid")
 @once_per_idempotency_key
-def switch_to_paid(request: HttpRequest, id: UUID, response: HttpResponse):
+def switch_to_paid(request: HttpRequest, id: UUID, response: HttpResponse) -> Any:
     with transaction.atomic():
         client = _locked(request, id, Action.MANAGE_CLIENTS)
         client = services.switch_to_paid(
@@ -145,7 +150,9 @@ def switch_to_paid(request: HttpRequest, id: UUID, response: HttpResponse):
 
 @_action("/{id}/extend-trial", "Extend a client's trial by a number of days")
 @once_per_idempotency_key
-def extend_trial(request: HttpRequest, id: UUID, payload: ExtendTrialIn, response: HttpResponse):
+def extend_trial(
+    request: HttpRequest, id: UUID, payload: ExtendTrialIn, response: HttpResponse
+) -> Any:
     with transaction.atomic():
         client = _locked(request, id, Action.MANAGE_CLIENTS)
         client = services.extend_trial(
@@ -156,7 +163,7 @@ def extend_trial(request: HttpRequest, id: UUID, payload: ExtendTrialIn, respons
 
 @_action("/{id}/disable", "Disable a client (its agents are signed out)")
 @once_per_idempotency_key
-def disable_client(request: HttpRequest, id: UUID, response: HttpResponse):
+def disable_client(request: HttpRequest, id: UUID, response: HttpResponse) -> Any:
     with transaction.atomic():
         client = _locked(request, id, Action.MANAGE_CLIENTS)
         client = services.disable_client(
@@ -167,7 +174,7 @@ def disable_client(request: HttpRequest, id: UUID, response: HttpResponse):
 
 @_action("/{id}/enable", "Enable a disabled client")
 @once_per_idempotency_key
-def enable_client(request: HttpRequest, id: UUID, response: HttpResponse):
+def enable_client(request: HttpRequest, id: UUID, response: HttpResponse) -> Any:
     with transaction.atomic():
         client = _locked(request, id, Action.MANAGE_CLIENTS)
         client = services.enable_client(
@@ -178,7 +185,9 @@ def enable_client(request: HttpRequest, id: UUID, response: HttpResponse):
 
 @_action("/{id}/reset-password", "Set a client's password (its agents must connect again)")
 @once_per_idempotency_key
-def reset_password(request: HttpRequest, id: UUID, payload: PasswordIn, response: HttpResponse):
+def reset_password(
+    request: HttpRequest, id: UUID, payload: PasswordIn, response: HttpResponse
+) -> Any:
     with transaction.atomic():
         client = _locked(request, id, Action.ADD_CLIENTS)
         client = services.set_client_password(
@@ -189,7 +198,7 @@ def reset_password(request: HttpRequest, id: UUID, payload: PasswordIn, response
 
 @_action("/{id}/move", "Move a client to another customer")
 @once_per_idempotency_key
-def move_client(request: HttpRequest, id: UUID, payload: MoveIn, response: HttpResponse):
+def move_client(request: HttpRequest, id: UUID, payload: MoveIn, response: HttpResponse) -> Any:
     with transaction.atomic():
         client = _locked(request, id, Action.MANAGE_CLIENTS)
         target = get_customer_for_user(auth.actor(request), payload.customer)

@@ -36,7 +36,7 @@ Model = TypeVar("Model", bound=models.Model)
 def cursor_paginated(*ordering: str) -> Callable[[Any], Any]:
     """A listing paged by an opaque cursor (`?cursor=`, `next` and `previous` links,
     `page_size` up to MAX_PAGE_SIZE), in a stable order: no count, no offset scan."""
-    return paginate(  # type: ignore[no-any-return]
+    return paginate(
         CursorPagination,
         ordering=ordering,
         page_size=PAGE_SIZE,
@@ -45,7 +45,9 @@ def cursor_paginated(*ordering: str) -> Callable[[Any], Any]:
 
 
 # A POST that runs once per Idempotency-Key (securecloud.api.idempotency).
-once_per_idempotency_key = decorate_view(idempotent)
+once_per_idempotency_key: Callable[[Callable[..., Any]], Callable[..., Any]] = decorate_view(
+    idempotent
+)
 
 
 def answer(schema: type[Schema], obj: Any, response: HttpResponse) -> Schema:

@@ -1,5 +1,6 @@
 """`/customers`: the customers of the key's subtree, and their two actions."""
 
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
@@ -38,11 +39,11 @@ class CustomerFilters(Schema):
     name: str | None = None
 
 
-def _customers(request: HttpRequest):
+def _customers(request: HttpRequest) -> Any:
     return Node.objects.visible_to(auth.actor(request)).customers().select_related("parent")
 
 
-def _settings(payload: Schema, *, exclude_unset: bool) -> dict:
+def _settings(payload: Schema, *, exclude_unset: bool) -> dict[str, Any]:
     fields = payload.model_dump(exclude_unset=exclude_unset)
     fields.pop("reseller", None)
     if "auto_authorization" in fields:
@@ -52,7 +53,7 @@ def _settings(payload: Schema, *, exclude_unset: bool) -> dict:
 
 @router.get("", response={200: list[CustomerOut], **READ_ERRORS}, summary="List customers")
 @cursor_paginated("code")
-def list_customers(request: HttpRequest, filters: Query[CustomerFilters]):
+def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> Any:
     actor = auth.actor(request)
     require(actor, Action.VIEW)
     customers = _customers(request)
@@ -65,7 +66,7 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilters]):
 
 @router.post("", response={201: CustomerOut, **CREATE_ERRORS}, summary="Create a customer")
 @once_per_idempotency_key
-def create_customer(request: HttpRequest, payload: CustomerIn, response: HttpResponse):
+def create_customer(request: HttpRequest, payload: CustomerIn, response: HttpResponse) -> Any:
     actor = auth.actor(request)
     reseller = (
         get_reseller_for_user(actor, payload.reseller) if payload.reseller else actor.key.reseller
@@ -82,7 +83,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn, response: HttpRes
 
 
 @router.get("/{id}", response={200: CustomerOut, **READ_ERRORS}, summary="Get a customer")
-def get_customer(request: HttpRequest, id: UUID, response: HttpResponse):
+def get_customer(request: HttpRequest, id: UUID, response: HttpResponse) -> Any:
     actor = auth.actor(request)
     customer = get_customer_for_user(actor, id)
     require(actor, Action.VIEW, customer)
@@ -92,7 +93,9 @@ def get_customer(request: HttpRequest, id: UUID, response: HttpResponse):
 @router.patch(
     "/{id}", response={200: CustomerOut, **WRITE_ERRORS}, summary="Change a customer's settings"
 )
-def update_customer(request: HttpRequest, id: UUID, payload: CustomerPatch, response: HttpResponse):
+def update_customer(
+    request: HttpRequest, id: UUID, payload: CustomerPatch, response: HttpResponse
+) -> Any:
     actor = auth.actor(request)
     customer = get_customer_for_user(actor, id)
     require(actor, Action.MANAGE_CUSTOMERS, customer)
@@ -110,7 +113,7 @@ def update_customer(request: HttpRequest, id: UUID, payload: CustomerPatch, resp
 @router.delete(
     "/{id}", response={204: None, **WRITE_ERRORS}, summary="Delete a customer with no clients"
 )
-def delete_customer(request: HttpRequest, id: UUID):
+def delete_customer(request: HttpRequest, id: UUID) -> Any:
     actor = auth.actor(request)
     customer = get_customer_for_user(actor, id)
     require(actor, Action.DELETE, customer)
@@ -126,7 +129,7 @@ def delete_customer(request: HttpRequest, id: UUID):
     summary="Make a new registration key (the old one stops working)",
 )
 @once_per_idempotency_key
-def regenerate_registration_key(request: HttpRequest, id: UUID):
+def regenerate_registration_key(request: HttpRequest, id: UUID) -> Any:
     actor = auth.actor(request)
     customer = get_customer_for_user(actor, id)
     require(actor, Action.MANAGE_CUSTOMERS, customer)
@@ -142,7 +145,7 @@ def regenerate_registration_key(request: HttpRequest, id: UUID):
     summary="Send the welcome email to the customer's contact",
 )
 @once_per_idempotency_key
-def send_welcome_email(request: HttpRequest, id: UUID):
+def send_welcome_email(request: HttpRequest, id: UUID) -> Any:
     actor = auth.actor(request)
     customer = get_customer_for_user(actor, id)
     require(actor, Action.SEND_EMAILS, customer)

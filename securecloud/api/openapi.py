@@ -11,7 +11,7 @@ from securecloud.api.problems import CONTENT_TYPE as PROBLEM
 WRITE_METHODS = {"post", "patch", "delete"}
 
 
-def _header(description: str, *, required: bool = False, type_: str = "string") -> dict:
+def _header(description: str, *, required: bool = False, type_: str = "string") -> dict[str, Any]:
     return {"description": description, "required": required, "schema": {"type": type_}}
 
 

@@ -125,7 +125,7 @@ def _location(loc: Iterable[Any]) -> str:
     return ".".join(parts) or "body"
 
 
-def _request_invalid(request: HttpRequest, exc: RequestValidationError) -> HttpResponse:
+def _request_invalid(request: HttpRequest, exc: Any) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
         loc = error.get("loc", ())
@@ -141,7 +141,7 @@ def _request_invalid(request: HttpRequest, exc: RequestValidationError) -> HttpR
     return problem(422, detail, errors=errors)
 
 
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+def _http_error(request: HttpRequest, exc: Any) -> HttpResponse:
     if isinstance(exc, AuthenticationError):
         return problem(
             401,
@@ -150,6 +150,10 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
             headers={"WWW-Authenticate": 'Bearer realm="admin-api"'},
         )
     return problem(exc.status_code, exc.message)
+
+
+def _service_invalid(request: HttpRequest, exc: Any) -> HttpResponse:
+    return invalid(exc)
 
 
 def register(api: NinjaAPI) -> None:
@@ -163,4 +167,4 @@ def register(api: NinjaAPI) -> None:
         PermissionDenied,
         lambda request, exc: problem(403, str(exc) or "This key's role does not allow this."),
     )
-    api.add_exception_handler(DjangoValidationError, lambda request, exc: invalid(exc))
+    api.add_exception_handler(DjangoValidationError, _service_invalid)

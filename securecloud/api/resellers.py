@@ -1,5 +1,6 @@
 """`/resellers`: the key's reseller and the sub-resellers below it."""
 
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
@@ -28,20 +29,20 @@ router = Router(tags=["resellers"])
 OWN_RESELLER = "An API key cannot delete its own reseller."
 
 
-def _resellers(request: HttpRequest):
+def _resellers(request: HttpRequest) -> Any:
     return Node.objects.visible_to(auth.actor(request)).resellers().select_related("parent")
 
 
 @router.get("", response={200: list[ResellerOut], **READ_ERRORS}, summary="List resellers")
 @cursor_paginated("code")
-def list_resellers(request: HttpRequest):
+def list_resellers(request: HttpRequest) -> Any:
     require(auth.actor(request), Action.VIEW)
     return _resellers(request)
 
 
 @router.post("", response={201: ResellerOut, **CREATE_ERRORS}, summary="Create a sub-reseller")
 @once_per_idempotency_key
-def create_reseller(request: HttpRequest, payload: ResellerIn, response: HttpResponse):
+def create_reseller(request: HttpRequest, payload: ResellerIn, response: HttpResponse) -> Any:
     actor = auth.actor(request)
     parent = get_reseller_for_user(actor, payload.parent) if payload.parent else actor.key.reseller
     require(actor, Action.MANAGE_RESELLERS, parent)
@@ -53,7 +54,7 @@ def create_reseller(request: HttpRequest, payload: ResellerIn, response: HttpRes
 
 
 @router.get("/{id}", response={200: ResellerOut, **READ_ERRORS}, summary="Get a reseller")
-def get_reseller(request: HttpRequest, id: UUID, response: HttpResponse):
+def get_reseller(request: HttpRequest, id: UUID, response: HttpResponse) -> Any:
     actor = auth.actor(request)
     reseller = get_reseller_for_user(actor, id)
     require(actor, Action.VIEW, reseller)
@@ -61,7 +62,9 @@ def get_reseller(request: HttpRequest, id: UUID, response: HttpResponse):
 
 
 @router.patch("/{id}", response={200: ResellerOut, **WRITE_ERRORS}, summary="Rename a reseller")
-def rename_reseller(request: HttpRequest, id: UUID, payload: ResellerPatch, response: HttpResponse):
+def rename_reseller(
+    request: HttpRequest, id: UUID, payload: ResellerPatch, response: HttpResponse
+) -> Any:
     actor = auth.actor(request)
     reseller = get_reseller_for_user(actor, id)
     require(actor, Action.MANAGE_RESELLERS, reseller)
@@ -76,7 +79,7 @@ def rename_reseller(request: HttpRequest, id: UUID, payload: ResellerPatch, resp
 @router.delete(
     "/{id}", response={204: None, **WRITE_ERRORS}, summary="Delete an empty sub-reseller"
 )
-def delete_reseller(request: HttpRequest, id: UUID):
+def delete_reseller(request: HttpRequest, id: UUID) -> Any:
     actor = auth.actor(request)
     reseller = get_reseller_for_user(actor, id)
     require(actor, Action.MANAGE_RESELLERS, reseller)

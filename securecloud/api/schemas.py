@@ -25,11 +25,11 @@ class ResellerOut(Schema):
     created_at: datetime
 
     @staticmethod
-    def resolve_id(obj: Node) -> UUID:
+    def resolve_id(obj: Node) -> Any:
         return obj.code
 
     @staticmethod
-    def resolve_parent(obj: Node, context: dict[str, Any]) -> UUID | None:
+    def resolve_parent(obj: Node, context: dict[str, Any]) -> Any:
         # The key's own reseller shows no parent: what is above it is not the key's.
         auth = getattr(context.get("request"), "auth", None)
         key = getattr(auth, "key", None)
@@ -73,15 +73,15 @@ class CustomerOut(Schema):
     created_at: datetime
 
     @staticmethod
-    def resolve_id(obj: Node) -> UUID:
+    def resolve_id(obj: Node) -> Any:
         return obj.code
 
     @staticmethod
-    def resolve_reseller(obj: Node) -> UUID:
+    def resolve_reseller(obj: Node) -> Any:
         return obj.parent.code
 
     @staticmethod
-    def resolve_auto_authorization(obj: Node) -> bool:
+    def resolve_auto_authorization(obj: Node) -> Any:
         return obj.auto_add_clients
 
 
@@ -135,11 +135,11 @@ class ClientOut(Schema):
     created_at: datetime
 
     @staticmethod
-    def resolve_id(obj: Client) -> UUID:
+    def resolve_id(obj: Client) -> Any:
         return obj.code
 
     @staticmethod
-    def resolve_customer(obj: Client) -> UUID:
+    def resolve_customer(obj: Client) -> Any:
         return obj.customer.code
 
 
@@ -194,19 +194,19 @@ class AuditEventOut(Schema):
     changes: dict[str, Any]
 
     @staticmethod
-    def resolve_actor(obj: AuditEvent) -> str:
+    def resolve_actor(obj: AuditEvent) -> Any:
         return obj.actor_label
 
     @staticmethod
-    def resolve_object_id(obj: AuditEvent) -> UUID | None:
+    def resolve_object_id(obj: AuditEvent) -> Any:
         return obj.object_code
 
     @staticmethod
-    def resolve_object(obj: AuditEvent) -> str:
+    def resolve_object(obj: AuditEvent) -> Any:
         return obj.object_repr
 
     @staticmethod
-    def resolve_customer_id(obj: AuditEvent) -> UUID | None:
+    def resolve_customer_id(obj: AuditEvent) -> Any:
         return obj.customer_code
 
 
