@@ -51,9 +51,10 @@ class ApiKeyForm(forms.Form):
 def api_keys_home(request: HttpRequest) -> HttpResponse:
     """The menu's entry: the keys of the admin's own reseller."""
     reseller = reseller_of(request.user)
-    if reseller is None or not reseller.is_reseller:
+    if reseller is None:  # the server's operator: every reseller's pane links its keys
         messages.info(request, "Open a reseller's pane to manage its API keys.")
         return redirect("console-home")
+    require(request.user, Action.MANAGE_SETTINGS, reseller)
     return redirect("api-keys", code=reseller.code)
 
 

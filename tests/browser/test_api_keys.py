@@ -60,8 +60,9 @@ def test_the_documentation_page_renders_without_a_cdn(live_server, alpha, browse
     outside = []
     page.on(
         "request",
-        lambda request: not request.url.startswith((live_server.url, "data:"))
-        and outside.append(request.url),
+        lambda request: (
+            not request.url.startswith((live_server.url, "data:")) and outside.append(request.url)
+        ),
     )
     page.goto(live_server.url + "/api/v1/admin/docs")
     expect(page.get_by_text("SecureCloud Console admin API").first).to_be_visible()
