@@ -84,7 +84,7 @@ def create_client(request: HttpRequest, payload: ClientIn, response: HttpRespons
         origin=auth.origin(request),
     )
     response["Location"] = f"{request.path.rstrip('/')}/{client.code}"
-    return Status(201, answer(ClientOut, client, response))
+    return Status(201, answer(request, ClientOut, client, response))
 
 
 @router.get("/{id}", response={200: ClientOut, **READ_ERRORS}, summary="Get a client")
@@ -92,7 +92,7 @@ def get_client(request: HttpRequest, id: UUID, response: HttpResponse) -> Any:
     actor = auth.actor(request)
     client = get_client_for_user(actor, id)
     require(actor, Action.VIEW, client)
-    return answer(ClientOut, client, response)
+    return answer(request, ClientOut, client, response)
 
 
 def _locked(request: HttpRequest, id: UUID, action: Action) -> Client:
@@ -121,7 +121,7 @@ def update_client(
             acting_user=auth.actor(request),
             origin=auth.origin(request),
         )
-    return answer(ClientOut, client, response)
+    return answer(request, ClientOut, client, response)
 
 
 @router.delete("/{id}", response={204: None, **WRITE_ERRORS}, summary="Delete a client")
@@ -145,7 +145,7 @@ def switch_to_paid(request: HttpRequest, id: UUID, response: HttpResponse) -> An
         client = services.switch_to_paid(
             client, acting_user=auth.actor(request), origin=auth.origin(request)
         )
-    return answer(ClientOut, client, response)
+    return answer(request, ClientOut, client, response)
 
 
 @_action("/{id}/extend-trial", "Extend a client's trial by a number of days")
@@ -158,7 +158,7 @@ def extend_trial(
         client = services.extend_trial(
             client, payload.days, acting_user=auth.actor(request), origin=auth.origin(request)
         )
-    return answer(ClientOut, client, response)
+    return answer(request, ClientOut, client, response)
 
 
 @_action("/{id}/disable", "Disable a client (its agents are signed out)")
@@ -169,7 +169,7 @@ def disable_client(request: HttpRequest, id: UUID, response: HttpResponse) -> An
         client = services.disable_client(
             client, acting_user=auth.actor(request), origin=auth.origin(request)
         )
-    return answer(ClientOut, client, response)
+    return answer(request, ClientOut, client, response)
 
 
 @_action("/{id}/enable", "Enable a disabled client")
@@ -180,7 +180,7 @@ def enable_client(request: HttpRequest, id: UUID, response: HttpResponse) -> Any
         client = services.enable_client(
             client, acting_user=auth.actor(request), origin=auth.origin(request)
         )
-    return answer(ClientOut, client, response)
+    return answer(request, ClientOut, client, response)
 
 
 @_action("/{id}/reset-password", "Set a client's password (its agents must connect again)")
@@ -193,7 +193,7 @@ def reset_password(
         client = services.set_client_password(
             client, payload.password, acting_user=auth.actor(request), origin=auth.origin(request)
         )
-    return answer(ClientOut, client, response)
+    return answer(request, ClientOut, client, response)
 
 
 @_action("/{id}/move", "Move a client to another customer")
@@ -205,4 +205,4 @@ def move_client(request: HttpRequest, id: UUID, payload: MoveIn, response: HttpR
         client = services.move_client(
             client, target, acting_user=auth.actor(request), origin=auth.origin(request)
         )
-    return answer(ClientOut, client, response)
+    return answer(request, ClientOut, client, response)

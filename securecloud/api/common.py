@@ -50,9 +50,14 @@ once_per_idempotency_key: Callable[[Callable[..., Any]], Callable[..., Any]] = d
 )
 
 
-def answer(schema: type[Schema], obj: Any, response: HttpResponse) -> Schema:
+def represent(request: HttpRequest, schema: type[Schema], obj: Any) -> Schema:
+    """What the API shows of `obj` to this request's key (the same as a list shows)."""
+    return schema.from_orm(obj, context={"request": request})
+
+
+def answer(request: HttpRequest, schema: type[Schema], obj: Any, response: HttpResponse) -> Schema:
     """`obj` as `schema`, with its ETag header."""
-    out = schema.from_orm(obj)
+    out = represent(request, schema, obj)
     response["ETag"] = etag_of(out.model_dump(mode="json"))
     return out
 
@@ -63,5 +68,5 @@ def lock_for_write(
     """`obj` read again under a row lock through the same scoping (call inside a
     transaction), after checking If-Match against what the API shows of it now."""
     locked = scoped.select_for_update(of=("self",)).get(pk=obj.pk)
-    check_if_match(request, etag_of(schema.from_orm(locked).model_dump(mode="json")))
+    check_if_match(request, etag_of(represent(request, schema, locked).model_dump(mode="json")))
     return locked

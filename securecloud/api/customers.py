@@ -79,7 +79,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn, response: HttpRes
         **_settings(payload, exclude_unset=False),
     )
     response["Location"] = f"{request.path.rstrip('/')}/{customer.code}"
-    return Status(201, answer(CustomerOut, customer, response))
+    return Status(201, answer(request, CustomerOut, customer, response))
 
 
 @router.get("/{id}", response={200: CustomerOut, **READ_ERRORS}, summary="Get a customer")
@@ -87,7 +87,7 @@ def get_customer(request: HttpRequest, id: UUID, response: HttpResponse) -> Any:
     actor = auth.actor(request)
     customer = get_customer_for_user(actor, id)
     require(actor, Action.VIEW, customer)
-    return answer(CustomerOut, customer, response)
+    return answer(request, CustomerOut, customer, response)
 
 
 @router.patch(
@@ -107,7 +107,7 @@ def update_customer(
             origin=auth.origin(request),
             **_settings(payload, exclude_unset=True),
         )
-    return answer(CustomerOut, customer, response)
+    return answer(request, CustomerOut, customer, response)
 
 
 @router.delete(

@@ -50,7 +50,7 @@ def create_reseller(request: HttpRequest, payload: ResellerIn, response: HttpRes
         parent, name=payload.name, acting_user=actor, origin=auth.origin(request)
     )
     response["Location"] = f"{request.path.rstrip('/')}/{reseller.code}"
-    return Status(201, answer(ResellerOut, reseller, response))
+    return Status(201, answer(request, ResellerOut, reseller, response))
 
 
 @router.get("/{id}", response={200: ResellerOut, **READ_ERRORS}, summary="Get a reseller")
@@ -58,7 +58,7 @@ def get_reseller(request: HttpRequest, id: UUID, response: HttpResponse) -> Any:
     actor = auth.actor(request)
     reseller = get_reseller_for_user(actor, id)
     require(actor, Action.VIEW, reseller)
-    return answer(ResellerOut, reseller, response)
+    return answer(request, ResellerOut, reseller, response)
 
 
 @router.patch("/{id}", response={200: ResellerOut, **WRITE_ERRORS}, summary="Rename a reseller")
@@ -73,7 +73,7 @@ def rename_reseller(
         reseller = services.rename_reseller(
             reseller, payload.name, acting_user=actor, origin=auth.origin(request)
         )
-    return answer(ResellerOut, reseller, response)
+    return answer(request, ResellerOut, reseller, response)
 
 
 @router.delete(

@@ -31,7 +31,7 @@ class ResellerOut(Schema):
     @staticmethod
     def resolve_parent(obj: Node, context: dict[str, Any]) -> Any:
         # The key's own reseller shows no parent: what is above it is not the key's.
-        auth = getattr(context.get("request"), "auth", None)
+        auth = getattr((context or {}).get("request"), "auth", None)
         key = getattr(auth, "key", None)
         if not obj.parent_id or (key is not None and key.reseller_id == obj.pk):
             return None
