@@ -17,6 +17,7 @@ from securecloud.api.problems import Problem
 
 # What every operation may answer besides its success (all as problem+json).
 READ_ERRORS: dict[int, type[Schema]] = {
+    400: Problem,
     401: Problem,
     403: Problem,
     404: Problem,
@@ -24,8 +25,8 @@ READ_ERRORS: dict[int, type[Schema]] = {
     429: Problem,
 }
 WRITE_ERRORS: dict[int, type[Schema]] = {**READ_ERRORS, 409: Problem, 412: Problem}
-CREATE_ERRORS: dict[int, type[Schema]] = {**READ_ERRORS, 400: Problem, 409: Problem}
-ACTION_ERRORS: dict[int, type[Schema]] = {**WRITE_ERRORS, 400: Problem}
+CREATE_ERRORS: dict[int, type[Schema]] = {**READ_ERRORS, 409: Problem}
+ACTION_ERRORS = WRITE_ERRORS
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
