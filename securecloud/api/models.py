@@ -26,7 +26,9 @@ class IdempotentRequest(models.Model):
                 fields=["key_digest", "idempotency_key"], name="idempotent_key_uniq"
             )
         ]
-        indexes = [models.Index(fields=["created_at"], name="idempotent_created_idx")]
+        indexes = [
+            models.Index(fields=["key_digest", "created_at"], name="idempotent_key_created_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.idempotency_key} ({self.status})"

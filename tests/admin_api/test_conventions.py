@@ -350,3 +350,16 @@ def test_a_key_past_its_rate_limit_gets_429_with_retry_after(client, reseller_a,
     assert limited["Content-Type"] == "application/problem+json"
     assert 1 <= int(limited["Retry-After"]) <= 60
     assert calm.get("/customers").status_code == 200  # per key
+
+
+def test_a_keys_answers_older_than_a_day_are_forgotten(api):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    api.post("/customers", NEW_CUSTOMER, headers={"HTTP_IDEMPOTENCY_KEY": "old"})
+    IdempotentRequest.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    api.post(
+        "/customers", {**NEW_CUSTOMER, "name": "Newer"}, headers={"HTTP_IDEMPOTENCY_KEY": "new"}
+    )
+    assert list(IdempotentRequest.objects.values_list("idempotency_key", flat=True)) == ["new"]

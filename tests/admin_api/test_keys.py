@@ -149,3 +149,19 @@ def test_the_command_refuses_bad_input(reseller_a, arguments, message):
     with pytest.raises(CommandError, match=message):
         call_command("create_api_key", *arguments, stdout=StringIO())
     assert not ApiKey.objects.exists()
+
+
+def test_a_superuser_revokes_keys_in_the_django_admin(root_client, reseller_a):
+    make_key(reseller_a, name="PSA")
+    key = ApiKey.objects.get()
+    listing = root_client.get("/admin/accounts/apikey/")
+    assert listing.status_code == 200 and b"PSA" in listing.content
+    assert root_client.get("/admin/accounts/apikey/add/").status_code == 403
+    response = root_client.post(
+        "/admin/accounts/apikey/", {"action": "revoke", "_selected_action": [key.pk]}
+    )
+    assert response.status_code == 302
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+    event = AuditEvent.objects.get(action="api_key.revoked")
+    assert event.actor_label == "root" and event.origin.startswith("admin")
