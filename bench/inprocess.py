@@ -242,6 +242,59 @@ def writes() -> None:
         )
 
 
+def admin_api() -> None:
+    """The admin API as a script sees it (in process, an Administrator key of the big
+    reseller): a page of 100 clients (the first, and one far down the cursor chain),
+    with its query count, and adding a client."""
+    from securecloud.accounts.api_keys import create_api_key
+
+    top = Node.objects.get(name="Bench Reseller 1", level=0)
+    stamp = int(time.time())
+    new_key = create_api_key(
+        top, name=f"bench {stamp}", role="administrator", acting_user=None, origin="bench"
+    )
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {new_key.secret}"}
+    http = HttpClient()
+    emit(
+        section="data",
+        name="admin API reseller",
+        clients=Client.objects.filter(customer__tree_id=top.tree_id).count(),
+    )
+    first = "/api/v1/admin/clients?page_size=100"
+    time_page(http, "admin API: clients, first page of 100", first, **auth)
+    url = first
+    for _ in range(50):  # 5,000 clients down the chain
+        url = http.get(url, **auth).json()["next"].split("testserver", 1)[1]
+    time_page(http, "admin API: clients, page 51 of 100", url, **auth)
+    # As the console's figure: a customer with auto-authorization, so adding a client
+    # hashes no password (Argon2 alone is ~100 ms of CPU, by design).
+    customer = Node.objects.customers().filter(tree_id=top.tree_id).order_by("lft").first()
+    Node.objects.filter(pk=customer.pk).update(auto_add_clients=True)
+    made = []
+
+    def add_client(i: int) -> None:
+        response = http.post(
+            "/api/v1/admin/clients",
+            json.dumps(
+                {
+                    "customer": str(customer.code),
+                    "securecloud_id": f"bench-api-{stamp}-{i}@bench.example",
+                }
+            ),
+            content_type="application/json",
+            **auth,
+        )
+        if response.status_code != 201:
+            raise SystemExit(f"admin API: POST clients -> {response.status_code}")
+        made.append(response.json()["id"])
+
+    figure = summary(time_service("admin API client", add_client, TIMED))
+    emit(section="api-writes", name="admin API: add a client", **figure)
+    Client.objects.filter(code__in=made).delete()
+    AuditEvent.objects.filter(object_code__in=made).delete()
+    new_key.api_key.delete()
+
+
 def agents() -> None:
     """Files for the HTTP load: SecureCloud IDs that may connect with the seed's password
     (active, not expired, spread over the whole tree), and an auto-authorizing
@@ -303,6 +356,7 @@ if __name__ == "__main__":
         "console": console,
         "branding": branding,
         "writes": writes,
+        "api": admin_api,
         "agents": agents,
         "count": count_reports,
     }[sys.argv[1]]()

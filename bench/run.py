@@ -409,6 +409,8 @@ def run_database(env: dict, vendor: str, args) -> dict:
     fig["console"] += json_lines(env, "branding")
     log(f"{vendor}: adding clients and customers")
     fig["writes"] = json_lines(env, "writes")
+    log(f"{vendor}: admin API")
+    fig["api"] = json_lines(env, "api")
     agents = json_lines(env, "agents", str(OUT))[0]
     fig["hash_ms"] = agents["hash_ms"]
     fig["hasher"] = agents["hasher"]
@@ -566,6 +568,35 @@ def rows(figs: dict, total_s: float | None) -> list[dict]:
         write("client", 1.5, 25),
     )
     add("add a customer at 1,000 customers", "≤ 50 ms", write("customer", None, 50))
+
+    def api_page(name):
+        def pick(fig):
+            for item in fig.get("api", []):
+                if item.get("name") == name:
+                    text = f"{item['p50_ms']:.1f} / {item['p95_ms']:.1f} ms, {item['queries']} q"
+                    return text, item["p50_ms"] <= 30
+            return None
+
+        return pick
+
+    def api_pages_constant(fig):
+        queries = [i["queries"] for i in fig.get("api", []) if "queries" in i]
+        if len(queries) < 2:
+            return None
+        return f"{queries[0]} and {queries[1]} queries", len(set(queries)) == 1
+
+    def api_add(fig):
+        for item in fig.get("api", []):
+            if item.get("section") == "api-writes":
+                return f"p50 {item['p50_ms']:.1f} ms, p95 {item['p95_ms']:.1f} ms", (
+                    item["p50_ms"] <= 25
+                )
+        return None
+
+    for name in ("admin API: clients, first page of 100", "admin API: clients, page 51 of 100"):
+        add(name + " (100,000 clients)", "p50 ≤ 30 ms", api_page(name))
+    add("admin API: query count of a page", "constant", api_pages_constant)
+    add("admin API: add a client", "≤ 25 ms", api_add)
 
     def agent(endpoint, minimum):
         def pick(fig):

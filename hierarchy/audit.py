@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from hierarchy.actors import login_of
 from hierarchy.fastinsert import fast_insert
 from hierarchy.models import AuditEvent, Node, subtree_q
 
@@ -76,7 +77,7 @@ def record(
     scoped_reseller, customer_code, code = _scope(obj)
     reseller = reseller if reseller is not None else scoped_reseller
     return AuditEvent.objects.create(
-        actor=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        actor=login_of(acting_user),
         actor_label=(actor_label or _actor_label(acting_user, origin))[:300],
         origin=origin[:300],
         action=action,
@@ -150,7 +151,8 @@ def record_many(action: str, entries: Iterable[Entry], *, acting_user, origin: s
     """Record `action` once per entry, all in one bulk insert, inside the bulk write's
     transaction (as record() is inside a service's); returns the count."""
     assert connection.in_atomic_block, "audit records are written inside the change's transaction"
-    actor_id = acting_user.pk if getattr(acting_user, "is_authenticated", False) else None
+    login = login_of(acting_user)
+    actor_id = login.pk if login is not None else None
     label = _actor_label(acting_user, origin)[:300]
     origin = origin[:300]
     return fast_insert(

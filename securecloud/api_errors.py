@@ -15,10 +15,14 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from securecloud.api.problems import TITLES, problem
+
 logger = logging.getLogger("django.request")
 
 RETRY_AFTER_SECONDS = 10
 API_PREFIX = "/api/"
+ADMIN_API_PREFIX = "/api/v1/admin/"
+JSON_TYPES = ("application/json", "application/problem+json")
 SESSIONLESS_PREFIXES = (API_PREFIX, "/healthz")
 
 
@@ -56,6 +60,16 @@ def error_as_json(status: int) -> JsonResponse:
     return JsonResponse({"error": _ERROR_CODES.get(status, "invalid_request")}, status=status)
 
 
+def admin_api_error(status: int) -> HttpResponse:
+    """The admin API answers problems (RFC 9457), whatever failed."""
+    if status == 503:
+        detail = "The server cannot reach its database; try again shortly."
+        return problem(503, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    if status >= 500:
+        return problem(status, "The server failed to answer; try again later.")
+    return problem(status, TITLES.get(status, "The request cannot be answered."))
+
+
 class ApiErrorsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -67,18 +81,23 @@ class ApiErrorsMiddleware:
         if (
             request.path.startswith(API_PREFIX)
             and response.status_code >= 400
-            and not response.get("Content-Type", "").startswith("application/json")
+            and not response.get("Content-Type", "").startswith(JSON_TYPES)
         ):
             # An error page from below the views (a middleware failed, a Host that is
             # not allowed, a path outside /api/v1/): JSON all the same.
+            if request.path.startswith(ADMIN_API_PREFIX):
+                return admin_api_error(response.status_code)
             return error_as_json(response.status_code)
         return response
 
-    def process_exception(self, request: HttpRequest, exception: Exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith(API_PREFIX):
             return None
         unavailable = isinstance(exception, (OperationalError, InterfaceError))
-        response = database_unavailable() if unavailable else server_error()
+        if request.path.startswith(ADMIN_API_PREFIX):
+            response = admin_api_error(503 if unavailable else 500)
+        else:
+            response = database_unavailable() if unavailable else server_error()
         logger.error(
             "%s: %s",
             "Database unavailable" if unavailable else "Internal Server Error",

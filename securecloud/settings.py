@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    # django-ninja (the admin API): listed so its docs page uses the package's own
+    # Swagger UI files instead of a CDN.
+    "ninja",
     "bootstrap",
     "django_tasks",
     "django_tasks_db",
@@ -78,6 +81,7 @@ INSTALLED_APPS = [
     "securecloud.accounts",
     "securecloud.mail",
     "securecloud.console",
+    "securecloud.api",
     "securecloud.demo",
     "securecloud.healthcheck",
 ]
@@ -322,3 +326,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# The admin API: how many requests each API key may make ("<count>/<s|min|hour|day>").
+# Counted in Django's cache: per server process with the default local-memory cache.
+ADMIN_API_RATE_LIMIT = env_str("ADMIN_API_RATE_LIMIT", "600/min")

@@ -19,7 +19,7 @@ from clients import services as client_services
 from clients.models import Client
 from hierarchy import memberships, services
 from hierarchy.models import Node
-from securecloud.accounts import invitations
+from securecloud.accounts import api_keys, invitations
 from securecloud.mail.models import EmailDelivery
 
 # URLs that name no object of a tenant: sign-in, the signed-in user's own account pages,
@@ -48,6 +48,7 @@ NO_OBJECT = {
     # A brand's public files, by the reseller's opaque UUID: tests/branding/test_files.py.
     "branding-stylesheet",
     "branding-logo",
+    "api-keys-home",  # a redirect to the signed-in admin's own reseller's keys
 }
 
 
@@ -160,6 +161,9 @@ def _objects(reseller, customer, client, admin):
             acting_user=None,
             origin="test",
         ).invitation,
+        "api_key": api_keys.create_api_key(
+            reseller, name="Isolation", role="administrator", acting_user=None, origin="test"
+        ).api_key,
     }
 
 
@@ -179,6 +183,7 @@ def _url(route, name, params, objects):
                 "admins": "membership",
                 "customer-users": "customer_user",
                 "invitations": "invitation",
+                "api-keys": "api_key",
             }[route.split("/", 1)[0]]
             kwargs[param] = objects[kind].code
         else:  # pragma: no cover - a new kind of parameter must be taught to this test
@@ -237,6 +242,7 @@ def _nonexistent():
             "customer_user",
             "delivery",
             "invitation",
+            "api_key",
         )
     }
 

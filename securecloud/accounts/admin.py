@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
-from securecloud.accounts import account_events, password_state
+from securecloud.accounts import account_events, api_keys, password_state
+from securecloud.accounts.models import ApiKey
 from securecloud.http import request_origin
 
 User = get_user_model()
@@ -48,3 +49,37 @@ class UserAdmin(auth_admin.UserAdmin[Any]):
 
 admin.site.unregister(User)
 admin.site.register(User, UserAdmin)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
+    """Admin API keys, read only: a key is created where it can be shown once (the API
+    keys page, create_api_key), and revoked through the service (audited)."""
+
+    list_display = (
+        "name",
+        "reseller",
+        "role",
+        "prefix",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    )
+    list_filter = ("role",)
+    search_fields = ("name", "reseller__name", "prefix")
+    readonly_fields = [field.name for field in ApiKey._meta.fields]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected API keys")
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        for api_key in queryset:
+            api_keys.revoke_api_key(
+                api_key, acting_user=request.user, origin=request_origin(request, "admin")
+            )
+        self.message_user(request, f"{queryset.count()} API key(s) revoked.")

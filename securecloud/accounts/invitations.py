@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from hierarchy import audit
+from hierarchy.actors import login_of
 from hierarchy.memberships import ROLE_UNKNOWN, add_customer_user, add_reseller_admin
 from hierarchy.models import ADMIN_ROLE_VALUES, Membership, Node
 from hierarchy.validators import clean_email_address
@@ -165,7 +166,7 @@ def _invite(node: Node, *, email: str, role: str, acting_user: Any, origin: str)
             email=email,
             role=role,
             token_digest=token_digest,
-            created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+            created_by=login_of(acting_user),
             created_at=now,
             expires_at=now + INVITATION_LIFETIME,
         )

@@ -93,3 +93,50 @@ class PasswordState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {'must change' if self.must_change else 'ok'}"
+
+
+class ApiKey(models.Model):
+    """A key of the admin API: it acts in its reseller's subtree with one of the admin
+    roles, like a login with that membership. Only the SHA-256 digest of the key is
+    stored (a key is 256 random bits, so a fast digest is enough); the key itself is
+    shown once, when it is created. `prefix` (its first characters) tells keys apart
+    on the API keys page without revealing them."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reseller = models.ForeignKey(
+        "hierarchy.Node", on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField("Name", max_length=200)
+    role = models.CharField("Role", max_length=20, choices=Membership.Role.choices)
+    prefix = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField("Expires", null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField("Last used", null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["reseller", "name"], name="apikey_reseller_name_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"API key {self.name}"
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and (now or timezone.now()) >= self.expires_at
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and not self.is_expired()
+
+    def audit_scope(self) -> tuple[Any, None, uuid.UUID]:
+        """(reseller, customer code, object code) its audit events are filed under."""
+        return self.reseller, None, self.code

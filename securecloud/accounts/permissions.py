@@ -15,10 +15,9 @@ from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 
+from hierarchy.actors import Viewer
 from hierarchy.models import Membership, membership_of
 
 Role = Membership.Role
@@ -75,7 +74,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
 # clients" (Node.customers_may_add_clients).
 CUSTOMER_SETTING_ACTIONS = frozenset({Action.ADD_CLIENTS})
 
-User = AbstractBaseUser | AnonymousUser
+User = Viewer
 
 
 def role_of(user: User) -> str | None:

@@ -22,6 +22,7 @@ from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from hierarchy import audit
+from hierarchy.actors import login_of
 from hierarchy.models import Node
 from securecloud import site
 from securecloud.mail.delivery import error_text, mark_failed
@@ -53,7 +54,7 @@ def _enqueue(delivery: EmailDelivery, site_url: str = "") -> EmailDelivery:
 
 
 def _user_or_none(user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
+    return login_of(user)
 
 
 def queue_welcome_email(

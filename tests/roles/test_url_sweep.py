@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from hierarchy import memberships
 from hierarchy.models import Membership
-from securecloud.accounts import invitations
+from securecloud.accounts import api_keys, invitations
 from securecloud.mail.models import EmailDelivery
 from tests.conftest import PASSWORD
 from tests.roles.documented import documented_table
@@ -80,6 +80,9 @@ URLS = {
     # console address shows them), addressed by the reseller's opaque UUID.
     "branding-stylesheet": (OPEN, GET_ONLY),
     "branding-logo": (OPEN, GET_ONLY),
+    "api-keys-home": ("manage_settings", GET_ONLY),
+    "api-keys": ("manage_settings", "manage_settings"),
+    "api-key-revoke": (POST_ONLY, "manage_settings"),
     # Customers.
     "customer-add": ("manage_customers", "manage_customers"),
     "customer-edit": ("manage_customers", "manage_customers"),
@@ -174,6 +177,9 @@ def cast(reseller_a, alice, sub_reseller_a, sam, customer_a1, client_a1, custome
             acting_user=alice,
             origin="test",
         ).invitation,
+        "api-keys": api_keys.create_api_key(
+            reseller_a, name="Sweep", role="read_only", acting_user=None, origin="test"
+        ).api_key,
     }
     return users, objects, delivery, customer_a_east
 
@@ -285,6 +291,7 @@ def test_the_panes_offer_no_button_that_the_role_would_be_refused(
         "admins": users["technician"].membership,
         "customer-users": users["customer"].membership,
         "invitations": objects["invitations"],
+        "api-keys": objects["api-keys"],
     }
     panes = [
         reverse("reseller-pane", args=[reseller_a.code]),
@@ -313,7 +320,8 @@ def test_the_panes_offer_no_button_that_the_role_would_be_refused(
     # The Administrator is offered the buttons (so the check above looks at real ones).
     # Not on these panes: a top-level reseller's Edit (renamed in the Django admin), the
     # welcome step (after Add New Customer) and Enable (the client is not disabled).
-    elsewhere = {"reseller-edit", "customer-welcome", "client-enable"}
+    # Nor a key's Revoke: on the API keys page.
+    elsewhere = {"reseller-edit", "customer-welcome", "client-enable", "api-key-revoke"}
     assert {name for name, roles in offered.items() if "administrator" in roles} == (
         set(offered) - elsewhere
     )
