@@ -63,15 +63,15 @@ class KeyActor:
         self._securecloud_membership = Membership(reseller=key.reseller, role=key.role)
 
     def get_username(self) -> str:
-        return str(self.key)
+        return f"API key {self.key.name}"
 
     def __str__(self) -> str:
-        return str(self.key)
+        return self.get_username()
 
     @property
     def origin(self) -> str:
         """What the audit log records as the channel of this key's writes."""
-        return str(self.key)
+        return self.get_username()
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,7 @@ class ApiKey(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"API key {self.name}"
+        return self.name
 
     def is_expired(self, now: datetime | None = None) -> bool:
         return self.expires_at is not None and (now or timezone.now()) >= self.expires_at

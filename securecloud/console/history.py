@@ -84,6 +84,8 @@ ACTIONS = {
     "invitation.accepted": Action("Invitation accepted"),
     "invitation.revoked": Action("Invitation revoked", GONE),
     "invitation.expired": Action("Expired invitation link tried"),
+    "api_key.created": Action("API key created", NEW),
+    "api_key.revoked": Action("API key revoked"),
     "admin.two_factor": Action(
         "Two-factor sign-in changed",
         switch="two_factor",
@@ -113,6 +115,7 @@ OBJECT_TYPES = {
     "membership": "Admin login",
     "user": "Login",
     "import": "Import into",
+    "apikey": "API key",
 }
 
 # Labels where the model has none fit for a table, keyed by field or by (object type,

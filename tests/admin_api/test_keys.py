@@ -165,3 +165,15 @@ def test_a_superuser_revokes_keys_in_the_django_admin(root_client, reseller_a):
     assert key.revoked_at is not None
     event = AuditEvent.objects.get(action="api_key.revoked")
     assert event.actor_label == "root" and event.origin.startswith("admin")
+
+
+def test_the_history_names_the_key_that_acted(alice_client, reseller_a, customer_a1):
+    from django.test import Client as DjangoClient
+
+    api = KeyClient(DjangoClient(), make_key(reseller_a, name="HaloPSA"))
+    assert api.patch(f"/customers/{customer_a1.code}", {"trial_days": 9}).status_code == 200
+    page = alice_client.get(f"/customers/{customer_a1.code}/history/").content.decode()
+    assert "API key HaloPSA" in page
+    assert "Customer settings changed" in page
+    reseller_page = alice_client.get(f"/resellers/{reseller_a.code}/history/").content.decode()
+    assert "API key created" in reseller_page
