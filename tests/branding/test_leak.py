@@ -46,7 +46,9 @@ def _links(html: str) -> set[str]:
         parts = urlsplit(unescape(raw))
         if parts.scheme or parts.netloc or not parts.path.startswith("/"):
             continue
-        if parts.path.startswith(("/static/", "/logout", "/admin/")):
+        # The admin API's documentation is the product's own page (not branded, and
+        # the same for every tenant): its JSON and HTML are not the console's pages.
+        if parts.path.startswith(("/static/", "/logout", "/admin/", "/api/")):
             continue
         urls.add(unescape(raw))
     return urls
