@@ -1,6 +1,6 @@
 from django.urls import path
 
-from securecloud.console import customer_user_views, customer_views, views
+from securecloud.console import customer_user_views, customer_views, usage_views, views
 
 urlpatterns = [
     path("", views.console_home, name="console-home"),
@@ -19,6 +19,12 @@ urlpatterns = [
         name="reseller-customer-user-settings",
     ),
     path("resellers/<uuid:code>/health/<slug:kind>/", views.health_list, name="health-list"),
+    path("usage/", usage_views.usage_home, name="usage-home"),
+    path("resellers/<uuid:code>/usage/", usage_views.reseller_usage, name="reseller-usage"),
+    path(
+        "resellers/<uuid:code>/usage.csv", usage_views.reseller_usage_csv, name="reseller-usage-csv"
+    ),
+    path("resellers/<uuid:code>/prices/", usage_views.reseller_prices, name="reseller-prices"),
     path("admins/<uuid:code>/remove/", views.admin_remove, name="admin-remove"),
     path("admins/<uuid:code>/role/", views.admin_role, name="admin-role"),
     path("admins/<uuid:code>/set-password-link/", views.admin_send_link, name="admin-send-link"),
