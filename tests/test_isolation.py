@@ -43,6 +43,7 @@ NO_OBJECT = {
     "console-home",
     "tree-top",
     "search",
+    "usage-home",  # redirects to the user's own reseller's usage page
     "invitation-accept",  # an invitation's link, no sign-in: tests/accounts/test_invitations.py
 }
 

@@ -55,6 +55,7 @@ def _page(
     month, error = _month(request)
     usage = monthly_usage(reseller, month) if not error else None
     own = prices_of(reseller)
+    errors = dict(price_errors or {})
     if price_form is None:
         price_form = {
             "per_gb_month": f"{own.per_gb_month.normalize():f}" if own else "",
@@ -71,7 +72,8 @@ def _page(
         month_error=error,
         prices=own,
         price_form=price_form,
-        price_errors=price_errors or {},
+        price_errors=errors,
+        price_general_errors=errors.pop("__all__", []),
         may_set_prices=may(request.user, Action.MANAGE_SETTINGS, reseller),
         page_crumb="Usage",
         status=400 if error else status,

@@ -24,7 +24,8 @@ class Calendar:
         self.monkeypatch.setattr(days, "today", lambda: self.today)
 
     def record(self, day: date) -> str:
-        """record_usage --date day, run the morning after."""
+        """record_usage --date day, run the morning after (the calendar only moves on: a
+        day before today is a backfill)."""
         if self.today <= day:
             self.set_today(day + timedelta(days=1))
         out = StringIO()

@@ -52,6 +52,7 @@ ICONS = (
     "person-dash",  # remove an admin
     "calendar-plus",  # extend a trial
     "diagram-3",  # sub-reseller
+    "bar-chart",  # usage charts
 )
 
 _PATHS_RE = re.compile(r"<svg[^>]*>(.*)</svg>", re.S)
