@@ -32,14 +32,20 @@ def _price(value: object, field: str) -> Decimal:
 def clean_prices(
     per_gb_month: object, per_paid_client: object, currency: object
 ) -> tuple[Decimal, Decimal, str]:
+    """The prices as stored, or every field's error at once."""
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Decimal] = {}
+    for name, value in (("per_gb_month", per_gb_month), ("per_paid_client", per_paid_client)):
+        try:
+            values[name] = _price(value, name)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     code = str(currency or "").strip().upper()
     if not CURRENCY.match(code):
-        raise ValidationError({"currency": "Enter a three-letter currency code, e.g. EUR."})
-    return (
-        _price(per_gb_month, "per_gb_month"),
-        _price(per_paid_client, "per_paid_client"),
-        code,
-    )
+        errors["currency"] = ["Enter a three-letter currency code, e.g. EUR."]
+    if errors:
+        raise ValidationError(errors)
+    return values["per_gb_month"], values["per_paid_client"], code
 
 
 def set_prices(
