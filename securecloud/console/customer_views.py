@@ -21,7 +21,6 @@ from securecloud.http import form_data, origin_of
 from securecloud.mail.emails import customer_email_context, queue_welcome_email
 from securecloud.mail.models import EmailDelivery
 from securecloud.site import site_url
-from securecloud.usage.charts import storage_chart
 
 
 @login_required
@@ -63,7 +62,6 @@ def customer_pane(request: HttpRequest, code: UUID) -> HttpResponse:
         node=customer,
         customer=customer,
         page=page,
-        storage_chart=storage_chart(customer),
         **customer_email_context(customer),
     )
 

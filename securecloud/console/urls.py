@@ -24,6 +24,11 @@ urlpatterns = [
     path(
         "resellers/<uuid:code>/usage.csv", usage_views.reseller_usage_csv, name="reseller-usage-csv"
     ),
+    path(
+        "resellers/<uuid:code>/usage-figures/",
+        usage_views.reseller_usage_figures,
+        name="reseller-usage-figures",
+    ),
     path("resellers/<uuid:code>/prices/", usage_views.reseller_prices, name="reseller-prices"),
     path("admins/<uuid:code>/remove/", views.admin_remove, name="admin-remove"),
     path("admins/<uuid:code>/role/", views.admin_role, name="admin-role"),
@@ -57,4 +62,5 @@ urlpatterns = [
         name="customer-regenerate-key",
     ),
     path("customers/<uuid:code>/delete/", customer_views.customer_delete, name="customer-delete"),
+    path("customers/<uuid:code>/storage/", usage_views.customer_storage, name="customer-storage"),
 ]

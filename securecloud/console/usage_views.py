@@ -11,12 +11,13 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST, require_safe
 
-from hierarchy.access import get_reseller_for_user
+from hierarchy.access import get_customer_for_user, get_reseller_for_user
 from hierarchy.models import Node, reseller_of
 from securecloud.accounts.permissions import Action, may, require
 from securecloud.console.shell import render_console
 from securecloud.http import origin_of
 from securecloud.usage import days, prices
+from securecloud.usage.charts import reseller_figures, storage_chart
 from securecloud.usage.export import csv_lines
 from securecloud.usage.figures import monthly_usage, prices_of
 
@@ -102,6 +103,39 @@ def reseller_usage_csv(request: HttpRequest, code: UUID) -> HttpResponse | Strea
     )
     response["Content-Disposition"] = f'attachment; filename="usage-{month:%Y-%m}.csv"'
     return response
+
+
+@login_required
+@require_safe
+def reseller_usage_figures(request: HttpRequest, code: UUID) -> HttpResponse:
+    """The subtree's storage and paid clients over the last 12 months (every role that
+    sees the reseller): the reseller pane loads this section after it has shown, and
+    links here without JavaScript."""
+    reseller = get_reseller_for_user(request.user, code)
+    return render_console(
+        request,
+        "usage/reseller_figures.html",
+        node=reseller,
+        reseller=reseller,
+        figures=reseller_figures(reseller),
+        page_crumb="Storage and paid clients",
+    )
+
+
+@login_required
+@require_safe
+def customer_storage(request: HttpRequest, code: UUID) -> HttpResponse:
+    """The customer's storage over the last 90 days against its usage space (every role
+    that sees the customer, its customer users too): loaded into the customer pane."""
+    customer = get_customer_for_user(request.user, code)
+    return render_console(
+        request,
+        "usage/customer_storage.html",
+        node=customer,
+        customer=customer,
+        chart=storage_chart(customer),
+        page_crumb="Storage",
+    )
 
 
 @login_required

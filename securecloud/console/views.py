@@ -49,7 +49,6 @@ from securecloud.http import form_data, origin_of, search_term
 from securecloud.mail.emails import send_invitation_email, send_set_password_email
 from securecloud.mail.health import backup_health, over_quota_q, stale_clients_q
 from securecloud.site import site_url
-from securecloud.usage.charts import reseller_figures
 
 SEARCH_LIMIT = 20
 # Shorter terms match too much to be useful, and PostgreSQL's trigram indexes need three.
@@ -176,7 +175,6 @@ def _reseller_pane(request, reseller: Node, admin_form=None, status=200):
         invitations=list(invitations.pending_invitations(reseller)),
         now=timezone.now(),
         health=backup_health(reseller),
-        figures=reseller_figures(reseller),
         status=status,
     )
     return response

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
-from django.db.models import Max, Sum
+from django.db.models import Max, OuterRef, Subquery, Sum
 
 from hierarchy.models import Node
 from securecloud.usage import days as calendar_days
@@ -221,24 +221,22 @@ class DayStorage:
 
 
 def customer_storage_days(customer: Node, days: int = 90) -> list[DayStorage]:
-    """The customer's storage on each of the last `days` days (up to yesterday)."""
+    """The customer's storage on each of the last `days` days (up to yesterday), in one
+    query: the recorded days, each with the customer's total (0 on a recorded day
+    without its row: it had no clients)."""
     last = calendar_days.today() - timedelta(days=1)
     first = last - timedelta(days=days - 1)
-    recorded = dict(
-        CustomerDay.objects.filter(customer=customer, day__gte=first, day__lte=last).values_list(
-            "day", "used_bytes"
-        )
-    )
-    known = set(
-        RecordedDay.objects.filter(day__gte=first, day__lte=last).values_list("day", flat=True)
-    )
-    series = []
-    for offset in range(days):
-        day = first + timedelta(days=offset)
-        # A recorded day without a row of this customer: it had no clients (0).
-        value = recorded.get(day, 0 if day in known else None)
-        series.append(DayStorage(day, value))
-    return series
+    own = CustomerDay.objects.filter(customer=customer, day=OuterRef("day")).values("used_bytes")
+    recorded: dict[date, int] = {
+        day: used or 0
+        for day, used in RecordedDay.objects.filter(day__gte=first, day__lte=last)
+        .annotate(used=Subquery(own[:1]))
+        .values_list("day", "used")
+    }
+    return [
+        DayStorage(day, recorded.get(day))
+        for day in (first + timedelta(days=offset) for offset in range(days))
+    ]
 
 
 @dataclass(frozen=True)
@@ -254,17 +252,17 @@ def reseller_months(reseller: Node, months: int = 12) -> list[MonthTotals]:
     current = month_of(calendar_days.today())
     first = add_months(current, -(months - 1))
     sums = {
-        month: (byte_days or 0, paid or 0)
-        for month, byte_days, paid in CustomerMonth.objects.within(reseller)
+        month: (byte_days or 0, paid or 0, last_day or 0)
+        for month, byte_days, paid, last_day in CustomerMonth.objects.within(reseller)
         .filter(month__gte=first, month__lte=current)
         .values("month")
-        .annotate(byte_days=Sum("byte_days"), paid=Sum("paid_clients"))
-        .values_list("month", "byte_days", "paid")
+        .annotate(byte_days=Sum("byte_days"), paid=Sum("paid_clients"), last_day=Max("last_day"))
+        .values_list("month", "byte_days", "paid", "last_day")
     }
     result = []
     for index in range(months):
         month = add_months(first, index)
-        byte_days, paid = sums.get(month, (0, 0))
-        divisor = month_divisor(month) if month == current else days_in_month(month)
+        byte_days, paid, last_day = sums.get(month, (0, 0, 0))
+        divisor = last_day if month == current else days_in_month(month)
         result.append(MonthTotals(month, to_gb(byte_days, divisor), int(paid)))
     return result

@@ -118,6 +118,9 @@ class CustomerMonth(models.Model):
     paid_clients = models.PositiveIntegerField(default=0)
     trial_clients = models.PositiveIntegerField(default=0)
     client_days = models.PositiveIntegerField(default=0)
+    # The month's last recorded day (day of the month) when the row was written: what a
+    # month in progress is averaged over, read with the row.
+    last_day = models.PositiveSmallIntegerField(default=0)
 
     objects = CustomerScopedQuerySet.as_manager()
 

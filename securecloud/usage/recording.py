@@ -101,8 +101,8 @@ def record_day(day: date, *, acting_user: ActingUser, origin: str) -> Recorded:
         rows.update(_rows_of_clients_deleted(day, start, end, known=rows))
         _write_client_days(day, rows.values())
         customers = _write_customer_days(day, rows.values())
-        _write_months(day, rows.values())
         RecordedDay.objects.update_or_create(day=day, defaults={"clients": len(rows)})
+        _write_months(day, rows.values())
         _purge()
         audit.record(
             "usage.recorded",
@@ -272,10 +272,9 @@ def _write_months(day: date, rows: Any) -> None:
         figure[2] += paid != 0
         figure[3] += trial != 0 and paid == 0
         figure[4] += recorded.bit_count()
+    next_month = month + timedelta(days=days_in_month(month))
     storage = (
-        CustomerDay.objects.filter(
-            day__gte=month, day__lt=month + timedelta(days=days_in_month(month))
-        )
+        CustomerDay.objects.filter(day__gte=month, day__lt=next_month)
         .values("customer_id")
         .annotate(total=Sum("used_bytes"), peak=Max("used_bytes"))
         .values_list("customer_id", "total", "peak")
@@ -283,12 +282,15 @@ def _write_months(day: date, rows: Any) -> None:
     for customer, total, peak in storage:
         figure = figures[customer]
         figure[0], figure[1] = int(total or 0), int(peak or 0)
+    last = RecordedDay.objects.filter(day__gte=month, day__lt=next_month).aggregate(
+        last=Max("day")
+    )["last"]
     CustomerMonth.objects.filter(month=month).delete()
     fast_insert(
         CustomerMonth,
         ["customer", "byte_days", "peak_bytes", "paid_clients", "trial_clients", "client_days"],
         ((customer, *figure) for customer, figure in figures.items()),
-        constants={"month": month},
+        constants={"month": month, "last_day": last.day if last else 0},
     )
 
 

@@ -66,6 +66,8 @@ URLS = {
     "reseller-usage": ("view_billing", GET_ONLY),
     "reseller-usage-csv": ("view_billing", GET_ONLY),
     "reseller-prices": (POST_ONLY, "manage_settings"),
+    "reseller-usage-figures": ("view", GET_ONLY),
+    "customer-storage": ("view", GET_ONLY),
     # The reseller: sub-resellers, admins, settings.
     "reseller-edit": ("manage_resellers", "manage_resellers"),
     "subreseller-add": ("manage_resellers", "manage_resellers"),

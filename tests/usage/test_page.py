@@ -188,7 +188,11 @@ def test_a_billing_admin_cannot_set_prices(client, reseller_a):
 def test_the_customer_pane_charts_90_days_against_the_usage_space(
     alice_client, recorded, customer_a1
 ):
-    html = alice_client.get(reverse("customer-pane", args=[customer_a1.code])).content.decode()
+    pane = alice_client.get(reverse("customer-pane", args=[customer_a1.code])).content.decode()
+    url = reverse("customer-storage", args=[customer_a1.code])
+    assert f'hx-get="{url}" hx-trigger="load"' in pane and f'href="{url}"' in pane
+    html = alice_client.get(url).content.decode()
+    assert 'id="customer-storage-chart"' in html
     assert "Storage over the last 90 days" in html
     assert 'class="chart-line"' in html or 'class="chart-dot"' in html
     assert 'class="chart-limit"' in html and "Usage space 50 GB" in html
@@ -201,7 +205,12 @@ def test_the_customer_pane_charts_90_days_against_the_usage_space(
 def test_the_reseller_pane_shows_12_months_of_storage_and_paid_clients(
     alice_client, recorded, reseller_a
 ):
-    html = alice_client.get(reverse("reseller-pane", args=[reseller_a.code])).content.decode()
+    """The pane loads the section from its own page (a link without JavaScript)."""
+    pane = alice_client.get(reverse("reseller-pane", args=[reseller_a.code])).content.decode()
+    url = reverse("reseller-usage-figures", args=[reseller_a.code])
+    assert f'hx-get="{url}" hx-trigger="load"' in pane and f'href="{url}"' in pane
+    html = alice_client.get(url).content.decode()
+    assert 'id="reseller-usage-figures"' in html
     assert "Storage and paid clients over the last 12 months" in html
     assert html.count('class="chart-bar"') == 24
     assert '<th scope="row" class="fw-normal">2026-11</th><td class="text-end">0.133</td>' in html
