@@ -103,6 +103,9 @@ ACTIONS = {
     "import.resellers": Action("Resellers imported", NEW),
     "import.customers": Action("Customers imported", NEW),
     "import.clients": Action("Clients imported", NEW),
+    "usage.recorded": Action("Usage recorded for a day", NEW),
+    "usage.prices_set": Action("Prices set"),
+    "usage.prices_cleared": Action("Prices removed", GONE),
 }
 
 OBJECT_TYPES = {
@@ -112,6 +115,7 @@ OBJECT_TYPES = {
     "membership": "Admin login",
     "user": "Login",
     "import": "Import into",
+    "usage": "Usage",
 }
 
 # Labels where the model has none fit for a table, keyed by field or by (object type,
@@ -121,6 +125,9 @@ FIELD_LABELS = {
     "trial_ends_at": "Trial ends",
     "username": "Login",
     "two_factor": "Two-factor sign-in",
+    "per_gb_month": "Price per GB-month",
+    "per_paid_client": "Price per paid client per month",
+    "currency": "Currency",
     ("reseller", "parent"): "Parent reseller",
     ("customer", "parent"): "Reseller",
 }
