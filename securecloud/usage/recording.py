@@ -9,12 +9,16 @@ again (or late, to backfill) gives the same rows:
   client that has never reported counts what it was given on import, else 0;
 - plan and status as they were at the day's end: the current ones, unless the audit log
   holds a change since (the earliest such change says what they were before it);
-- a client deleted during the day counts on that day, with its last recorded storage and
-  customer and the plan and status its deletion event recorded;
+- a client deleted during the day counts on that day, with its customer and storage of
+  the last recorded day before and the plan and status its deletion event recorded;
 - a day's rows of clients deleted since are kept as they were.
+
+At 100,000 clients the day's rows never pass through Python: they are written by
+INSERT ... SELECT from the clients, and the month's per-client bits by one upsert (its
+SQL runs on SQLite and PostgreSQL alike); Python handles the per-customer totals and the
+few rows the audit log corrects.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -22,7 +26,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Max, Q, Sum
 
 from clients.models import BackupReport, Client
 from hierarchy import audit
@@ -45,18 +49,6 @@ _RECORD_LOCK = 0x75736167  # "usag"
 
 class DayNotRecordable(ValueError):
     """A day that cannot be recorded (not over yet, or past the kept window)."""
-
-
-@dataclass
-class DayRow:
-    """One client's daily record."""
-
-    client_id: int
-    client_code: UUID
-    customer_id: int
-    used_bytes: int
-    plan: str
-    status: str
 
 
 @dataclass(frozen=True)
@@ -95,14 +87,13 @@ def record_day(day: date, *, acting_user: ActingUser, origin: str) -> Recorded:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_RECORD_LOCK])
-        rows = _rows_of_clients(end)
-        kept = _rows_kept(day, set(rows))
-        rows.update(kept)
-        rows.update(_rows_of_clients_deleted(day, start, end, known=rows))
-        _write_client_days(day, rows.values())
-        customers = _write_customer_days(day, rows.values())
-        RecordedDay.objects.update_or_create(day=day, defaults={"clients": len(rows)})
-        _write_months(day, rows.values())
+        _write_client_days(day, end)
+        _undo_later_changes(day, end)
+        _add_clients_deleted(day, start, end)
+        clients = ClientDay.objects.filter(day=day).count()
+        customers = _write_customer_days(day)
+        RecordedDay.objects.update_or_create(day=day, defaults={"clients": clients})
+        _write_months(day)
         _purge()
         audit.record(
             "usage.recorded",
@@ -110,177 +101,204 @@ def record_day(day: date, *, acting_user: ActingUser, origin: str) -> Recorded:
             acting_user=acting_user,
             origin=origin,
             object_type="usage",
-            changes={"day": [None, day.isoformat()], "clients": [None, len(rows)]},
+            changes={"day": [None, day.isoformat()], "clients": [None, clients]},
         )
-    return Recorded(day=day, clients=len(rows), customers=customers)
+    return Recorded(day=day, clients=clients, customers=customers)
 
 
-def _rows_of_clients(end: datetime) -> dict[int, DayRow]:
-    last_report = (
-        BackupReport.objects.filter(client=OuterRef("pk"), finished_at__lt=end)
-        .order_by("-finished_at", "-pk")
-        .values("used_bytes")[:1]
+def _table(model: Any) -> str:
+    return str(connection.ops.quote_name(model._meta.db_table))
+
+
+def _execute(sql: str, params: list[Any]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+def _write_client_days(day: date, end: datetime) -> None:
+    """The day's rows of every client that exists (those of clients deleted since stay)."""
+    ops = connection.ops
+    day_value, end_value = ops.adapt_datefield_value(day), ops.adapt_datetimefield_value(end)
+    clients, reports, client_days = _table(Client), _table(BackupReport), _table(ClientDay)
+    _execute(
+        f"DELETE FROM {client_days} WHERE day = %s AND client_id IN (SELECT id FROM {clients})",
+        [day_value],
     )
-    query = (
-        Client.objects.filter(created_at__lt=end)
-        .annotate(reported=Subquery(last_report))
-        .values_list(
-            "pk",
-            "code",
-            "customer_id",
-            "plan",
-            "status",
-            "used_bytes",
-            "last_backup_at",
-            "reported",
-        )
+    _execute(
+        f"""
+        INSERT INTO {client_days}
+            (day, client_id, client_code, customer_id, used_bytes, plan, status)
+        SELECT %s, c.id, c.code, c.customer_id,
+               COALESCE(
+                   (SELECT r.used_bytes FROM {reports} r
+                    WHERE r.client_id = c.id AND r.finished_at < %s
+                    ORDER BY r.finished_at DESC, r.id DESC LIMIT 1),
+                   -- never reported by the day's end: an imported size if it never did
+                   CASE WHEN c.last_backup_at IS NULL THEN c.used_bytes ELSE 0 END
+               ),
+               c.plan, c.status
+        FROM {clients} c
+        WHERE c.created_at < %s
+        """,
+        [day_value, end_value, end_value],
     )
-    rows: dict[int, DayRow] = {}
-    for pk, code, customer_id, plan, status, used, last_backup_at, reported in query.iterator(
-        chunk_size=10_000
-    ):
-        if reported is None:
-            # Never reported before the day's end: an imported size if it never reported.
-            reported = used if last_backup_at is None else 0
-        rows[pk] = DayRow(pk, code, customer_id, reported, plan, status)
-    _undo_later_changes(rows, end)
-    return rows
 
 
-def _undo_later_changes(rows: dict[int, DayRow], end: datetime) -> None:
+def _undo_later_changes(day: date, end: datetime) -> None:
     """Plan and status as they were at `end`: the earliest change since says the before."""
-    by_code = {row.client_code: row for row in rows.values()}
     events = (
         AuditEvent.objects.filter(object_type="client", at__gte=end)
         .filter(Q(changes__has_key="plan") | Q(changes__has_key="status"))
         .order_by("at", "pk")
         .values_list("object_code", "changes")
     )
-    settled: set[tuple[UUID, str]] = set()
+    before: dict[UUID, dict[str, str]] = {}
     for code, changes in events.iterator(chunk_size=10_000):
-        row = by_code.get(code)
-        if row is None:
+        if code is None:
             continue
+        values = before.setdefault(code, {})
         for field in ("plan", "status"):
-            change = changes.get(field)
-            if (code, field) in settled or not isinstance(change, list) or not change:
+            if field in values or not isinstance(changes, dict) or field not in changes:
                 continue
-            settled.add((code, field))
-            if isinstance(change[0], str) and change[0]:
-                setattr(row, field, change[0])
+            # The first change since settles it (None: it had no value to go back to).
+            values[field] = _before(changes, field) or ""
+    if not before:
+        return
+    ids = dict(Client.objects.filter(code__in=before).values_list("code", "pk"))
+    by_values: dict[tuple[tuple[str, str], ...], list[int]] = {}
+    for code, values in before.items():
+        known = {field: value for field, value in values.items() if value}
+        if code in ids and known:
+            by_values.setdefault(tuple(sorted(known.items())), []).append(ids[code])
+    for values, client_ids in by_values.items():
+        ClientDay.objects.filter(day=day, client_id__in=client_ids).update(**dict(values))
 
 
-def _rows_kept(day: date, existing_clients: set[int]) -> dict[int, DayRow]:
-    """The day's recorded rows of clients that no longer exist: kept as they are."""
-    query = (
-        ClientDay.objects.filter(day=day)
-        .exclude(client_id__in=Client.objects.values("pk"))
-        .values_list("client_id", "client_code", "customer_id", "used_bytes", "plan", "status")
-    )
-    return {row[0]: DayRow(*row) for row in query.iterator() if row[0] not in existing_clients}
-
-
-def _rows_of_clients_deleted(
-    day: date, start: datetime, end: datetime, *, known: dict[int, DayRow]
-) -> dict[int, DayRow]:
-    """Clients deleted during the day count on it: their last recorded day's customer and
-    storage, and the plan and status their deletion recorded."""
-    known_codes = {row.client_code for row in known.values()}
-    rows: dict[int, DayRow] = {}
-    events = AuditEvent.objects.filter(
-        object_type="client", action="client.deleted", at__gte=start, at__lt=end
-    ).values_list("object_code", "changes")
-    for code, changes in events:
-        if code is None or code in known_codes:
-            continue
-        last = ClientDay.objects.filter(client_code=code, day__lt=day).order_by("-day").first()
-        if last is None:
-            continue  # never recorded: nothing is known of its storage or customer
-        rows[last.client_id] = DayRow(
-            last.client_id,
-            code,
-            last.customer_id,
-            last.used_bytes,
-            _before(changes, "plan") or last.plan,
-            _before(changes, "status") or last.status,
+def _add_clients_deleted(day: date, start: datetime, end: datetime) -> None:
+    """Clients deleted during the day count on it: their customer and storage of the last
+    recorded day before, and the plan and status their deletion recorded."""
+    deleted = {
+        code: changes
+        for code, changes in AuditEvent.objects.filter(
+            object_type="client", action="client.deleted", at__gte=start, at__lt=end
+        ).values_list("object_code", "changes")
+        if code is not None
+    }
+    if not deleted:
+        return
+    present = set(
+        ClientDay.objects.filter(day=day, client_code__in=deleted).values_list(
+            "client_code", flat=True
         )
-    return rows
+    )
+    missing = [code for code in deleted if code not in present]
+    previous = (
+        RecordedDay.objects.filter(day__lt=day).aggregate(last=Max("day"))["last"]
+        if missing
+        else None
+    )
+    if previous is None:
+        return  # never recorded: nothing is known of their storage or customer
+    ClientDay.objects.bulk_create(
+        ClientDay(
+            day=day,
+            client_id=last.client_id,
+            client_code=last.client_code,
+            customer_id=last.customer_id,
+            used_bytes=last.used_bytes,
+            plan=_before(deleted[last.client_code], "plan") or last.plan,
+            status=_before(deleted[last.client_code], "status") or last.status,
+        )
+        for last in ClientDay.objects.filter(day=previous, client_code__in=missing)
+    )
 
 
 def _before(changes: Any, field: str) -> str | None:
     change = changes.get(field) if isinstance(changes, dict) else None
-    if isinstance(change, list) and change and isinstance(change[0], str):
+    if isinstance(change, list) and change and isinstance(change[0], str) and change[0]:
         return change[0]
     return None
 
 
-def _write_client_days(day: date, rows: Any) -> None:
-    ClientDay.objects.filter(day=day).delete()
-    fast_insert(
-        ClientDay,
-        ["client_id", "client_code", "customer", "used_bytes", "plan", "status"],
-        ((r.client_id, r.client_code, r.customer_id, r.used_bytes, r.plan, r.status) for r in rows),
-        constants={"day": day},
+def _write_customer_days(day: date) -> int:
+    totals = list(
+        ClientDay.objects.filter(day=day)
+        .values("customer_id")
+        .annotate(
+            used=Sum("used_bytes"),
+            clients=Count("pk"),
+            paid=Count("pk", filter=Q(plan=Client.Plan.PAID)),
+        )
+        .values_list("customer_id", "used", "clients", "paid")
     )
-
-
-def _write_customer_days(day: date, rows: Any) -> int:
-    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for row in rows:
-        total = totals[row.customer_id]
-        total[0] += row.used_bytes
-        total[1] += 1
-        total[2] += row.plan == Client.Plan.PAID
     CustomerDay.objects.filter(day=day).delete()
     fast_insert(
         CustomerDay,
         ["customer", "used_bytes", "clients", "paid_clients"],
-        ((customer, *total) for customer, total in totals.items()),
+        totals,
         constants={"day": day},
     )
     return len(totals)
 
 
-def _write_months(day: date, rows: Any) -> None:
-    """Set the day's bit in each client's month, then the month's customer figures."""
+def _write_months(day: date) -> None:
+    """Set the day's bit in each client's month (clearing it first: a day recorded again
+    sets the same bits), then the month's customer figures."""
     month = month_of(day)
     bit = 1 << (day.day - 1)
-    masks: dict[tuple[int, int], list[int]] = {}
-    for client_id, customer_id, recorded, paid, trial in ClientMonth.objects.filter(
-        month=month
-    ).values_list("client_id", "customer_id", "days", "paid_days", "trial_days"):
-        masks[(client_id, customer_id)] = [recorded & ~bit, paid & ~bit, trial & ~bit]
-    for row in rows:
-        mask = masks.setdefault((row.client_id, row.customer_id), [0, 0, 0])
-        mask[0] |= bit
-        if row.plan == Client.Plan.PAID:
-            mask[1] |= bit
-        elif row.plan == Client.Plan.TRIAL:
-            mask[2] |= bit
-    masks = {key: mask for key, mask in masks.items() if mask[0]}
-    ClientMonth.objects.filter(month=month).delete()
-    fast_insert(
-        ClientMonth,
-        ["client_id", "customer", "days", "paid_days", "trial_days"],
-        ((client, customer, *mask) for (client, customer), mask in masks.items()),
-        constants={"month": month},
+    ops = connection.ops
+    month_value, day_value = ops.adapt_datefield_value(month), ops.adapt_datefield_value(day)
+    client_months, client_days = _table(ClientMonth), _table(ClientDay)
+    _execute(
+        f"""
+        UPDATE {client_months}
+        SET days = days & ~%s, paid_days = paid_days & ~%s, trial_days = trial_days & ~%s,
+            day_count = day_count - 1
+        WHERE month = %s AND (days & %s) <> 0
+        """,
+        [bit, bit, bit, month_value, bit],
     )
+    _execute(
+        f"""
+        INSERT INTO {client_months}
+            (month, client_id, customer_id, days, paid_days, trial_days, day_count)
+        SELECT %s, client_id, customer_id, %s,
+               CASE WHEN plan = %s THEN %s ELSE 0 END,
+               CASE WHEN plan = %s THEN %s ELSE 0 END,
+               1
+        FROM {client_days}
+        WHERE day = %s
+        ON CONFLICT (month, client_id, customer_id) DO UPDATE SET
+            days = {client_months}.days | excluded.days,
+            paid_days = {client_months}.paid_days | excluded.paid_days,
+            trial_days = {client_months}.trial_days | excluded.trial_days,
+            day_count = {client_months}.day_count + 1
+        """,
+        [month_value, bit, Client.Plan.PAID, bit, Client.Plan.TRIAL, bit, day_value],
+    )
+    _execute(f"DELETE FROM {client_months} WHERE month = %s AND days = 0", [month_value])
 
-    figures: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    for (_client, customer), (recorded, paid, trial) in masks.items():
-        figure = figures[customer]
-        figure[2] += paid != 0
-        figure[3] += trial != 0 and paid == 0
-        figure[4] += recorded.bit_count()
     next_month = month + timedelta(days=days_in_month(month))
-    storage = (
+    figures: dict[int, list[int]] = {}
+    for customer, paid, trial, client_days_count in (
+        ClientMonth.objects.filter(month=month)
+        .values("customer_id")
+        .annotate(
+            paid=Count("pk", filter=~Q(paid_days=0)),
+            trial=Count("pk", filter=Q(paid_days=0) & ~Q(trial_days=0)),
+            client_days=Sum("day_count"),
+        )
+        .values_list("customer_id", "paid", "trial", "client_days")
+    ):
+        figures[customer] = [0, 0, paid, trial, client_days_count or 0]
+    for customer, total, peak in (
         CustomerDay.objects.filter(day__gte=month, day__lt=next_month)
         .values("customer_id")
         .annotate(total=Sum("used_bytes"), peak=Max("used_bytes"))
         .values_list("customer_id", "total", "peak")
-    )
-    for customer, total, peak in storage:
-        figure = figures[customer]
+    ):
+        figure = figures.setdefault(customer, [0, 0, 0, 0, 0])
         figure[0], figure[1] = int(total or 0), int(peak or 0)
     last = RecordedDay.objects.filter(day__gte=month, day__lt=next_month).aggregate(
         last=Max("day")

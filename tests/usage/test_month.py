@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from clients import services as client_services
-from hierarchy.models import GB
+from hierarchy.models import GB, AuditEvent
 from securecloud.usage import prices
 from tests.usage.conftest import at, created, local, report
 
@@ -24,6 +24,7 @@ def _client(customer, name, *, paid=False):
     )
     if paid:
         client = client_services.switch_to_paid(client, acting_user=None, origin="test")
+    AuditEvent.objects.filter(object_code=client.code).update(at=local(2026, 10, 1))
     return created(client, local(2026, 10, 1))
 
 

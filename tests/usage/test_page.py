@@ -254,3 +254,58 @@ def test_the_page_costs_the_same_queries_for_more_customers(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = _page(alice_client, reseller_a)
     assert response.content.decode().count("Customer ") >= 22
+
+
+def test_a_sub_reseller_sets_its_own_prices_for_its_own_customers(
+    client, settings, calendar, reseller_a, alice, sam, sub_reseller_a, customer_a_east
+):
+    """Alice sees each customer at its own reseller's prices, and a total per currency."""
+    from clients import services as client_services
+
+    settings.TIME_ZONE = "UTC"
+    east_client = client_services.create_client(
+        customer_a_east, securecloud_id="e1@east.example", acting_user=None, origin="test"
+    )
+    east_client = client_services.switch_to_paid(east_client, acting_user=None, origin="t")
+    created(east_client, local(2026, 10, 1))
+    calendar.record(date(2026, 11, 30))
+    client.force_login(sam)
+    response = client.post(
+        reverse("reseller-prices", args=[sub_reseller_a.code]),
+        {"per_gb_month": "0", "per_paid_client": "3.5", "currency": "USD"},
+    )
+    assert response.status_code == 302
+    prices.set_prices(
+        reseller_a,
+        per_gb_month="1",
+        per_paid_client="9",
+        currency="EUR",
+        acting_user=alice,
+        origin="test",
+    )
+    client.force_login(alice)
+    page = _page(client, reseller_a).content.decode()
+    table = page[page.index("usage-table") :]
+    assert "3.50 USD" in table  # East Widgets' one paid client at Alpha East's price
+    assert "EUR" not in table.split("usage-total")[0].split("East Widgets")[1]
+    # Sam cannot set Alpha Backup's prices: that reseller is above his.
+    client.force_login(sam)
+    refused = client.post(
+        reverse("reseller-prices", args=[reseller_a.code]),
+        {"per_gb_month": "0", "per_paid_client": "0", "currency": "USD"},
+    )
+    assert refused.status_code == 404
+
+
+def test_a_customer_user_sees_its_customers_storage_chart_only(
+    client, recorded, customer_a1, customer_a_east
+):
+    carol = memberships.add_customer_user(
+        customer_a1, username="carol", password=PASSWORD, acting_user=None, origin="test"
+    ).user
+    client.force_login(carol)
+    own = client.get(reverse("customer-storage", args=[customer_a1.code]))
+    assert own.status_code == 200
+    assert "Storage of Acme over the last 90 days" in own.content.decode()
+    assert client.get(reverse("customer-storage", args=[customer_a_east.code])).status_code == 404
+    assert client.get(reverse("usage-home")).status_code == 403
