@@ -171,8 +171,8 @@ def _undo_later_changes(day: date, end: datetime) -> None:
         known = {field: value for field, value in values.items() if value}
         if code in ids and known:
             by_values.setdefault(tuple(sorted(known.items())), []).append(ids[code])
-    for values, client_ids in by_values.items():
-        ClientDay.objects.filter(day=day, client_id__in=client_ids).update(**dict(values))
+    for pairs, client_ids in by_values.items():
+        ClientDay.objects.filter(day=day, client_id__in=client_ids).update(**dict(pairs))
 
 
 def _add_clients_deleted(day: date, start: datetime, end: datetime) -> None:
