@@ -1,12 +1,14 @@
 """The usage page: a reseller's customers' usage of a month, with an invoice preview
 when prices are set, its CSV, and the reseller's prices (Administrators)."""
 
+from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST, require_safe
@@ -19,7 +21,7 @@ from securecloud.http import origin_of
 from securecloud.usage import days, prices
 from securecloud.usage.charts import reseller_figures, storage_chart
 from securecloud.usage.export import csv_lines
-from securecloud.usage.figures import monthly_usage, prices_of
+from securecloud.usage.figures import UsageGroup, UsageRow, monthly_usage, prices_of
 
 
 def _month(request: HttpRequest) -> tuple[date, str]:
@@ -45,6 +47,32 @@ def usage_home(request: HttpRequest) -> HttpResponse:
     return redirect("reseller-usage", code=reseller.code)
 
 
+# Customers per page of the usage table (the CSV holds them all; totals cover them all).
+USAGE_PAGE_SIZE = 50
+
+
+@dataclass
+class Section:
+    """A group's rows on one page of the table: "continued" when it began on a page
+    before, with its subtotal when it ends on this one."""
+
+    group: UsageGroup
+    rows: list[UsageRow]
+    continued: bool
+    ends: bool = False
+
+
+def _sections(page: Page[tuple[UsageGroup, UsageRow]]) -> list[Section]:
+    sections: list[Section] = []
+    for group, row in page.object_list:
+        if not sections or sections[-1].group is not group:
+            sections.append(Section(group, [], continued=group.rows[0] is not row))
+        sections[-1].rows.append(row)
+    for section in sections:
+        section.ends = section.rows[-1] is section.group.rows[-1]
+    return sections
+
+
 def _page(
     request: HttpRequest,
     reseller: Node,
@@ -55,6 +83,8 @@ def _page(
 ) -> HttpResponse:
     month, error = _month(request)
     usage = monthly_usage(reseller, month) if not error else None
+    rows = [(group, row) for group in usage.groups for row in group.rows] if usage else []
+    page = Paginator(rows, USAGE_PAGE_SIZE).get_page(request.GET.get("page"))
     own = prices_of(reseller)
     errors = dict(price_errors or {})
     if price_form is None:
@@ -69,6 +99,8 @@ def _page(
         node=reseller,
         reseller=reseller,
         usage=usage,
+        page=page,
+        sections=_sections(page),
         month_value=f"{month:%Y-%m}",
         month_error=error,
         prices=own,

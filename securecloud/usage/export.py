@@ -27,7 +27,7 @@ def csv_values(row: UsageRow) -> list[object]:
         f"{row.month:%Y-%m}",
         row.reseller,
         row.customer,
-        str(row.customer_code),
+        row.customer_code,
         row.paid_clients,
         row.trial_clients,
         row.client_days,

@@ -17,25 +17,39 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from uuid import UUID
 
-from django.db.models import Max, OuterRef, Subquery, Sum
+from django.db.models import CharField, Max, OuterRef, Subquery, Sum
+from django.db.models.functions import Cast
 
 from hierarchy.models import Node
 from securecloud.usage import days as calendar_days
 from securecloud.usage.days import add_months, days_in_month, month_of
 from securecloud.usage.models import CustomerDay, CustomerMonth, Price, RecordedDay
 
-GB = Decimal(10**9)
-THOUSANDTH = Decimal("0.001")
 CENT = Decimal("0.01")
 
 
-def to_gb(byte_count: int | Decimal, divisor: int = 1) -> Decimal:
-    """Bytes (or byte-days over `divisor` days) as GB with 3 decimals; 0 without days."""
+def thousandths(byte_count: int, divisor: int = 1) -> int:
+    """Bytes (or byte-days over `divisor` days) in thousandths of a GB, rounded half up,
+    in integers (exact, and cheaper than Decimal at 1,000 rows); 0 without days."""
     if divisor <= 0:
-        return Decimal("0.000")
-    return (Decimal(byte_count) / divisor / GB).quantize(THOUSANDTH, rounding=ROUND_HALF_UP)
+        return 0
+    unit = divisor * 10**6
+    return (2 * int(byte_count) + unit) // (2 * unit)
+
+
+def to_gb(byte_count: int, divisor: int = 1) -> Decimal:
+    """Bytes (or byte-days over `divisor` days) as GB with 3 decimals; 0 without days."""
+    return Decimal(thousandths(byte_count, divisor)).scaleb(-3)
+
+
+def uuid_text(value: str) -> str:
+    """A UUID column read as text (SQLite stores 32 hex digits, PostgreSQL gives the
+    canonical form) in the canonical form, without building a UUID object."""
+    value = value.lower()
+    if len(value) == 32:
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return value
 
 
 def last_recorded_day(month: date) -> date | None:
@@ -69,6 +83,13 @@ class Prices:
         total = self.per_gb_month * avg_gb + self.per_paid_client * paid_clients
         return total.quantize(CENT, rounding=ROUND_HALF_UP)
 
+    def amount_cents(self, avg_thousandths: int, paid_clients: int) -> int:
+        """amount() in integer cents (prices have at most 4 decimals: exact)."""
+        gb_price = int(self.per_gb_month.scaleb(4))
+        client_price = int(self.per_paid_client.scaleb(4))
+        tenth_micros = gb_price * avg_thousandths + client_price * paid_clients * 1000
+        return (2 * tenth_micros + 10**5) // (2 * 10**5)
+
 
 def prices_of(reseller: Node) -> Prices | None:
     """A reseller's own prices, or None when it has set none."""
@@ -84,9 +105,9 @@ class UsageRow:
 
     month: date
     reseller: str
-    reseller_code: UUID
+    reseller_code: str  # a UUID's canonical text
     customer: str
-    customer_code: UUID
+    customer_code: str
     paid_clients: int
     trial_clients: int
     client_days: int
@@ -98,22 +119,32 @@ class UsageRow:
 
 @dataclass
 class Totals:
+    """Sums of rows as shown (their rounded figures), kept in integers."""
+
     paid_clients: int = 0
     trial_clients: int = 0
     client_days: int = 0
-    avg_gb: Decimal = Decimal("0.000")
-    # currency → amount (sub-resellers may bill in other currencies)
-    amounts: dict[str, Decimal] = field(default_factory=dict)
+    avg_thousandths: int = 0
+    # currency → cents (sub-resellers may bill in other currencies)
+    cents: dict[str, int] = field(default_factory=dict)
 
-    def add(self, row: UsageRow) -> None:
-        self.paid_clients += row.paid_clients
-        self.trial_clients += row.trial_clients
-        self.client_days += row.client_days
-        self.avg_gb += row.avg_gb
-        if row.amount is not None:
-            self.amounts[row.currency] = self.amounts.get(row.currency, Decimal("0.00")) + (
-                row.amount
-            )
+    def add(
+        self, paid: int, trial: int, client_days: int, avg: int, currency: str, cents: int | None
+    ) -> None:
+        self.paid_clients += paid
+        self.trial_clients += trial
+        self.client_days += client_days
+        self.avg_thousandths += avg
+        if cents is not None:
+            self.cents[currency] = self.cents.get(currency, 0) + cents
+
+    @property
+    def avg_gb(self) -> Decimal:
+        return Decimal(self.avg_thousandths).scaleb(-3)
+
+    @property
+    def amounts(self) -> dict[str, Decimal]:
+        return {currency: Decimal(cents).scaleb(-2) for currency, cents in self.cents.items()}
 
     @property
     def amount_list(self) -> list[tuple[str, Decimal]]:
@@ -125,7 +156,7 @@ class UsageGroup:
     """The customers of one reseller (the page's group, with its subtotal)."""
 
     reseller: str
-    reseller_code: UUID
+    reseller_code: str
     depth: int
     rows: list[UsageRow] = field(default_factory=list)
     subtotal: Totals = field(default_factory=Totals)
@@ -154,12 +185,17 @@ def monthly_usage(reseller: Node, month: date) -> MonthlyUsage:
         CustomerMonth.objects.within(reseller)
         .filter(month=month)
         .order_by("customer__parent__lft", "customer__name", "customer_id")
+        # The codes as text: building 2,000 UUID objects cost more than the query.
+        .annotate(
+            code_text=Cast("customer__code", CharField()),
+            parent_code_text=Cast("customer__parent__code", CharField()),
+        )
         .values_list(
             "customer__name",
-            "customer__code",
+            "code_text",
             "customer__parent_id",
             "customer__parent__name",
-            "customer__parent__code",
+            "parent_code_text",
             "customer__parent__level",
             "byte_days",
             "peak_bytes",
@@ -180,30 +216,33 @@ def monthly_usage(reseller: Node, month: date) -> MonthlyUsage:
         name, code, parent_id, parent_name, parent_code, parent_level,
         byte_days, peak, paid, trial, client_days,
     ) in rows:  # fmt: skip
-        avg_gb = to_gb(byte_days, divisor)
+        avg = thousandths(byte_days, divisor)
         price = prices.get(parent_id)
-        row = UsageRow(
-            month=month,
-            reseller=parent_name,
-            reseller_code=parent_code,
-            customer=name,
-            customer_code=code,
-            paid_clients=paid,
-            trial_clients=trial,
-            client_days=client_days,
-            avg_gb=avg_gb,
-            peak_gb=to_gb(peak),
-            amount=price.amount(avg_gb, paid) if price is not None else None,
-            currency=price.currency if price is not None else "",
-        )
+        cents = price.amount_cents(avg, paid) if price is not None else None
         group = groups.get(parent_id)
         if group is None:
             group = groups[parent_id] = UsageGroup(
-                parent_name, parent_code, depth=parent_level - base_level
+                parent_name, uuid_text(parent_code), depth=parent_level - base_level
             )
-        group.rows.append(row)
-        group.subtotal.add(row)
-        total.add(row)
+        currency = price.currency if price is not None else ""
+        group.rows.append(
+            UsageRow(
+                month=month,
+                reseller=parent_name,
+                reseller_code=group.reseller_code,
+                customer=name,
+                customer_code=uuid_text(code),
+                paid_clients=paid,
+                trial_clients=trial,
+                client_days=client_days,
+                avg_gb=Decimal(avg).scaleb(-3),
+                peak_gb=to_gb(peak),
+                amount=None if cents is None else Decimal(cents).scaleb(-2),
+                currency=currency,
+            )
+        )
+        group.subtotal.add(paid, trial, client_days, avg, currency, cents)
+        total.add(paid, trial, client_days, avg, currency, cents)
     return MonthlyUsage(
         month=month,
         divisor=divisor,

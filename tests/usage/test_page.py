@@ -309,3 +309,45 @@ def test_a_customer_user_sees_its_customers_storage_chart_only(
     assert "Storage of Acme over the last 90 days" in own.content.decode()
     assert client.get(reverse("customer-storage", args=[customer_a_east.code])).status_code == 404
     assert client.get(reverse("usage-home")).status_code == 403
+
+
+def test_a_long_table_comes_in_pages_with_totals_of_all(
+    alice_client, monkeypatch, settings, calendar, reseller_a, customer_a1, client_a1
+):
+    """A group that goes on over a page break says so, its subtotal comes where it
+    ends, and the totals cover every customer on every page."""
+    from clients import services as client_services
+    from hierarchy import services
+    from securecloud.console import usage_views
+
+    settings.TIME_ZONE = "UTC"
+    monkeypatch.setattr(usage_views, "USAGE_PAGE_SIZE", 2)
+    for number in (2, 3):
+        customer = services.create_customer(
+            reseller_a,
+            name=f"Acme {number}",
+            contact_email=f"it@acme{number}.example",
+            acting_user=None,
+            origin="test",
+        )
+        client_services.create_client(
+            customer,
+            securecloud_id=f"a{number}@acme.example",
+            password="client-pass-1",
+            acting_user=None,
+            origin="test",
+        )
+    from clients.models import Client
+
+    Client.objects.update(created_at=local(2026, 10, 1))
+    calendar.record(date(2026, 11, 30))
+    url = reverse("reseller-usage", args=[reseller_a.code])
+    first = alice_client.get(url, {"month": "2026-11"}).content.decode()
+    second = alice_client.get(url, {"month": "2026-11", "page": "2"}).content.decode()
+    first, second = first[first.index("usage-table") :], second[second.index("usage-table") :]
+    assert "Acme 2" in first and "Acme 3" not in first and "(continued)" not in first
+    assert "Acme 3" in second and "(continued)" in second
+    assert "?month=2026-11&amp;page=2" in first
+    for page in (first, second):
+        total = page[page.index('class="usage-total"') :]
+        assert "(all 3 customers)" in total and ">3<" in total  # 3 trial clients
