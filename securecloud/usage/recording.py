@@ -87,6 +87,9 @@ def record_day(day: date, *, acting_user: ActingUser, origin: str) -> Recorded:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_RECORD_LOCK])
+                # A recorded day can always be recorded again: its commit need not wait
+                # for the disk (about 2 s of WAL at 100,000 clients).
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         _write_client_days(day, end)
         _undo_later_changes(day, end)
         _add_clients_deleted(day, start, end)
@@ -259,23 +262,45 @@ def _write_months(day: date) -> None:
         """,
         [bit, bit, bit, month_value, bit],
     )
+    # The clients already in the month (an UPDATE ... FROM: on PostgreSQL an upsert that
+    # conflicts on every row costs several times as much), then the new ones.
+    _execute(
+        f"""
+        UPDATE {client_months} AS m
+        SET days = m.days | %s,
+            paid_days = m.paid_days | (CASE WHEN d.plan = %s THEN %s ELSE 0 END),
+            trial_days = m.trial_days | (CASE WHEN d.plan = %s THEN %s ELSE 0 END),
+            day_count = m.day_count + 1
+        FROM {client_days} AS d
+        WHERE d.day = %s AND m.month = %s
+          AND m.client_id = d.client_id AND m.customer_id = d.customer_id
+        """,
+        [bit, Client.Plan.PAID, bit, Client.Plan.TRIAL, bit, day_value, month_value],
+    )
     _execute(
         f"""
         INSERT INTO {client_months}
             (month, client_id, customer_id, days, paid_days, trial_days, day_count)
-        SELECT %s, client_id, customer_id, %s,
-               CASE WHEN plan = %s THEN %s ELSE 0 END,
-               CASE WHEN plan = %s THEN %s ELSE 0 END,
+        SELECT %s, d.client_id, d.customer_id, %s,
+               CASE WHEN d.plan = %s THEN %s ELSE 0 END,
+               CASE WHEN d.plan = %s THEN %s ELSE 0 END,
                1
-        FROM {client_days}
-        WHERE day = %s
-        ON CONFLICT (month, client_id, customer_id) DO UPDATE SET
-            days = {client_months}.days | excluded.days,
-            paid_days = {client_months}.paid_days | excluded.paid_days,
-            trial_days = {client_months}.trial_days | excluded.trial_days,
-            day_count = {client_months}.day_count + 1
+        FROM {client_days} AS d
+        WHERE d.day = %s AND NOT EXISTS (
+            SELECT 1 FROM {client_months} AS m
+            WHERE m.month = %s AND m.client_id = d.client_id AND m.customer_id = d.customer_id
+        )
         """,
-        [month_value, bit, Client.Plan.PAID, bit, Client.Plan.TRIAL, bit, day_value],
+        [
+            month_value,
+            bit,
+            Client.Plan.PAID,
+            bit,
+            Client.Plan.TRIAL,
+            bit,
+            day_value,
+            month_value,
+        ],  # fmt: skip
     )
     _execute(f"DELETE FROM {client_months} WHERE month = %s AND days = 0", [month_value])
 

@@ -155,3 +155,16 @@ def test_export_refuses_an_unknown_reseller(db):
 
     with pytest.raises(CommandError, match="No reseller named 'Nobody'"):
         call_command("export_usage", "--reseller", "Nobody", "--month", "2026-11")
+
+
+def test_deleting_a_customer_deletes_its_usage(settings, calendar, customer_a1, client_a1):
+    """A customer can be deleted once it has no clients; its usage goes with it."""
+    from hierarchy import services
+
+    settings.TIME_ZONE = "UTC"
+    created(client_a1, local(2026, 11, 1, 8))
+    calendar.record(date(2026, 11, 2))
+    client_services.delete_client(client_a1, acting_user=None, origin="test")
+    services.delete_customer(customer_a1, acting_user=None, origin="test")
+    for model in (ClientDay, ClientMonth, CustomerDay, CustomerMonth):
+        assert not model.objects.exists(), model
