@@ -124,12 +124,12 @@ def manage(env: dict, *args: str) -> tuple[float, str]:
     return time.perf_counter() - started, proc.stdout
 
 
-def json_lines(env: dict, *args: str) -> list[dict]:
+def json_lines(env: dict, *args: str, script: str = "inprocess.py") -> list[dict]:
     proc = subprocess.run(
-        [PY, str(BENCH / "inprocess.py"), *args], env=env, cwd=ROOT, capture_output=True, text=True
+        [PY, str(BENCH / script), *args], env=env, cwd=ROOT, capture_output=True, text=True
     )
     if proc.returncode:
-        raise SystemExit(f"bench/inprocess.py {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
+        raise SystemExit(f"bench/{script} {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
     return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
 
 
@@ -407,6 +407,8 @@ def run_database(env: dict, vendor: str, args) -> dict:
     fig["console"] = json_lines(env, "console")
     log(f"{vendor}: branded pages")
     fig["console"] += json_lines(env, "branding")
+    log(f"{vendor}: usage metering")
+    fig["usage"] = json_lines(env, script="usage_bench.py")
     log(f"{vendor}: adding clients and customers")
     fig["writes"] = json_lines(env, "writes")
     log(f"{vendor}: admin API")
@@ -672,6 +674,35 @@ def rows(figs: dict, total_s: float | None) -> list[dict]:
         return None
 
     add("import 100,000 clients from CSV", "≤ 10 s, ≤ 300 MB", imported)
+
+    def usage(name):
+        def pick(fig):
+            item = next((i for i in fig.get("usage", []) if i["name"] == name), None)
+            if item is None:
+                return None
+            if name == "record_usage":
+                runs = ", ".join(f"{s:.1f}" for s in item["runs_s"])
+                return (
+                    f"{item['max_s']:.1f} s at {item['clients']:,} clients "
+                    f"(days {runs} s; again {item['rerun_s']:.1f} s)",
+                    item["max_s"] <= 10,
+                )
+            if name == "usage page":
+                return (
+                    f"{item['p50_ms']:.1f} / {item['p95_ms']:.1f} ms, {item['queries']} q "
+                    f"({item['customers']:,} customers)",
+                    item["p50_ms"] <= 50,
+                )
+            return (
+                f"{item['median_s']:.2f} s ({item['customers']:,} customers)",
+                item["max_s"] <= 2,
+            )
+
+        return pick
+
+    add("record_usage, one day", "≤ 10 s at 100,000 clients", usage("record_usage"))
+    add("usage page, a month", "p50 ≤ 50 ms at 1,000 customers", usage("usage page"))
+    add("export_usage, a month", "≤ 2 s at 1,000 customers", usage("export_usage"))
     if total_s is not None:
         out.append(
             {

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "securecloud.branding",
     "securecloud.accounts",
     "securecloud.mail",
+    "securecloud.usage",
     "securecloud.console",
     "securecloud.api",
     "securecloud.demo",
@@ -216,6 +217,9 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+# Usage metering (securecloud.usage): how many days the per-client daily rows are kept;
+# the per-customer totals are kept for good. record_usage records no day older than this.
+USAGE_CLIENT_DAYS_KEPT = env_int("USAGE_CLIENT_DAYS_KEPT", 100)
 USE_I18N = True
 USE_TZ = True
 

@@ -43,6 +43,7 @@ NO_OBJECT = {
     "console-home",
     "tree-top",
     "search",
+    "usage-home",  # redirects to the user's own reseller's usage page
     "invitation-accept",  # an invitation's link, no sign-in: tests/accounts/test_invitations.py
     "branding-home",  # the signed-in admin's own reseller's Branding page
     # A brand's public files, by the reseller's opaque UUID: tests/branding/test_files.py.

@@ -106,6 +106,9 @@ ACTIONS = {
     "import.resellers": Action("Resellers imported", NEW),
     "import.customers": Action("Customers imported", NEW),
     "import.clients": Action("Clients imported", NEW),
+    "usage.recorded": Action("Usage recorded for a day", NEW),
+    "usage.prices_set": Action("Prices set"),
+    "usage.prices_cleared": Action("Prices removed", GONE),
 }
 
 OBJECT_TYPES = {
@@ -116,6 +119,7 @@ OBJECT_TYPES = {
     "user": "Login",
     "import": "Import into",
     "apikey": "API key",
+    "usage": "Usage",
 }
 
 # Labels where the model has none fit for a table, keyed by field or by (object type,
@@ -125,6 +129,9 @@ FIELD_LABELS = {
     "trial_ends_at": "Trial ends",
     "username": "Login",
     "two_factor": "Two-factor sign-in",
+    "per_gb_month": "Price per GB-month",
+    "per_paid_client": "Price per paid client per month",
+    "currency": "Currency",
     ("reseller", "parent"): "Parent reseller",
     # The Branding page's settings (securecloud.branding), recorded on the reseller.
     "product_name": "Product name",

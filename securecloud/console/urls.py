@@ -1,6 +1,12 @@
 from django.urls import path
 
-from securecloud.console import branding_views, customer_user_views, customer_views, views
+from securecloud.console import (
+    branding_views,
+    customer_user_views,
+    customer_views,
+    usage_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.console_home, name="console-home"),
@@ -25,6 +31,17 @@ urlpatterns = [
     ),
     path("branding/", branding_views.branding_home, name="branding-home"),
     path("resellers/<uuid:code>/health/<slug:kind>/", views.health_list, name="health-list"),
+    path("usage/", usage_views.usage_home, name="usage-home"),
+    path("resellers/<uuid:code>/usage/", usage_views.reseller_usage, name="reseller-usage"),
+    path(
+        "resellers/<uuid:code>/usage.csv", usage_views.reseller_usage_csv, name="reseller-usage-csv"
+    ),
+    path(
+        "resellers/<uuid:code>/usage-figures/",
+        usage_views.reseller_usage_figures,
+        name="reseller-usage-figures",
+    ),
+    path("resellers/<uuid:code>/prices/", usage_views.reseller_prices, name="reseller-prices"),
     path("admins/<uuid:code>/remove/", views.admin_remove, name="admin-remove"),
     path("admins/<uuid:code>/role/", views.admin_role, name="admin-role"),
     path("admins/<uuid:code>/set-password-link/", views.admin_send_link, name="admin-send-link"),
@@ -57,4 +74,5 @@ urlpatterns = [
         name="customer-regenerate-key",
     ),
     path("customers/<uuid:code>/delete/", customer_views.customer_delete, name="customer-delete"),
+    path("customers/<uuid:code>/storage/", usage_views.customer_storage, name="customer-storage"),
 ]

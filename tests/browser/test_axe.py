@@ -9,11 +9,13 @@ fails on a violation of it).
 
 import re
 from base64 import b32decode
+from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -238,6 +240,20 @@ def test_every_console_page_passes_axe(live_server, console, audit_page):
     visit("customer history", reverse("customer-history", args=[abc.code]))
     visit("client history", reverse("client-history", args=[paid.code]))
     visit("report preview", reverse("email-report-preview", args=[abc.code]))
+
+    # Usage: yesterday recorded (the clients backdated to exist by then).
+    Client.objects.update(created_at=timezone.now() - timezone.timedelta(days=2))
+    call_command("record_usage", stdout=StringIO())
+    visit("usage page", reverse("reseller-usage", args=[reseller.code]))
+    page.get_by_label("Currency").fill("1€")
+    page.get_by_role("button", name="Save prices").click()
+    expect(page.locator(".is-invalid").first).to_be_visible()
+    audit("usage page, prices with an error")
+    visit("usage page, bad month", reverse("reseller-usage", args=[reseller.code]) + "?month=13")
+    visit("customer storage chart", reverse("customer-storage", args=[abc.code]))
+    page.locator(".chart-data > summary").click()
+    audit("customer storage chart, its data table shown")
+    visit("storage and paid clients", reverse("reseller-usage-figures", args=[reseller.code]))
 
     # Forms, empty and sent with errors.
     visit("add customer", reverse("customer-add", args=[reseller.code]))

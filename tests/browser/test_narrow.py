@@ -112,11 +112,12 @@ def pages_of(cast) -> dict[str, str]:
 
 
 # Every table cell of the pane that is not where the eye can reach it: hidden, of no
-# size, outside the window, or cut off by a box that scrolls sideways.
+# size, outside the window, or cut off by a box that scrolls sideways. A table in a
+# closed disclosure (a chart's data table, "Show the data as a table") is shown on demand.
 HIDDEN_CELLS = """() => {
   const hidden = [];
   for (const cell of document.querySelectorAll("#pane table tbody td, #pane table tbody th")) {
-    if (cell.matches(":empty")) continue;
+    if (cell.matches(":empty") || cell.closest("details:not([open])")) continue;
     const box = cell.getBoundingClientRect();
     const clip = cell.closest(".table-responsive");
     const clipped = clip && clip.scrollWidth > clip.clientWidth + 1;
@@ -131,7 +132,7 @@ HIDDEN_CELLS = """() => {
 # Every value of a table that the pane shows squeezed into a column narrower than a
 # third of the table (one word a line makes tall rows of almost nothing).
 SQUEEZED_CELLS = """() => Array.from(document.querySelectorAll("#pane table tbody td"))
-  .filter((cell) => !cell.matches(":empty"))
+  .filter((cell) => !cell.matches(":empty") && !cell.closest("details:not([open])"))
   .filter((cell) => cell.getBoundingClientRect().width < cell.closest("table")
       .getBoundingClientRect().width / 3)
   .map((cell) => cell.textContent.trim().slice(0, 40))"""

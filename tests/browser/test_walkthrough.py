@@ -470,8 +470,10 @@ def test_a_refused_form_shows_why_instead_of_the_form_again(live_server, herowar
     customer.click()
     button = page.get_by_role("button", name="Turn on auto-authorization")
     expect(button).to_be_visible()
-    # The click also opens the customer's clients in the tree: wait for that swap too.
+    # The click also opens the customer's clients in the tree: wait for that swap too,
+    # and for the storage chart the pane loads (its answer sends the CSRF cookie again).
     expect(customer).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#customer-storage-chart section")).to_be_attached()
     kept = [cookie for cookie in page.context.cookies() if cookie["name"] != "csrftoken"]
     page.context.clear_cookies()
     page.context.add_cookies(kept)

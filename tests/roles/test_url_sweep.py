@@ -61,6 +61,13 @@ URLS = {
     "customer-history": ("view", GET_ONLY),
     "client-history": ("view", GET_ONLY),
     "email-report-preview": ("view", GET_ONLY),
+    # Usage and billing: the page, its CSV, and the reseller's prices.
+    "usage-home": ("view_billing", GET_ONLY),
+    "reseller-usage": ("view_billing", GET_ONLY),
+    "reseller-usage-csv": ("view_billing", GET_ONLY),
+    "reseller-prices": (POST_ONLY, "manage_settings"),
+    "reseller-usage-figures": ("view", GET_ONLY),
+    "customer-storage": ("view", GET_ONLY),
     # The reseller: sub-resellers, admins, settings.
     "reseller-edit": ("manage_resellers", "manage_resellers"),
     "subreseller-add": ("manage_resellers", "manage_resellers"),
@@ -298,6 +305,8 @@ def test_the_panes_offer_no_button_that_the_role_would_be_refused(
         reverse("customer-pane", args=[customer_a1.code]),
         reverse("client-pane", args=[client_a1.code]),
         reverse("customer-users", args=[customer_a1.code]),
+        # The usage page holds its CSV download and the prices form.
+        reverse("reseller-usage", args=[reseller_a.code]),
     ]
     table = documented_table()
     offered = {}

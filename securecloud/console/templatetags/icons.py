@@ -53,6 +53,7 @@ ICONS = (
     "calendar-plus",  # extend a trial
     "diagram-3",  # sub-reseller
     "palette",  # branding
+    "bar-chart",  # usage charts
 )
 
 _PATHS_RE = re.compile(r"<svg[^>]*>(.*)</svg>", re.S)
