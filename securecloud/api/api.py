@@ -15,7 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest
 from ninja import NinjaAPI, Swagger
 
-from securecloud.api import audit_events, clients, customers, problems, resellers
+from securecloud.api import audit_events, clients, customers, problems, resellers, usage
 from securecloud.api.auth import ApiKeyAuth, KeyRateThrottle
 from securecloud.api.openapi import add_http_conventions
 
@@ -38,6 +38,8 @@ customers and clients, for scripts (PSA and RMM automation).
 * **Concurrency.** Objects answer with an `ETag`; an update or delete sent with
   `If-Match` answers 412 when the object has changed since.
 * **Rate limit.** Per key; past it, 429 with `Retry-After`.
+* **Usage.** `/usage` gives a month's figures by customer (those of `export_usage`),
+  for the Administrator, Read-only and Billing roles.
 """
 
 
@@ -62,6 +64,7 @@ api.add_router("/resellers", resellers.router)
 api.add_router("/customers", customers.router)
 api.add_router("/clients", clients.router)
 api.add_router("/audit-events", audit_events.router)
+api.add_router("/usage", usage.router)
 
 
 def openapi_document(request: HttpRequest | None = None) -> dict[str, Any]:

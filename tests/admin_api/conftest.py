@@ -49,6 +49,9 @@ class KeyClient:
     def patch(self, path, body=None, headers=None):
         return self._send("patch", path, body if body is not None else {}, headers)
 
+    def put(self, path, body=None, headers=None):
+        return self._send("put", path, body if body is not None else {}, headers)
+
     def delete(self, path, headers=None):
         return self.client.delete(API + path, **self._headers(headers))
 

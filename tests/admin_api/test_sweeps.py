@@ -13,6 +13,7 @@ import pytest
 from django.apps import apps
 
 from securecloud.api.api import openapi_document
+from securecloud.usage import prices
 from tests.admin_api.conftest import API
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,9 @@ WRITES = [(method, path) for method, path in OPERATIONS if method != "get"]
 
 
 def _kind(path: str) -> str:
-    return path.strip("/").split("/", 1)[0]
+    """The kind of object a path names: the segment before its {id}, else its first."""
+    parts = path.strip("/").split("/")
+    return parts[parts.index("{id}") - 1] if "{id}" in parts else parts[0]
 
 
 def _database_digest() -> str:
@@ -67,11 +70,16 @@ def _bodies(objects):
         ("post", "/clients/{id}/enable"): {},
         ("post", "/clients/{id}/reset-password"): {"password": "Sweep-pass-2026"},
         ("post", "/clients/{id}/move"): {"customer": str(objects["other_customer"].code)},
+        ("put", "/usage/resellers/{id}/prices"): {
+            "per_gb_month": "0.05",
+            "per_paid_client": "2",
+            "currency": "EUR",
+        },
     }
 
 
 def _send(api, method, path, objects, body=None):
-    url = path.replace("{id}", str(objects[_kind(path)].code))
+    url = path.replace("{id}", str(objects[_kind(path)].code)) if "{id}" in path else path
     if method == "get":
         return api.get(url)
     if method == "delete":
@@ -81,6 +89,14 @@ def _send(api, method, path, objects, body=None):
 
 @pytest.fixture
 def alpha_objects(sub_reseller_a, customer_a1, client_a1, customer_a_east):
+    prices.set_prices(
+        sub_reseller_a,
+        per_gb_month="0.05",
+        per_paid_client="1",
+        currency="EUR",
+        acting_user=None,
+        origin="test",
+    )
     return {
         "resellers": sub_reseller_a,
         "customers": customer_a1,
