@@ -169,6 +169,27 @@ else:
     DATABASES = {
         "default": sqlite_database(Path(env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))))
     }
+# Cache: local memory, per process, by default. CACHE_URL (redis://host:6379/0) puts it in
+# Redis, shared by every server process: the admin API's per-key rate limit counts there,
+# and sessions are read from it (written through to the database, so a flushed cache
+# signs nobody out).
+CACHE_URL = env_str("CACHE_URL").strip()
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            "CACHE_URL must be a Redis address (redis://host:6379/0, rediss://, unix://)."
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "securecloud"),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # The agent API prepares its hot statements once per PostgreSQL session (clients.agent_store).
 # A pooler in transaction mode (PgBouncer) does not keep sessions: set this to 0 there.
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
@@ -306,5 +327,6 @@ LOGGING = {
 }
 
 # The admin API: how many requests each API key may make ("<count>/<s|min|hour|day>").
-# Counted in Django's cache: per server process with the default local-memory cache.
+# Counted in Django's cache: per server process with the default local-memory cache,
+# shared by every process with CACHE_URL.
 ADMIN_API_RATE_LIMIT = env_str("ADMIN_API_RATE_LIMIT", "600/min")
