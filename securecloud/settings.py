@@ -302,18 +302,39 @@ EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+# EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend writes each message here.
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or None
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SecureCloud <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Background tasks (the django-tasks backport of Django 6's django.tasks). Immediate by
-# default; production sets TASKS_BACKEND=database and runs `manage.py db_worker`.
-TASKS = {
-    "default": {
-        "BACKEND": "django_tasks_db.DatabaseBackend"
-        if env_str("TASKS_BACKEND") == "database"
-        else "django_tasks.backends.immediate.ImmediateBackend"
-    }
+# default; production sets TASKS_BACKEND=database and runs `manage.py db_worker`, or
+# TASKS_BACKEND=celery with CELERY_BROKER_URL (RabbitMQ or Redis) and runs
+# `celery -A securecloud.broker.worker worker`.
+TASKS_BACKEND = env_str("TASKS_BACKEND", "immediate").strip() or "immediate"
+TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+    "celery": "securecloud.broker.backend.CeleryBackend",
 }
+if TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured("TASKS_BACKEND must be one of: " + ", ".join(TASK_BACKENDS) + ".")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
+# Celery (TASKS_BACKEND=celery): the broker, e.g. amqp://user:pass@host:5672// or
+# redis://host:6379/1. A task is acknowledged once it ran, and goes back to the queue when
+# its worker dies meanwhile: at-least-once delivery, so every task is idempotent.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL").strip()
+if TASKS_BACKEND == "celery" and not CELERY_BROKER_URL:
+    raise ImproperlyConfigured(
+        "TASKS_BACKEND=celery needs CELERY_BROKER_URL (amqp:// or redis://)."
+    )
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "securecloud")
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # The agent API's client address comes from REMOTE_ADDR unless a trusted proxy sets
 # X-Forwarded-For; set TRUSTED_PROXY_COUNT to the number of proxies in front.
