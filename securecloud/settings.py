@@ -192,7 +192,11 @@ else:
 
 # The agent API prepares its hot statements once per PostgreSQL session (clients.agent_store).
 # A pooler in transaction mode (PgBouncer) does not keep sessions: set this to 0 there.
+# Then the exports also read without server-side cursors (named cursors outlive the
+# transaction that such a pooler lends a server connection for).
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+if not DATABASE_PREPARED_STATEMENTS:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

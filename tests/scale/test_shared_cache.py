@@ -1,6 +1,7 @@
 """CACHE_URL puts Django's cache in Redis, shared by every server process: sessions are
 read from it (and written through to the database), and the admin API's per-key rate
-limit counts there. Without it the cache stays in local memory and nothing needs Redis."""
+limit counts there. Without it the cache stays in local memory and nothing needs Redis.
+Behind a transaction pooler (DATABASE_PREPARED_STATEMENTS=0) nothing relies on a session."""
 
 import json
 import os
@@ -98,3 +99,33 @@ def test_the_admin_api_rate_limit_counts_in_redis_shared_by_every_process(
     limited = busy.get("/customers")
     assert limited.status_code == 429
     assert 1 <= int(limited["Retry-After"]) <= 60
+
+
+SHOW_DATABASE = """
+import json
+from django.conf import settings
+print(json.dumps({"no_server_side_cursors": settings.DATABASES["default"].get(
+    "DISABLE_SERVER_SIDE_CURSORS", False)}))
+"""
+
+
+def database_settings(**env) -> dict:
+    base = {key: value for key, value in os.environ.items() if not key.startswith("DATABASE_")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", SHOW_DATABASE],
+        cwd=ROOT,
+        env={**base, "SECRET_KEY": "test-only-insecure-key", "DEBUG": "0", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_behind_a_transaction_pooler_the_exports_read_without_server_side_cursors():
+    pooled = "postgres://app@pgbouncer.internal:6432/securecloud"
+    assert database_settings(DATABASE_URL=pooled) == {"no_server_side_cursors": False}
+    assert database_settings(DATABASE_URL=pooled, DATABASE_PREPARED_STATEMENTS="0") == {
+        "no_server_side_cursors": True
+    }
