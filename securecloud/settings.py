@@ -339,6 +339,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis as the broker: a task taken by a worker that died is handed out again after this
+# many seconds (RabbitMQ does it as soon as the worker's connection drops). Longer than
+# any task runs; shorter than the 15 minutes after which a queued welcome email counts
+# as lost.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600)}
 
 # The agent API's client address comes from REMOTE_ADDR unless a trusted proxy sets
 # X-Forwarded-For; set TRUSTED_PROXY_COUNT to the number of proxies in front.

@@ -56,7 +56,8 @@ def celery_tasks(settings):
         }
         worker = subprocess.Popen(
             [str(CELERY), "-A", "securecloud.broker.worker", "worker", "--pool", "solo"]
-            + ["--without-mingle", "--without-gossip", "--loglevel", "INFO"],
+            + ["--without-mingle", "--without-gossip", "--loglevel", "INFO"]
+            + ["--hostname", f"{queue}@%h"],  # its own name: other workers may run here
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
