@@ -175,9 +175,34 @@ else:
     DATABASES = {
         "default": sqlite_database(Path(env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))))
     }
+# Cache: local memory, per process, by default. CACHE_URL (redis://host:6379/0) puts it in
+# Redis, shared by every server process: the admin API's per-key rate limit counts there,
+# and sessions are read from it (written through to the database, so a flushed cache
+# signs nobody out).
+CACHE_URL = env_str("CACHE_URL").strip()
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            "CACHE_URL must be a Redis address (redis://host:6379/0, rediss://, unix://)."
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "securecloud"),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # The agent API prepares its hot statements once per PostgreSQL session (clients.agent_store).
 # A pooler in transaction mode (PgBouncer) does not keep sessions: set this to 0 there.
+# Then the exports also read without server-side cursors (named cursors outlive the
+# transaction that such a pooler lends a server connection for).
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+if not DATABASE_PREPARED_STATEMENTS:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -307,18 +332,44 @@ EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+# EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend writes each message here.
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or None
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SecureCloud <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Background tasks (the django-tasks backport of Django 6's django.tasks). Immediate by
-# default; production sets TASKS_BACKEND=database and runs `manage.py db_worker`.
-TASKS = {
-    "default": {
-        "BACKEND": "django_tasks_db.DatabaseBackend"
-        if env_str("TASKS_BACKEND") == "database"
-        else "django_tasks.backends.immediate.ImmediateBackend"
-    }
+# default; production sets TASKS_BACKEND=database and runs `manage.py db_worker`, or
+# TASKS_BACKEND=celery with CELERY_BROKER_URL (RabbitMQ or Redis) and runs
+# `celery -A securecloud.broker.worker worker`.
+TASKS_BACKEND = env_str("TASKS_BACKEND", "immediate").strip() or "immediate"
+TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+    "celery": "securecloud.broker.backend.CeleryBackend",
 }
+if TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured("TASKS_BACKEND must be one of: " + ", ".join(TASK_BACKENDS) + ".")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
+# Celery (TASKS_BACKEND=celery): the broker, e.g. amqp://user:pass@host:5672// or
+# redis://host:6379/1. A task is acknowledged once it ran, and goes back to the queue when
+# its worker dies meanwhile: at-least-once delivery, so every task is idempotent.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL").strip()
+if TASKS_BACKEND == "celery" and not CELERY_BROKER_URL:
+    raise ImproperlyConfigured(
+        "TASKS_BACKEND=celery needs CELERY_BROKER_URL (amqp:// or redis://)."
+    )
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "securecloud")
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis as the broker: a task taken by a worker that died is handed out again after this
+# many seconds (RabbitMQ does it as soon as the worker's connection drops). Longer than
+# any task runs; shorter than the 15 minutes after which a queued welcome email counts
+# as lost.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600)}
 
 # The agent API's client address comes from REMOTE_ADDR unless a trusted proxy sets
 # X-Forwarded-For; set TRUSTED_PROXY_COUNT to the number of proxies in front.
@@ -332,5 +383,6 @@ LOGGING = {
 }
 
 # The admin API: how many requests each API key may make ("<count>/<s|min|hour|day>").
-# Counted in Django's cache: per server process with the default local-memory cache.
+# Counted in Django's cache: per server process with the default local-memory cache,
+# shared by every process with CACHE_URL.
 ADMIN_API_RATE_LIMIT = env_str("ADMIN_API_RATE_LIMIT", "600/min")

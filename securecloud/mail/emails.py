@@ -9,8 +9,9 @@ customer stays as it was.
 
 The welcome email goes through the Tasks framework (`securecloud.mail.tasks`), so a slow mail
 server never holds up a page: immediate in development and tests, a database queue
-and `manage.py db_worker` in production (TASKS_BACKEND=database). With the database
-queue the task row is written in the same transaction as the delivery record.
+and `manage.py db_worker` in production (TASKS_BACKEND=database), or Celery workers on a
+broker (TASKS_BACKEND=celery, securecloud.broker). With the database queue the task row is
+written in the same transaction as the delivery record; Celery publishes once it commits.
 """
 
 import logging
