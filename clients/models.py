@@ -6,6 +6,7 @@ clients per reseller would make each new client a tree-wide rewrite.
 """
 
 import uuid
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -23,6 +24,34 @@ def silent_since_q(since) -> models.Q:
     )
 
 
+# How long before its end a trial counts as ending (the reseller pane's list).
+TRIAL_ENDING_WITHIN = timedelta(days=7)
+
+
+def expired_trial_q(now: datetime) -> models.Q:
+    """Trial clients past their trial's end, not disabled: they show Expired (the
+    one definition, for lists, panes, exports and alerts alike)."""
+    return models.Q(plan=Client.Plan.TRIAL, trial_ends_at__lte=now) & ~models.Q(
+        status=Client.Status.DISABLED
+    )
+
+
+def trial_ending_q(now: datetime, within: timedelta = TRIAL_ENDING_WITHIN) -> models.Q:
+    """Trial clients whose trial ends after `now` and within `within`, not disabled."""
+    return models.Q(
+        plan=Client.Plan.TRIAL, trial_ends_at__gt=now, trial_ends_at__lte=now + within
+    ) & ~models.Q(status=Client.Status.DISABLED)
+
+
+def shown_status_of(plan: str, trial_ends_at, status: str, now) -> str:
+    """Client.shown_status from the values alone (for exports that read rows)."""
+    if status == Client.Status.DISABLED:
+        return status
+    if plan == Client.Plan.TRIAL and trial_ends_at is not None and trial_ends_at <= now:
+        return Client.EXPIRED
+    return status
+
+
 class ClientQuerySet(TenantQuerySetMixin, models.QuerySet):
     def within(self, node):
         """Clients of the customers in `node`'s subtree."""
@@ -38,6 +67,12 @@ class Client(models.Model):
         PENDING = "pending", "Pending"
         ACTIVE = "active", "Active"
         DISABLED = "disabled", "Disabled"
+
+    # The status a trial past its end shows, everywhere a status shows. Never stored:
+    # it follows from the plan and the trial's end (`shown_status`), so it holds the
+    # moment the trial ends, and the stored status stays pending, active or disabled.
+    EXPIRED = "expired"
+    EXPIRED_LABEL = "Expired"
 
     class BackupStatus(models.TextChoices):
         SUCCESS = "success", "Success"
@@ -86,6 +121,8 @@ class Client(models.Model):
                 fields=["last_backup_status", "securecloud_id"], name="client_backup_status_idx"
             ),
             models.Index(fields=["last_success_at"], name="client_last_success_idx"),
+            # Trials ending soon and expired trials (the reseller pane, run_alerts).
+            models.Index(fields=["plan", "trial_ends_at"], name="client_plan_trial_end_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -114,6 +151,16 @@ class Client(models.Model):
     @property
     def is_disabled(self) -> bool:
         return self.status == self.Status.DISABLED
+
+    def shown_status(self, now=None) -> str:
+        """The status to show: "disabled", then "expired" for a trial past its end,
+        else the stored status (pending or active)."""
+        return shown_status_of(self.plan, self.trial_ends_at, self.status, now or timezone.now())
+
+    @property
+    def shown_status_label(self) -> str:
+        shown = self.shown_status()
+        return self.EXPIRED_LABEL if shown == self.EXPIRED else self.Status(shown).label
 
     def trial_expired(self, now=None) -> bool:
         if self.plan != self.Plan.TRIAL or self.trial_ends_at is None:

@@ -2,10 +2,12 @@
 
 from django.urls import path
 
+from securecloud.console import client_bulk_views
 from securecloud.console import client_views as views
 
 urlpatterns = [
     path("customers/<uuid:code>/clients/new/", views.client_add, name="client-add"),
+    path("clients/bulk/", client_bulk_views.clients_bulk, name="clients-bulk"),
     path("clients/<uuid:code>/", views.client_pane, name="client-pane"),
     path("clients/<uuid:code>/edit/", views.client_edit, name="client-edit"),
     path("clients/<uuid:code>/paid/", views.client_switch_to_paid, name="client-switch-to-paid"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from securecloud.console import customer_user_views, customer_views, views
+from securecloud.console import customer_user_views, customer_views, health_views, views
 
 urlpatterns = [
     path("", views.console_home, name="console-home"),
@@ -18,7 +18,7 @@ urlpatterns = [
         views.reseller_customer_user_settings,
         name="reseller-customer-user-settings",
     ),
-    path("resellers/<uuid:code>/health/<slug:kind>/", views.health_list, name="health-list"),
+    path("resellers/<uuid:code>/health/<slug:kind>/", health_views.health_list, name="health-list"),
     path("admins/<uuid:code>/remove/", views.admin_remove, name="admin-remove"),
     path("admins/<uuid:code>/role/", views.admin_role, name="admin-role"),
     path("admins/<uuid:code>/set-password-link/", views.admin_send_link, name="admin-send-link"),

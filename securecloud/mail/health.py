@@ -1,6 +1,7 @@
 """Backup health of a reseller's subtree: clients whose last backup failed, clients with
 no successful backup in 24 hours, customers over their usage space. The console's
-summary, its filtered lists and their definitions live here."""
+summary, its filtered lists and their definitions live here, with the trial counts
+(trials ending within 7 days, expired trials) that the same pane shows."""
 
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Valu
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from clients.models import Client, silent_since_q
+from clients.models import Client, expired_trial_q, silent_since_q, trial_ending_q
 from hierarchy.models import Node
 from securecloud.mail.models import HealthSnapshot
 
@@ -34,10 +35,13 @@ def backup_health(reseller: Node) -> dict:
         .annotate(
             failed=_count(_failed(reseller)),
             over=_count(_over(reseller)),
+            # Trials: an index on (plan, trial_ends_at) finds the few that qualify.
+            trials_ending=_count(_clients(reseller).filter(trial_ending_q(now))),
+            expired=_count(_clients(reseller).filter(expired_trial_q(now))),
             stale=Subquery(snapshot.values("stale")),
             stale_as_of=Subquery(snapshot.values("computed_at")),
         )
-        .values("failed", "over", "stale", "stale_as_of")
+        .values("failed", "over", "trials_ending", "expired", "stale", "stale_as_of")
         .get()
     )
     if counts["stale_as_of"] is not None:
@@ -49,13 +53,14 @@ def backup_health(reseller: Node) -> dict:
         .get()
     )
     stored = {"failed": counts["failed"], "stale": stale, "over": counts["over"]}
+    trials = {"trials_ending": counts["trials_ending"], "expired": counts["expired"]}
     if not HealthSnapshot.objects.filter(reseller=reseller).update(computed_at=now, **stored):
         try:
             with transaction.atomic():
                 HealthSnapshot.objects.create(reseller=reseller, computed_at=now, **stored)
         except IntegrityError:
             pass  # another process stored one at the same moment: either will do
-    return {**stored, "stale_as_of": now}
+    return {**stored, **trials, "stale_as_of": now}
 
 
 def _clients(reseller: Node):

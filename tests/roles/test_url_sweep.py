@@ -96,6 +96,7 @@ URLS = {
     "client-enable": (POST_ONLY, "manage_clients"),
     "client-move": ("manage_clients", "manage_clients"),
     "client-delete": ("delete", "delete"),
+    "clients-bulk": (POST_ONLY, "manage_clients"),
 }
 
 ROLES = ["administrator", "technician", "read_only", "billing", "customer", "superuser"]

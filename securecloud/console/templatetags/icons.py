@@ -52,6 +52,9 @@ ICONS = (
     "person-dash",  # remove an admin
     "calendar-plus",  # extend a trial
     "diagram-3",  # sub-reseller
+    "hourglass-bottom",  # trial expired
+    "bell",  # webhooks and alerts
+    "hourglass-top",  # pending approval
 )
 
 _PATHS_RE = re.compile(r"<svg[^>]*>(.*)</svg>", re.S)
