@@ -232,3 +232,53 @@ class AuthFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+# How long an agent's request for approval is kept without a new attempt.
+PENDING_REQUEST_LIFETIME = timedelta(days=7)
+
+
+class PendingRequestQuerySet(TenantQuerySetMixin, models.QuerySet):
+    def within(self, node):
+        """Requests to the customers in `node`'s subtree."""
+        return self.filter(subtree_q(node, "customer__"))
+
+    def current(self, now: datetime | None = None) -> "PendingRequestQuerySet":
+        """Requests not expired: an attempt within the last 7 days."""
+        return self.filter(last_attempt_at__gt=(now or timezone.now()) - PENDING_REQUEST_LIFETIME)
+
+
+class PendingRequest(models.Model):
+    """An agent that connected with a valid registration key and an unknown SecureCloud
+    ID to a customer whose auto-authorization is off: it waits for an admin to Approve
+    (a Trial client with the password the agent presented) or Reject it. Its repeated
+    attempts update this one row; it expires 7 days after the last."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="pending_requests")
+    securecloud_id = models.CharField("SecureCloud ID", max_length=254)
+    # The hash of the password the agent presented last (never the password itself).
+    password = models.CharField(max_length=256)
+    hostname = models.CharField(max_length=255, blank=True)
+    agent_version = models.CharField(max_length=100, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    first_attempt_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=1)
+
+    objects = PendingRequestQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "securecloud_id"], name="pending_request_customer_id_uniq"
+            ),
+        ]
+        indexes = [models.Index(fields=["last_attempt_at"], name="pending_request_last_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.securecloud_id} waiting for approval"
+
+    def audit_scope(self):
+        """(reseller, customer code, object code) its audit events are filed under."""
+        return self.customer.parent, self.customer.code, self.code

@@ -16,7 +16,7 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from clients import services as client_services
-from clients.models import Client
+from clients.models import Client, PendingRequest
 from hierarchy import memberships, services
 from hierarchy.models import Node
 from securecloud.accounts import invitations
@@ -143,6 +143,9 @@ def _objects(reseller, customer, client, admin):
         "reseller": reseller,
         "customer": customer,
         "client": client,
+        "pending": PendingRequest.objects.create(
+            customer=customer, securecloud_id=f"waiting@{customer.code}.example", password="x"
+        ),
         "membership": admin.membership,
         "customer_user": memberships.add_customer_user(
             customer,
@@ -178,6 +181,7 @@ def _url(route, name, params, objects):
                 "admins": "membership",
                 "customer-users": "customer_user",
                 "invitations": "invitation",
+                "pending": "pending",
             }[route.split("/", 1)[0]]
             kwargs[param] = objects[kind].code
         else:  # pragma: no cover - a new kind of parameter must be taught to this test
@@ -236,6 +240,7 @@ def _nonexistent():
             "customer_user",
             "delivery",
             "invitation",
+            "pending",
         )
     }
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from securecloud.console import client_bulk_views
+from securecloud.console import client_bulk_views, pending_views
 from securecloud.console import client_views as views
 
 urlpatterns = [
@@ -21,4 +21,6 @@ urlpatterns = [
     path("clients/<uuid:code>/enable/", views.client_enable, name="client-enable"),
     path("clients/<uuid:code>/move/", views.client_move, name="client-move"),
     path("clients/<uuid:code>/delete/", views.client_delete, name="client-delete"),
+    path("pending/<uuid:code>/approve/", pending_views.pending_approve, name="pending-approve"),
+    path("pending/<uuid:code>/reject/", pending_views.pending_reject, name="pending-reject"),
 ]

@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clients.models import Client
+from clients.pending import pending_requests_of
 from hierarchy import services
 from hierarchy.access import get_customer_for_user, get_reseller_for_user
 from hierarchy.models import Node
@@ -62,6 +63,7 @@ def customer_pane(request: HttpRequest, code: UUID) -> HttpResponse:
         node=customer,
         customer=customer,
         page=page,
+        pending_requests=list(pending_requests_of(customer)),
         **customer_email_context(customer),
     )
 

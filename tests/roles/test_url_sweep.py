@@ -19,6 +19,7 @@ from django.apps import apps
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from clients.models import PendingRequest
 from hierarchy import memberships
 from hierarchy.models import Membership
 from securecloud.accounts import invitations
@@ -97,6 +98,8 @@ URLS = {
     "client-move": ("manage_clients", "manage_clients"),
     "client-delete": ("delete", "delete"),
     "clients-bulk": (POST_ONLY, "manage_clients"),
+    "pending-approve": (POST_ONLY, "add_clients"),
+    "pending-reject": (POST_ONLY, "add_clients"),
 }
 
 ROLES = ["administrator", "technician", "read_only", "billing", "customer", "superuser"]
@@ -158,6 +161,9 @@ def cast(reseller_a, alice, sub_reseller_a, sam, customer_a1, client_a1, custome
         "resellers": sub_reseller_a,
         "customers": customer_a1,
         "clients": client_a1,
+        "pending": PendingRequest.objects.create(
+            customer=customer_a1, securecloud_id="waiting@acme.example", password="x"
+        ),
         "tree": sub_reseller_a,
         "admins": sam.membership,
         "customer-users": users["customer"].membership,
@@ -279,6 +285,7 @@ def test_the_panes_offer_no_button_that_the_role_would_be_refused(
         "admins": users["technician"].membership,
         "customer-users": users["customer"].membership,
         "invitations": objects["invitations"],
+        "pending": objects["pending"],
     }
     panes = [
         reverse("reseller-pane", args=[reseller_a.code]),
