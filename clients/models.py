@@ -282,3 +282,57 @@ class PendingRequest(models.Model):
     def audit_scope(self):
         """(reseller, customer code, object code) its audit events are filed under."""
         return self.customer.parent, self.customer.code, self.code
+
+
+class Event(models.Model):
+    """The outbox: something that happened to a client or a customer, written in the
+    same transaction as the change that caused it (a rolled-back change leaves none),
+    then delivered after the commit by the app that sends events (webhooks, email
+    alerts), which marks what it has done: a process that dies after the commit
+    loses nothing, the next run sends what is left."""
+
+    class Type(models.TextChoices):
+        BACKUP_FAILED = "backup.failed", "Backup failed"
+        BACKUP_MISSED = "backup.missed", "Backup missed"
+        STORAGE_WARNING = "storage.warning", "Storage at 90% of the usage space"
+        STORAGE_FULL = "storage.full", "Storage at the usage space"
+        CLIENT_ADDED = "client.added", "Client added"
+        CLIENT_PENDING = "client.pending", "Client waiting for approval"
+        CLIENT_APPROVED = "client.approved", "Client approved"
+        CLIENT_DISABLED = "client.disabled", "Client disabled"
+        TRIAL_ENDING = "trial.ending", "Trial ending"
+        TRIAL_EXPIRED = "trial.expired", "Trial expired"
+
+    # The event's id: the same on every delivery attempt of it.
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField(max_length=30, choices=Type.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    customer = models.ForeignKey(
+        Node, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    # Time-based conditions are reported once per occurrence: the occurrence's key.
+    key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # Handed to the webhooks (their deliveries made), and considered for email alerts.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    alerted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="event_undispatched_idx",
+                condition=models.Q(dispatched_at__isnull=True),
+            ),
+            models.Index(
+                fields=["created_at"],
+                name="event_unalerted_idx",
+                condition=models.Q(alerted_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} at {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from clients.models import PENDING_REQUEST_LIFETIME, Client, PendingRequest
+from clients import events
+from clients.models import PENDING_REQUEST_LIFETIME, Client, Event, PendingRequest
 from clients.services import create_client
 from hierarchy import audit
 from hierarchy.actors import ActingUser
@@ -74,6 +75,17 @@ def record_attempt(
             except IntegrityError:
                 continue  # a simultaneous attempt created it: update that one
             request.customer = customer
+            events.emit(
+                Event.Type.CLIENT_PENDING,
+                customer=customer,
+                data={
+                    "securecloud_id": securecloud_id,
+                    "hostname": request.hostname,
+                    "agent_version": request.agent_version,
+                    "address": request.address,
+                },
+                now=now,
+            )
             audit.record(
                 "client.pending",
                 request,

@@ -13,7 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from clients.models import AgentToken, Client
+from clients import events
+from clients.models import AgentToken, Client, Event
 from clients.validators import normalise_securecloud_id, validate_client_password
 from hierarchy import audit
 from hierarchy.actors import ActingUser
@@ -145,6 +146,14 @@ def create_client(
             client.save()
             _shift_customer_totals(customer.pk, clients=1)
             # Agents that auto-add themselves act with no user: the origin names them.
+            events.emit(
+                Event.Type.CLIENT_APPROVED
+                if audit_action == "client.approved"
+                else Event.Type.CLIENT_ADDED,
+                customer=customer,
+                client=client,
+                data={"origin": origin.split(" ", 1)[0]},
+            )
             audit.record(
                 audit_action,
                 client,
@@ -251,6 +260,7 @@ def disable_client(client: Client, *, acting_user: ActingUser, origin: str) -> C
         client.status = Client.Status.DISABLED
         client.save(update_fields=["status", "updated_at"])
         revoke_agent_tokens(client)
+        events.emit(Event.Type.CLIENT_DISABLED, customer=client.customer, client=client)
         audit.record(
             "client.disabled",
             client,

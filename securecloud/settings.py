@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "clients",
     "securecloud.accounts",
     "securecloud.mail",
+    "securecloud.events",
     "securecloud.console",
     "securecloud.demo",
     "securecloud.healthcheck",
@@ -289,6 +290,10 @@ TASKS = {
         else "django_tasks.backends.immediate.ImmediateBackend"
     }
 }
+
+# Webhooks go to public https addresses only; 1 allows internal addresses and plain
+# http (an on-premises receiver, tests).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE")
 
 # The agent API's client address comes from REMOTE_ADDR unless a trusted proxy sets
 # X-Forwarded-For; set TRUSTED_PROXY_COUNT to the number of proxies in front.

@@ -58,5 +58,6 @@ urlpatterns = [
     path("api/v1/", include("clients.api_urls")),
     path("", include("securecloud.console.client_urls")),
     path("", include("securecloud.console.email_urls")),
+    path("", include("securecloud.console.event_urls")),
     path("", include("securecloud.console.urls")),
 ]

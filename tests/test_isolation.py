@@ -20,6 +20,7 @@ from clients.models import Client, PendingRequest
 from hierarchy import memberships, services
 from hierarchy.models import Node
 from securecloud.accounts import invitations
+from securecloud.events.models import Webhook
 from securecloud.mail.models import EmailDelivery
 
 # URLs that name no object of a tenant: sign-in, the signed-in user's own account pages,
@@ -47,6 +48,8 @@ NO_OBJECT = {
     # The selected clients' codes travel in the POST, and another tenant's match nothing:
     # tests/trials/test_trial_lifecycle.py.
     "clients-bulk",
+    "account-alerts",  # the signed-in admin's own choice
+    "webhooks-home",  # a redirect to the admin's own reseller's page
 }
 
 
@@ -146,6 +149,9 @@ def _objects(reseller, customer, client, admin):
         "pending": PendingRequest.objects.create(
             customer=customer, securecloud_id=f"waiting@{customer.code}.example", password="x"
         ),
+        "webhook": Webhook.objects.create(
+            reseller=reseller, url="https://192.0.2.10/in", secret="s" * 20
+        ),
         "membership": admin.membership,
         "customer_user": memberships.add_customer_user(
             customer,
@@ -182,6 +188,7 @@ def _url(route, name, params, objects):
                 "customer-users": "customer_user",
                 "invitations": "invitation",
                 "pending": "pending",
+                "webhooks": "webhook",
             }[route.split("/", 1)[0]]
             kwargs[param] = objects[kind].code
         else:  # pragma: no cover - a new kind of parameter must be taught to this test
@@ -241,6 +248,7 @@ def _nonexistent():
             "delivery",
             "invitation",
             "pending",
+            "webhook",
         )
     }
 

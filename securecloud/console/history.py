@@ -103,6 +103,12 @@ ACTIONS = {
     "login.password_changed": Action("Password changed"),
     "login.password_reset": Action("Password reset from an emailed link"),
     "login.password_set": Action("Password set in the Django admin", NEW),
+    "login.alerts_changed": Action("Email alerts chosen"),
+    "webhook.created": Action("Webhook added", NEW),
+    "webhook.edited": Action("Webhook changed"),
+    "webhook.deleted": Action("Webhook deleted", GONE),
+    "webhook.test_sent": Action("Webhook test sent"),
+    "webhook.switched_off": Action("Webhook switched off after failures in a row"),
     "import.resellers": Action("Resellers imported", NEW),
     "import.customers": Action("Customers imported", NEW),
     "import.clients": Action("Clients imported", NEW),
@@ -114,6 +120,9 @@ OBJECT_TYPES = {
     "client": "Client",
     "membership": "Admin login",
     "user": "Login",
+    "login": "Login",
+    "webhook": "Webhook",
+    "pending request": "Agent waiting for approval",
     "import": "Import into",
 }
 
