@@ -85,7 +85,7 @@ def send_email_alerts(now: datetime | None = None) -> int:
         with transaction.atomic():
             batch = list(
                 Event.objects.filter(alerted_at__isnull=True)
-                .select_for_update(skip_locked=True)
+                .select_for_update(skip_locked=True, of=("self",))
                 .select_related("customer", "client")
                 .order_by("created_at", "pk")[:BATCH]
             )

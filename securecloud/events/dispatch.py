@@ -37,7 +37,7 @@ def _dispatch_batch() -> tuple[list[int], int]:
     with transaction.atomic():
         events = list(
             Event.objects.filter(dispatched_at__isnull=True)
-            .select_for_update(skip_locked=True)
+            .select_for_update(skip_locked=True, of=("self",))
             .select_related("customer__parent", "client")
             .order_by("created_at", "pk")[:BATCH]
         )
