@@ -18,6 +18,7 @@ from hierarchy.models import Node
 from securecloud.accounts.permissions import Action, require
 from securecloud.console.forms import CustomerForm
 from securecloud.console.shell import paginate, render_console
+from securecloud.events.alert_settings import missed_after_hours
 from securecloud.http import form_data, origin_of
 from securecloud.mail.emails import customer_email_context, queue_welcome_email
 from securecloud.mail.models import EmailDelivery
@@ -144,6 +145,7 @@ def customer_edit(request: HttpRequest, code: UUID) -> HttpResponse:
         customer=customer,
         form=form,
         title=f"Edit {customer.name}",
+        missed_after_hours=missed_after_hours(customer),
     )
 
 

@@ -11,4 +11,14 @@ urlpatterns = [
     path("webhooks/<uuid:code>/edit/", views.webhook_edit, name="webhook-edit"),
     path("webhooks/<uuid:code>/delete/", views.webhook_delete, name="webhook-delete"),
     path("webhooks/<uuid:code>/test/", views.webhook_test, name="webhook-test"),
+    path(
+        "resellers/<uuid:code>/trial-emails/",
+        views.reseller_trial_emails,
+        name="reseller-trial-emails",
+    ),
+    path(
+        "customers/<uuid:code>/alert-window/",
+        views.customer_alert_window,
+        name="customer-alert-window",
+    ),
 ]

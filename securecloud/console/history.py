@@ -105,6 +105,8 @@ ACTIONS = {
     "login.password_set": Action("Password set in the Django admin", NEW),
     "login.alerts_changed": Action("Email alerts chosen"),
     "webhook.created": Action("Webhook added", NEW),
+    "customer.alert_window_changed": Action("Missed-backup alert window changed"),
+    "reseller.trial_end_emails_changed": Action("Trial emails to customers changed"),
     "webhook.edited": Action("Webhook changed"),
     "webhook.deleted": Action("Webhook deleted", GONE),
     "webhook.test_sent": Action("Webhook test sent"),

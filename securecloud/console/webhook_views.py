@@ -11,14 +11,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from hierarchy.access import get_reseller_for_user
+from hierarchy.access import get_customer_for_user, get_reseller_for_user
 from hierarchy.models import Node, reseller_of
 from securecloud.accounts.permissions import Action, require
 from securecloud.console.shell import render_console
 from securecloud.console.webhook_forms import AlertsForm, WebhookForm
-from securecloud.events import alerts, webhooks
+from securecloud.events import alert_settings, alerts, webhooks
 from securecloud.events.access import get_webhook_for_user
-from securecloud.events.models import Webhook
+from securecloud.events.models import MAX_MISSED_AFTER_HOURS, Webhook
 from securecloud.http import form_data, origin_of
 
 
@@ -41,6 +41,7 @@ def _page(request: HttpRequest, reseller: Node, form: WebhookForm) -> HttpRespon
         reseller=reseller,
         hooks=hooks,
         form=form,
+        trial_end_emails=alert_settings.emails_customers_before_trial_end(reseller),
     )
 
 
@@ -141,3 +142,42 @@ def account_alerts(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Email alerts saved.")
         return redirect("account")
     return render(request, "account/alerts.html", {"form": form})
+
+
+@login_required
+@require_POST
+def reseller_trial_emails(request: HttpRequest, code: UUID) -> HttpResponse:
+    """The reseller's choice to email customers' contacts before their trials end."""
+    reseller = get_reseller_for_user(request.user, code)
+    require(request.user, Action.MANAGE_SETTINGS, reseller)
+    enabled = request.POST.get("enabled") == "1"
+    alert_settings.set_trial_end_emails(
+        reseller, enabled, acting_user=request.user, origin=origin_of(request)
+    )
+    messages.success(
+        request,
+        "Customers' contacts are emailed before a trial ends."
+        if enabled
+        else "Customers' contacts are not emailed before a trial ends.",
+    )
+    return redirect("webhooks", code=reseller.code)
+
+
+@login_required
+@require_POST
+def customer_alert_window(request: HttpRequest, code: UUID) -> HttpResponse:
+    """A customer's missed-backup alert window (hours)."""
+    customer = get_customer_for_user(request.user, code)
+    require(request.user, Action.MANAGE_CUSTOMERS, customer)
+    try:
+        hours = int(request.POST.get("hours", ""))
+        alert_settings.set_missed_after_hours(
+            customer, hours, acting_user=request.user, origin=origin_of(request)
+        )
+    except (ValueError, ValidationError):
+        messages.error(request, f"Enter a number of hours from 1 to {MAX_MISSED_AFTER_HOURS}.")
+        return redirect("customer-edit", code=customer.code)
+    messages.success(
+        request, f"Missed-backup alerts of {customer.name} after {hours} hours without success."
+    )
+    return redirect("customer-pane", code=customer.code)

@@ -1,7 +1,8 @@
 """Email alerts: each admin chooses on its account page which event types email it
 (DEFAULT_ALERT_TYPES until it does). `run_alerts` sends each admin one email per run
 with the events of its subtree that it chose, not one email per client; every event is
-considered once (`Event.alerted_at`)."""
+considered once (`Event.alerted_at`). A reseller may also have its customers' contacts
+emailed when their trials are about to end (one email per customer per run)."""
 
 import logging
 from collections.abc import Iterable
@@ -18,7 +19,12 @@ from clients.models import Event
 from hierarchy import audit
 from hierarchy.actors import ActingUser
 from hierarchy.models import Membership
-from securecloud.events.models import DEFAULT_ALERT_TYPES, EVENT_TYPES, AlertPreference
+from securecloud.events.models import (
+    DEFAULT_ALERT_TYPES,
+    EVENT_TYPES,
+    AlertPreference,
+    ResellerAlertSetting,
+)
 from securecloud.mail.delivery import from_address
 
 logger = logging.getLogger(__name__)
@@ -62,6 +68,7 @@ class Digest:
     recipient: str
     username: str
     lines: list[str] = field(default_factory=list)
+    customer: bool = False  # to a customer's contact (trials ending), not an admin
 
 
 def _line(event: Event) -> str:
@@ -91,7 +98,7 @@ def send_email_alerts(now: datetime | None = None) -> int:
             )
             if not batch:
                 return sent
-            digests = _digests(batch)
+            digests = _digests(batch) + _customer_trial_digests(batch)
             Event.objects.filter(pk__in=[event.pk for event in batch]).update(alerted_at=now)
         for digest in digests:
             sent += _send(digest)
@@ -131,17 +138,65 @@ def _digests(batch: list[Event]) -> list[Digest]:
     return digests
 
 
+def _customer_trial_digests(batch: list[Event]) -> list[Digest]:
+    """For resellers that chose it: one email per customer contact about its trials
+    ending (trial.ending events), from the customer's reseller."""
+    ending = [
+        event
+        for event in batch
+        if event.type == Event.Type.TRIAL_ENDING
+        and event.customer is not None
+        and event.customer.contact_email
+    ]
+    if not ending:
+        return []
+    enabled = list(
+        ResellerAlertSetting.objects.filter(
+            email_customers_before_trial_end=True,
+            reseller__tree_id__in={event.customer.tree_id for event in ending if event.customer},
+        ).select_related("reseller")
+    )
+    by_customer: dict[int, Digest] = {}
+    for event in ending:
+        customer = event.customer
+        assert customer is not None
+        if not any(
+            setting.reseller.tree_id == customer.tree_id
+            and setting.reseller.lft < customer.lft
+            and customer.rght < setting.reseller.rght
+            for setting in enabled
+        ):
+            continue
+        digest = by_customer.setdefault(
+            customer.pk,
+            Digest(
+                customer.contact_email, customer.contact_name or customer.name, [], customer=True
+            ),
+        )
+        ends = event.data.get("trial_ends_at", "")
+        who = event.client.securecloud_id if event.client else event.data.get("securecloud_id")
+        digest.lines.append(f"- {who}: the trial ends on {str(ends)[:10]}")
+    return list(by_customer.values())
+
+
 def _send(digest: Digest) -> int:
     count = len(digest.lines)
-    message = EmailMessage(
-        subject=f"SecureCloud alerts: {count} new event{'s' if count != 1 else ''}",
-        body=(
+    if digest.customer:
+        subject = "Your SecureCloud trial ends soon"
+        body = (
+            f"Hello {digest.username},\n\nThe trial of these backups ends soon:\n\n"
+            + "\n".join(digest.lines)
+            + "\n\nTo keep them running, ask your provider to switch them to Paid.\n"
+        )
+    else:
+        subject = f"SecureCloud alerts: {count} new event{'s' if count != 1 else ''}"
+        body = (
             f"Hello {digest.username},\n\nWhat happened since the last alerts:\n\n"
             + "\n".join(digest.lines)
             + "\n\nChoose which events email you on your account page in the console.\n"
-        ),
-        from_email=from_address(),
-        to=[digest.recipient],
+        )
+    message = EmailMessage(
+        subject=subject, body=body, from_email=from_address(), to=[digest.recipient]
     )
     try:
         message.send()

@@ -114,3 +114,34 @@ class AlertPreference(models.Model):
 
     def __str__(self) -> str:
         return f"alerts of {self.user_id}"
+
+
+DEFAULT_MISSED_AFTER_HOURS = 24
+MAX_MISSED_AFTER_HOURS = 24 * 30
+
+
+class CustomerAlertSetting(models.Model):
+    """A customer's alert window: no successful backup within it is `backup.missed`
+    (DEFAULT_MISSED_AFTER_HOURS for a customer without a row)."""
+
+    customer = models.OneToOneField(Node, on_delete=models.CASCADE, related_name="alert_setting")
+    missed_after_hours = models.PositiveIntegerField(default=DEFAULT_MISSED_AFTER_HOURS)
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: missed after {self.missed_after_hours} h"
+
+    def audit_scope(self):
+        return self.customer.parent, self.customer.code, self.customer.code
+
+
+class ResellerAlertSetting(models.Model):
+    """A reseller's choice to email its customers' contacts before a trial ends (at the
+    trial.ending marks: 7, 3 and 1 days before); it covers its whole subtree."""
+
+    reseller = models.OneToOneField(
+        Node, on_delete=models.CASCADE, related_name="alert_setting_of_reseller"
+    )
+    email_customers_before_trial_end = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.reseller_id}: trial emails {self.email_customers_before_trial_end}"

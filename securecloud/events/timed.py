@@ -1,8 +1,9 @@
 """The time-based events that `run_alerts` finds: trials ending (7, 3 and 1 days
 before the end), trials expired, and backups missed (no successful backup within the
-alert window, 24 hours). Each is reported once per occurrence: its key names the
-client and what makes the occurrence (the trial's end, the last success), so running
-again finds it reported, and a new trial end or a new success makes a new one."""
+customer's alert window, 24 hours unless it sets another). Each is reported once per
+occurrence: its key names the client and what makes the occurrence (the trial's end,
+the last success), so running again finds it reported, and a new trial end or a new
+success makes a new one."""
 
 from datetime import datetime, timedelta
 
@@ -11,9 +12,9 @@ from django.db.models import Q, QuerySet
 
 from clients import events
 from clients.models import Client, Event, expired_trial_q, silent_since_q, trial_ending_q
+from securecloud.events.models import DEFAULT_MISSED_AFTER_HOURS, CustomerAlertSetting
 
 TRIAL_ENDING_DAYS = (1, 3, 7)  # smallest first: the nearest mark is the one reported
-MISSED_AFTER = timedelta(hours=24)
 # Trials that ended longer ago than this are not reported (say, at the first run).
 EXPIRED_REPORTED_WITHIN = timedelta(days=7)
 BATCH = 1000
@@ -80,22 +81,33 @@ def trial_events(now: datetime) -> int:
 
 
 def missed_backup_events(now: datetime) -> int:
-    """Clients (not disabled) with no successful backup within the window; a client
-    that never backed up counts once it has existed for the window."""
-    since = now - MISSED_AFTER
-    silent = _clients(silent_since_q(since) & Q(created_at__lt=since))
-    candidates: list[tuple[str, str, Client, dict[str, object]]] = [
-        (
-            f"backup.missed:{client.pk}:{_stamp(client.last_success_at)}",
-            Event.Type.BACKUP_MISSED,
-            client,
-            {
-                "last_success_at": client.last_success_at.isoformat()
-                if client.last_success_at
-                else None,
-                "window_hours": int(MISSED_AFTER.total_seconds() // 3600),
-            },
+    """Clients (not disabled) with no successful backup within their customer's alert
+    window (24 hours unless the customer sets another); a client that never backed up
+    counts once it has existed for the window."""
+    windows = dict(
+        CustomerAlertSetting.objects.exclude(
+            missed_after_hours=DEFAULT_MISSED_AFTER_HOURS
+        ).values_list("customer_id", "missed_after_hours")
+    )
+    groups: dict[int, Q] = {DEFAULT_MISSED_AFTER_HOURS: ~Q(customer_id__in=list(windows))}
+    for hours in set(windows.values()):
+        groups[hours] = Q(customer_id__in=[pk for pk, value in windows.items() if value == hours])
+    candidates: list[tuple[str, str, Client, dict[str, object]]] = []
+    for hours, customers in groups.items():
+        since = now - timedelta(hours=hours)
+        silent = _clients(silent_since_q(since) & Q(created_at__lt=since) & customers)
+        candidates.extend(
+            (
+                f"backup.missed:{client.pk}:{_stamp(client.last_success_at)}",
+                Event.Type.BACKUP_MISSED,
+                client,
+                {
+                    "last_success_at": client.last_success_at.isoformat()
+                    if client.last_success_at
+                    else None,
+                    "window_hours": hours,
+                },
+            )
+            for client in silent.iterator(chunk_size=BATCH)
         )
-        for client in silent.iterator(chunk_size=BATCH)
-    ]
     return _emit_new(candidates, now)

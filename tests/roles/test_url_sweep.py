@@ -108,6 +108,8 @@ URLS = {
     "webhook-edit": ("manage_settings", "manage_settings"),
     "webhook-delete": (POST_ONLY, "manage_settings"),
     "webhook-test": (POST_ONLY, "manage_settings"),
+    "reseller-trial-emails": (POST_ONLY, "manage_settings"),
+    "customer-alert-window": (POST_ONLY, "manage_customers"),
 }
 
 ROLES = ["administrator", "technician", "read_only", "billing", "customer", "superuser"]
@@ -335,6 +337,8 @@ def test_the_panes_offer_no_button_that_the_role_would_be_refused(
         "webhook-edit",
         "webhook-delete",
         "webhook-test",
+        "reseller-trial-emails",  # on the Webhooks page
+        "customer-alert-window",  # on a customer's Edit page
     }
     assert {name for name, roles in offered.items() if "administrator" in roles} == (
         set(offered) - elsewhere
