@@ -64,7 +64,9 @@ def customer_pane(request: HttpRequest, code: UUID) -> HttpResponse:
         node=customer,
         customer=customer,
         page=page,
-        pending_requests=list(pending_requests_of(customer)),
+        # Agents wait for approval only while auto-authorization is off (turned on, their
+        # next connect adds them): no query for the others.
+        pending_requests=[] if customer.auto_add_clients else list(pending_requests_of(customer)),
         **customer_email_context(customer),
     )
 
