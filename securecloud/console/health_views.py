@@ -55,8 +55,12 @@ def health_list(request: HttpRequest, code: UUID, kind: str) -> HttpResponse:
         elif kind == "stale":
             rows = clients.filter(stale_clients_q(now))
         else:
-            rows = clients.filter(TRIAL_LISTS[kind](now))
-        rows = rows.order_by("securecloud_id")
+            # Soonest end first: the (plan, trial_ends_at) index gives the order.
+            rows = clients.filter(TRIAL_LISTS[kind](now)).order_by(
+                "trial_ends_at", "securecloud_id"
+            )
+        if kind in ("failed", "stale"):
+            rows = rows.order_by("securecloud_id")
     return render_console(
         request,
         "hierarchy/health.html",
