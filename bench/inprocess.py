@@ -1,7 +1,7 @@
 """In-process measurements (steps 2 and 3 of the suite), one JSON line per figure.
 
     DJANGO_SETTINGS_MODULE=bench.settings SECRET_KEY=x ALLOWED_HOSTS=testserver \\
-        .venv/bin/python bench/inprocess.py console|writes
+        .venv/bin/python bench/inprocess.py console|writes|alerts
 
 Run by bench/run.py against a database seeded by seed_demo (prefixes Bench, Flat,
 Small). `console` times pages through django.test.Client (server time only: no network,
@@ -345,6 +345,37 @@ def agents() -> None:
     )
 
 
+def alerts() -> None:
+    """The trial lists of the big reseller (console pages), and run_alerts over the whole
+    data set: the first run reports every trial ending or expired and every missed
+    backup (and emails the admins), the second finds them all reported already."""
+    from django.core.management import call_command
+
+    from clients.models import Event
+
+    top = Node.objects.get(name="Bench Reseller 1", level=0)
+    http = login("bench-admin-1")
+    for kind, name in (
+        ("trials-ending", "trial list (ending)"),
+        ("expired-trials", "trial list (expired)"),
+    ):
+        time_page(http, name, reverse("health-list", args=[top.code, kind]))
+    clients = Client.objects.count()
+    for run in ("first", "again"):
+        before = Event.objects.count()
+        started = time.perf_counter()
+        with open(os.devnull, "w") as quiet:
+            call_command("run_alerts", stdout=quiet)
+        seconds = time.perf_counter() - started
+        emit(
+            section="alerts",
+            name=f"run_alerts ({run})",
+            seconds=round(seconds, 2),
+            events=Event.objects.count() - before,
+            clients=clients,
+        )
+
+
 def count_reports() -> None:
     from clients.models import BackupReport
 
@@ -359,4 +390,5 @@ if __name__ == "__main__":
         "api": admin_api,
         "agents": agents,
         "count": count_reports,
+        "alerts": alerts,
     }[sys.argv[1]]()

@@ -413,6 +413,8 @@ def run_database(env: dict, vendor: str, args) -> dict:
     fig["writes"] = json_lines(env, "writes")
     log(f"{vendor}: admin API")
     fig["api"] = json_lines(env, "api")
+    log(f"{vendor}: trial lists and run_alerts")
+    fig["alerts"] = json_lines(env, "alerts")
     agents = json_lines(env, "agents", str(OUT))[0]
     fig["hash_ms"] = agents["hash_ms"]
     fig["hasher"] = agents["hasher"]
@@ -533,6 +535,35 @@ def rows(figs: dict, total_s: float | None) -> list[dict]:
         "branding stylesheet, revalidated (304)",
     ):
         add(name, CONSOLE_TARGET, console(name))
+
+    def trial_list(name):
+        def pick(fig):
+            for item in fig.get("alerts", []):
+                if item.get("name") == name:
+                    ok = item["p50_ms"] <= 50 and item["p95_ms"] <= 100 and item["queries"] <= 10
+                    return (
+                        f"{item['p50_ms']:.1f} / {item['p95_ms']:.1f} ms, {item['queries']} q",
+                        ok,
+                    )
+            return None
+
+        return pick
+
+    for name in ("trial list (ending)", "trial list (expired)"):
+        add(name, CONSOLE_TARGET, trial_list(name))
+
+    def run_alerts(fig):
+        runs = {item["name"]: item for item in fig.get("alerts", []) if "seconds" in item}
+        if len(runs) < 2:
+            return None
+        first, again = runs["run_alerts (first)"], runs["run_alerts (again)"]
+        return (
+            f"first {first['seconds']:.1f} s ({first['events']:,} events), again "
+            f"{again['seconds']:.1f} s ({again['events']} events) at {first['clients']:,} clients",
+            again["events"] == 0 and again["seconds"] <= 60,
+        )
+
+    add("run_alerts (cron, every few minutes)", "again: 0 new events, ≤ 60 s", run_alerts)
 
     def html(fig):
         sizes = {i["name"]: i["bytes"] for i in fig.get("console", []) if "bytes" in i}

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from django.shortcuts import get_object_or_404
 
-from clients.models import Client
+from clients.models import Client, PendingRequest
 from hierarchy.actors import Viewer
 
 
@@ -15,3 +15,12 @@ def get_client_for_user(user: Viewer, code: UUID | str) -> Client:
         code=code,
     )
     return client
+
+
+def get_pending_request_for_user(user: Viewer, code: UUID | str) -> PendingRequest:
+    """A request waiting for approval (not expired) that the user may see, else 404."""
+    request: PendingRequest = get_object_or_404(
+        PendingRequest.objects.visible_to(user).current().select_related("customer__parent"),
+        code=code,
+    )
+    return request

@@ -5,15 +5,16 @@ credentials, client state (see `connect`).
 """
 
 import hmac
+import ipaddress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clients import ratelimit
+from clients import pending, ratelimit
 from clients.agent_requests import (
     INVALID_CREDENTIALS,
     AgentError,
@@ -174,12 +175,13 @@ def _connect_known(client: Client, req: ConnectRequest, ip: str) -> ConnectResul
 
 
 def _connect_new(req: ConnectRequest, ip: str) -> ConnectResult | None:
-    """Rule 3, or None when the ID was created by someone else meanwhile."""
+    """Rule 3, or None when the ID was created by someone else meanwhile. Under a
+    customer whose auto-authorization is off, the attempt waits for approval."""
     customer = _customer_for_key(req.registration_key)
     if customer is None:
         raise _bad_credentials(req, hash_anyway=True)
     if not customer.auto_add_clients:
-        raise AgentError(403, "authorization_required")
+        _wait_for_approval(customer, req, ip)
     try:
         with transaction.atomic():
             client = create_client(
@@ -200,6 +202,32 @@ def _connect_new(req: ConnectRequest, ip: str) -> ConnectResult | None:
             {name: messages[0] for name, messages in exc.message_dict.items()}
         ) from None
     return ConnectResult(created=True, body=result.body)
+
+
+def _wait_for_approval(customer: Node, req: ConnectRequest, ip: str) -> NoReturn:
+    """Keep the attempt as a pending request (one per ID, refreshed on every attempt),
+    then refuse with 403 authorization_pending."""
+    try:
+        validate_client_password(req.password)
+    except ValidationError as exc:
+        raise invalid_request({"password": exc.messages[0]}) from None
+    pending.record_attempt(
+        customer,
+        securecloud_id=req.securecloud_id,
+        password=req.password,
+        hostname=req.hostname,
+        agent_version=req.agent_version,
+        address=_address(ip),
+        origin=f"{AGENT_ORIGIN} {ip}",
+    )
+    raise AgentError(403, "authorization_pending")
+
+
+def _address(ip: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(ip))
+    except ValueError:
+        return None
 
 
 def _lock(client: Client) -> Client | None:

@@ -38,6 +38,7 @@ def record_backup(authorization: str, data: Any) -> dict[str, Any]:
         files=report.files,
         message=report.message,
         now=now,
+        securecloud_id=token.client.securecloud_id,
     )
     if written is None:
         # Disabled or deleted since the token was read: its tokens are revoked.

@@ -9,8 +9,9 @@ most of its cost (see BENCHMARKS.md). So these statements are written out here o
   and builds the model instances from the row (both databases);
 - a status call marks the client seen, at most once a minute (one conditional update);
 - a backup report on PostgreSQL is one statement, committed on its own: it locks the
-  client row, moves the customer's total by the change, updates the client and inserts
-  the report. SQLite has no data-modifying WITH, so it runs the same steps in one
+  client row, moves the customer's total by the change, updates the client, inserts
+  the report and its events (the outbox: a failed backup, storage crossing 90% or 100%
+  of the usage space). SQLite has no data-modifying WITH, so it runs the same steps in one
   transaction (IMMEDIATE: it holds the write lock throughout);
 - on PostgreSQL both are prepared once per database connection (PREPARE, then EXECUTE):
   planning the lookup cost more than running it. A session that lost them (DISCARD ALL)
@@ -22,6 +23,7 @@ The business rules stay in clients.agent_services; the one rule repeated in SQL 
 """
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,7 +35,8 @@ from django.db.models import DEFERRED, Q
 from django.dispatch import receiver
 from django.utils.functional import cached_property
 
-from clients.models import AgentToken, Client
+from clients import events
+from clients.models import AgentToken, Client, Event
 from hierarchy.models import Node
 
 
@@ -211,6 +214,25 @@ def find_token(digest: str) -> AgentToken | None:
 # the change of the client's used bytes, as clients.services.shift_customer_totals does.
 DISABLED = Client.Status.DISABLED.value
 SUCCESS = Client.BackupStatus.SUCCESS.value
+FAILED = Client.BackupStatus.FAILED.value
+# The events of a report, written in the same statement (the outbox, clients.events):
+# a failed backup, and the customer's storage crossing 90% (warning) or 100% (full) of
+# its usage space with this report. The storage rule is `storage_crossed` below.
+BACKUP_FAILED = Event.Type.BACKUP_FAILED.value
+STORAGE_WARNING = Event.Type.STORAGE_WARNING.value
+STORAGE_FULL = Event.Type.STORAGE_FULL.value
+
+
+def storage_crossed(before: int, after: int, quota: int | None) -> str | None:
+    """The storage event of a customer's total moving from `before` to `after`: full at
+    100% of the usage space, warning at 90% (below 100%), None when no line is crossed."""
+    if quota is None:
+        return None
+    if after >= quota > before:
+        return STORAGE_FULL
+    if after * 10 >= quota * 9 > before * 10 and after < quota:
+        return STORAGE_WARNING
+    return None
 
 
 @dataclass(frozen=True)
@@ -219,6 +241,7 @@ class BackupWritten:
     quota_bytes: int | None
     over_quota: bool
     client_used_bytes: int
+    events: int = 0
 
 
 # The client row is locked first (FOR UPDATE), so two reports of one client cannot lose
@@ -261,6 +284,35 @@ BACKUP_WRITE = Statement(
                 updated_at = %(now)s
             FROM client WHERE clients_client.id = client.id
             RETURNING clients_client.id, clients_client.used_bytes
+        ), delta AS (
+            SELECT CASE WHEN client.newest THEN %(used_bytes)s - client.used_bytes ELSE 0 END
+                AS bytes
+            FROM client
+        ), events AS (
+            INSERT INTO clients_event (code, type, created_at, customer_id, client_id, data)
+            SELECT gen_random_uuid(), e.type, %(now)s, client.customer_id, client.id, e.data
+            FROM client, customer, delta, LATERAL (
+                SELECT %(status)s = '{FAILED}' AS wanted, '{BACKUP_FAILED}' AS type,
+                    CAST(%(event_data)s AS jsonb) AS data
+                UNION ALL
+                SELECT customer.usage_space_bytes IS NOT NULL
+                    AND customer.used_bytes >= customer.usage_space_bytes
+                    AND customer.used_bytes - delta.bytes < customer.usage_space_bytes,
+                    '{STORAGE_FULL}', jsonb_build_object('securecloud_id', %(securecloud_id)s,
+                    'used_bytes', customer.used_bytes,
+                    'usage_space_bytes', customer.usage_space_bytes)
+                UNION ALL
+                SELECT customer.usage_space_bytes IS NOT NULL
+                    AND customer.used_bytes < customer.usage_space_bytes
+                    AND customer.used_bytes * 10 >= customer.usage_space_bytes * 9
+                    AND (customer.used_bytes - delta.bytes) * 10
+                        < customer.usage_space_bytes * 9,
+                    '{STORAGE_WARNING}', jsonb_build_object('securecloud_id', %(securecloud_id)s,
+                    'used_bytes', customer.used_bytes,
+                    'usage_space_bytes', customer.usage_space_bytes)
+            ) AS e
+            WHERE e.wanted
+            RETURNING 1
         ), report AS (
             INSERT INTO clients_backupreport (client_id, started_at, finished_at, status,
                 used_bytes, files, message, over_quota, created_at)
@@ -270,7 +322,7 @@ BACKUP_WRITE = Statement(
             RETURNING id
         )
         SELECT customer.used_bytes, customer.usage_space_bytes, customer.over_quota,
-            updated.used_bytes
+            updated.used_bytes, (SELECT count(*) FROM events)
         FROM customer, updated, report
     """,
     parameters={
@@ -282,6 +334,8 @@ BACKUP_WRITE = Statement(
         "files": "bigint",
         "message": "text",
         "now": "timestamptz",
+        "event_data": "text",
+        "securecloud_id": "varchar",
     },
 )
 
@@ -304,8 +358,11 @@ def write_backup(
     files: int | None,
     message: str,
     now: datetime,
+    securecloud_id: str = "",
 ) -> BackupWritten | None:
-    """Store a report and move the client's and its customer's storage used.
+    """Store a report and move the client's and its customer's storage used, with its
+    events (a failed backup, storage crossing 90% or 100%) in the same transaction;
+    their delivery is asked for after the commit.
 
     None when the client was disabled or deleted since its token was read.
     """
@@ -318,6 +375,16 @@ def write_backup(
         "files": files,
         "message": message,
         "now": now,
+        "securecloud_id": securecloud_id,
+        "event_data": json.dumps(
+            {
+                "securecloud_id": securecloud_id,
+                "status": status,
+                "started_at": started_at.isoformat(),
+                "finished_at": finished_at.isoformat(),
+                "message": message,
+            }
+        ),
     }
     if connection.vendor == "postgresql":
         row = _fetchone(BACKUP_WRITE, params)
@@ -325,12 +392,15 @@ def write_backup(
         row = _write_backup_in_steps(params)
     if row is None:
         return None
-    customer_used, quota, over_quota, client_used = row
-    return BackupWritten(customer_used, quota, bool(over_quota), client_used)
+    customer_used, quota, over_quota, client_used, written_events = row
+    if written_events:
+        events.dispatch_after_commit()
+    return BackupWritten(customer_used, quota, bool(over_quota), client_used, written_events)
 
 
 def _write_backup_in_steps(params: dict[str, Any]) -> tuple | None:
     """BACKUP_WRITE for databases without data-modifying WITH (SQLite)."""
+    given = params
     # Datetimes stored as the ORM stores them, so that its comparisons still hold.
     params = {
         name: connection.ops.adapt_datetimefield_value(value)
@@ -379,4 +449,34 @@ def _write_backup_in_steps(params: dict[str, Any]) -> tuple | None:
             " last_seen_at = %(now)s, updated_at = %(now)s WHERE id = %(client_id)s",
             params,
         )
-    return customer_used, quota, over_quota, client_used
+        written = _write_events_in_steps(
+            given,
+            customer_id,
+            before=customer_used - (client_used - previous),
+            after=customer_used,
+            quota=quota,
+        )
+    return customer_used, quota, over_quota, client_used, written
+
+
+def _write_events_in_steps(
+    params: dict[str, Any], customer_id: int, *, before: int, after: int, quota: int | None
+) -> int:
+    """The events CTE of BACKUP_WRITE, in the same transaction (SQLite)."""
+    rows = []
+    if params["status"] == FAILED:
+        rows.append(Event(type=BACKUP_FAILED, data=json.loads(params["event_data"])))
+    crossed = storage_crossed(before, after, quota)
+    if crossed:
+        data = {
+            "securecloud_id": params["securecloud_id"],
+            "used_bytes": after,
+            "usage_space_bytes": quota,
+        }
+        rows.append(Event(type=crossed, data=data))
+    for event in rows:
+        event.customer_id = customer_id
+        event.client_id = params["client_id"]
+        event.created_at = params["now"]
+        event.save()
+    return len(rows)

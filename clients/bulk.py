@@ -32,7 +32,7 @@ from clients.bulk_services import (
     update_clients,
 )
 from clients.hashing import hash_passwords
-from clients.models import Client
+from clients.models import Client, shown_status_of
 from clients.services import ID_TAKEN, PASSWORD_REQUIRED, clean_new_client
 from hierarchy import audit
 from hierarchy.bulk import CHANGED_DURING_IMPORT, ImportFailed, Summary, validation_messages
@@ -55,7 +55,9 @@ CLIENT_COLUMNS = (
 MAX_PASSWORD_HASH_LENGTH = 256
 CHUNK = 900  # IDs per IN query (under SQLite's old 999-variable limit)
 _PLANS = {value: value for value in Client.Plan.values}
-_STATUSES = {value: value for value in Client.Status.values}
+# "expired" is what an export shows for a trial past its end: on import it leaves the
+# status open, as an empty cell does (the trial's end, in its own column, makes it show).
+_STATUSES = {**{value: value for value in Client.Status.values}, Client.EXPIRED: ""}
 
 
 @dataclass(slots=True)
@@ -222,7 +224,8 @@ def _parse(top, stream, customers: _Customers, *, label, show_progress):
                 row_errors.append(("trial_ends_at", "A paid client has no trial end."))
         status = get["status"](row).lower()
         if status and status not in _STATUSES:
-            row_errors.append(("status", "Enter pending, active or disabled."))
+            row_errors.append(("status", "Enter pending, active, expired or disabled."))
+        status = _STATUSES.get(status, status)
         if cleaned is not None:
             sid = cleaned["securecloud_id"]
             if sid in seen:
@@ -459,8 +462,11 @@ def export_clients(top: Node, out_dir: Path, *, include_password_hashes: bool) -
         .iterator(chunk_size=5000)
     )
 
+    now = timezone.now()
+
     def lines():
         for sid, customer_pk, name, email, password, plan, ends, status in rows:
+            shown = shown_status_of(plan, ends, status, now)
             customer_name, parent_pk = nodes[customer_pk]
             yield (
                 sid,
@@ -471,7 +477,7 @@ def export_clients(top: Node, out_dir: Path, *, include_password_hashes: bool) -
                 password if include_password_hashes else "",
                 plan,
                 ends.astimezone(UTC).isoformat() if ends else "",
-                status,
+                shown,
                 nodes[parent_pk][0],
             )
 

@@ -6,6 +6,7 @@ clients per reseller would make each new client a tree-wide rewrite.
 """
 
 import uuid
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -23,6 +24,34 @@ def silent_since_q(since) -> models.Q:
     )
 
 
+# How long before its end a trial counts as ending (the reseller pane's list).
+TRIAL_ENDING_WITHIN = timedelta(days=7)
+
+
+def expired_trial_q(now: datetime) -> models.Q:
+    """Trial clients past their trial's end, not disabled: they show Expired (the
+    one definition, for lists, panes, exports and alerts alike)."""
+    return models.Q(plan=Client.Plan.TRIAL, trial_ends_at__lte=now) & ~models.Q(
+        status=Client.Status.DISABLED
+    )
+
+
+def trial_ending_q(now: datetime, within: timedelta = TRIAL_ENDING_WITHIN) -> models.Q:
+    """Trial clients whose trial ends after `now` and within `within`, not disabled."""
+    return models.Q(
+        plan=Client.Plan.TRIAL, trial_ends_at__gt=now, trial_ends_at__lte=now + within
+    ) & ~models.Q(status=Client.Status.DISABLED)
+
+
+def shown_status_of(plan: str, trial_ends_at, status: str, now) -> str:
+    """Client.shown_status from the values alone (for exports that read rows)."""
+    if status == Client.Status.DISABLED:
+        return status
+    if plan == Client.Plan.TRIAL and trial_ends_at is not None and trial_ends_at <= now:
+        return Client.EXPIRED
+    return status
+
+
 class ClientQuerySet(TenantQuerySetMixin, models.QuerySet):
     def within(self, node):
         """Clients of the customers in `node`'s subtree."""
@@ -38,6 +67,12 @@ class Client(models.Model):
         PENDING = "pending", "Pending"
         ACTIVE = "active", "Active"
         DISABLED = "disabled", "Disabled"
+
+    # The status a trial past its end shows, everywhere a status shows. Never stored:
+    # it follows from the plan and the trial's end (`shown_status`), so it holds the
+    # moment the trial ends, and the stored status stays pending, active or disabled.
+    EXPIRED = "expired"
+    EXPIRED_LABEL = "Expired"
 
     class BackupStatus(models.TextChoices):
         SUCCESS = "success", "Success"
@@ -86,6 +121,8 @@ class Client(models.Model):
                 fields=["last_backup_status", "securecloud_id"], name="client_backup_status_idx"
             ),
             models.Index(fields=["last_success_at"], name="client_last_success_idx"),
+            # Trials ending soon and expired trials (the reseller pane, run_alerts).
+            models.Index(fields=["plan", "trial_ends_at"], name="client_plan_trial_end_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -114,6 +151,16 @@ class Client(models.Model):
     @property
     def is_disabled(self) -> bool:
         return self.status == self.Status.DISABLED
+
+    def shown_status(self, now=None) -> str:
+        """The status to show: "disabled", then "expired" for a trial past its end,
+        else the stored status (pending or active)."""
+        return shown_status_of(self.plan, self.trial_ends_at, self.status, now or timezone.now())
+
+    @property
+    def shown_status_label(self) -> str:
+        shown = self.shown_status()
+        return self.EXPIRED_LABEL if shown == self.EXPIRED else self.Status(shown).label
 
     def trial_expired(self, now=None) -> bool:
         if self.plan != self.Plan.TRIAL or self.trial_ends_at is None:
@@ -185,3 +232,107 @@ class AuthFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+# How long an agent's request for approval is kept without a new attempt.
+PENDING_REQUEST_LIFETIME = timedelta(days=7)
+
+
+class PendingRequestQuerySet(TenantQuerySetMixin, models.QuerySet):
+    def within(self, node):
+        """Requests to the customers in `node`'s subtree."""
+        return self.filter(subtree_q(node, "customer__"))
+
+    def current(self, now: datetime | None = None) -> "PendingRequestQuerySet":
+        """Requests not expired: an attempt within the last 7 days."""
+        return self.filter(last_attempt_at__gt=(now or timezone.now()) - PENDING_REQUEST_LIFETIME)
+
+
+class PendingRequest(models.Model):
+    """An agent that connected with a valid registration key and an unknown SecureCloud
+    ID to a customer whose auto-authorization is off: it waits for an admin to Approve
+    (a Trial client with the password the agent presented) or Reject it. Its repeated
+    attempts update this one row; it expires 7 days after the last."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="pending_requests")
+    securecloud_id = models.CharField("SecureCloud ID", max_length=254)
+    # The hash of the password the agent presented last (never the password itself).
+    password = models.CharField(max_length=256)
+    hostname = models.CharField(max_length=255, blank=True)
+    agent_version = models.CharField(max_length=100, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    first_attempt_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=1)
+
+    objects = PendingRequestQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "securecloud_id"], name="pending_request_customer_id_uniq"
+            ),
+        ]
+        indexes = [models.Index(fields=["last_attempt_at"], name="pending_request_last_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.securecloud_id} waiting for approval"
+
+    def audit_scope(self):
+        """(reseller, customer code, object code) its audit events are filed under."""
+        return self.customer.parent, self.customer.code, self.code
+
+
+class Event(models.Model):
+    """The outbox: something that happened to a client or a customer, written in the
+    same transaction as the change that caused it (a rolled-back change leaves none),
+    then delivered after the commit by the app that sends events (webhooks, email
+    alerts), which marks what it has done: a process that dies after the commit
+    loses nothing, the next run sends what is left."""
+
+    class Type(models.TextChoices):
+        BACKUP_FAILED = "backup.failed", "Backup failed"
+        BACKUP_MISSED = "backup.missed", "Backup missed"
+        STORAGE_WARNING = "storage.warning", "Storage at 90% of the usage space"
+        STORAGE_FULL = "storage.full", "Storage at the usage space"
+        CLIENT_ADDED = "client.added", "Client added"
+        CLIENT_PENDING = "client.pending", "Client waiting for approval"
+        CLIENT_APPROVED = "client.approved", "Client approved"
+        CLIENT_DISABLED = "client.disabled", "Client disabled"
+        TRIAL_ENDING = "trial.ending", "Trial ending"
+        TRIAL_EXPIRED = "trial.expired", "Trial expired"
+
+    # The event's id: the same on every delivery attempt of it.
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField(max_length=30, choices=Type.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    customer = models.ForeignKey(
+        Node, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    # Time-based conditions are reported once per occurrence: the occurrence's key.
+    key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # Handed to the webhooks (their deliveries made), and considered for email alerts.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    alerted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="event_undispatched_idx",
+                condition=models.Q(dispatched_at__isnull=True),
+            ),
+            models.Index(
+                fields=["created_at"],
+                name="event_unalerted_idx",
+                condition=models.Q(alerted_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} at {self.created_at:%Y-%m-%d %H:%M:%S}"

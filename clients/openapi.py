@@ -20,6 +20,7 @@ ERROR_CODES = [
     "invalid_credentials",
     "invalid_token",
     "authorization_required",
+    "authorization_pending",
     "client_disabled",
     "trial_expired",
     "method_not_allowed",
@@ -147,9 +148,17 @@ _DOCUMENT: dict[str, Any] = {
                         ["invalid_credentials"],
                     ),
                     "403": _error(
-                        "Auto-authorization is off for this customer, or the client is "
-                        "disabled, or its trial is over.",
-                        ["authorization_required", "client_disabled", "trial_expired"],
+                        "Auto-authorization is off for this customer (authorization_required "
+                        "for a known client without a password; authorization_pending for a "
+                        "new SecureCloud ID with the customer's registration key: the attempt "
+                        "waits for an admin's approval, then the same connect succeeds), or "
+                        "the client is disabled, or its trial is over.",
+                        [
+                            "authorization_required",
+                            "authorization_pending",
+                            "client_disabled",
+                            "trial_expired",
+                        ],
                     ),
                     **_COMMON_ERRORS,
                     "429": _error(

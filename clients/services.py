@@ -13,7 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from clients.models import AgentToken, Client
+from clients import events
+from clients.models import AgentToken, Client, Event
 from clients.validators import normalise_securecloud_id, validate_client_password
 from hierarchy import audit
 from hierarchy.actors import ActingUser
@@ -68,6 +69,7 @@ def clean_new_client(
     name: str = "",
     email: str = "",
     check_taken: bool = True,
+    has_password_hash: bool = False,
 ) -> dict[str, Any]:
     """Validate a new client's fields; the console, the admin and the imports share it.
 
@@ -94,7 +96,7 @@ def clean_new_client(
             validate_client_password(password)
         except ValidationError as exc:
             errors["password"] = exc.messages
-    elif not customer.auto_add_clients:
+    elif not customer.auto_add_clients and not has_password_hash:
         errors["password"] = [PASSWORD_REQUIRED]
     if check_taken and "securecloud_id" not in errors and securecloud_id_taken(securecloud_id):
         errors["securecloud_id"] = [ID_TAKEN]
@@ -113,20 +115,28 @@ def create_client(
     acting_user: ActingUser,
     origin: str,
     status: str = Client.Status.PENDING,
+    password_hash: str = "",
+    audit_action: str = "client.created",
 ) -> Client:
     """A new Trial client under `customer`.
 
     A password is required when the customer's auto-authorization is off; when it is
-    on, the agent sets the password at its first connect.
+    on, the agent sets the password at its first connect. `password_hash`: a password
+    already hashed (the one an agent presented while it waited for approval).
     """
     cleaned = clean_new_client(
-        customer, securecloud_id=securecloud_id, password=password, name=name, email=email
+        customer,
+        securecloud_id=securecloud_id,
+        password=password,
+        name=name,
+        email=email,
+        has_password_hash=bool(password_hash),
     )
     now = timezone.now()
     client = Client(
         customer=customer,
         **cleaned,
-        password=make_password(password) if password else "",
+        password=make_password(password) if password else password_hash,
         plan=Client.Plan.TRIAL,
         trial_ends_at=trial_end(now, customer.trial_days),
         status=status,
@@ -136,8 +146,16 @@ def create_client(
             client.save()
             _shift_customer_totals(customer.pk, clients=1)
             # Agents that auto-add themselves act with no user: the origin names them.
+            events.emit(
+                Event.Type.CLIENT_APPROVED
+                if audit_action == "client.approved"
+                else Event.Type.CLIENT_ADDED,
+                customer=customer,
+                client=client,
+                data={"origin": origin.split(" ", 1)[0]},
+            )
             audit.record(
-                "client.created",
+                audit_action,
                 client,
                 acting_user=acting_user,
                 origin=origin,
@@ -242,6 +260,7 @@ def disable_client(client: Client, *, acting_user: ActingUser, origin: str) -> C
         client.status = Client.Status.DISABLED
         client.save(update_fields=["status", "updated_at"])
         revoke_agent_tokens(client)
+        events.emit(Event.Type.CLIENT_DISABLED, customer=client.customer, client=client)
         audit.record(
             "client.disabled",
             client,

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "securecloud.accounts",
     "securecloud.mail",
     "securecloud.usage",
+    "securecloud.events",
     "securecloud.console",
     "securecloud.api",
     "securecloud.demo",
@@ -370,6 +371,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # any task runs; shorter than the 15 minutes after which a queued welcome email counts
 # as lost.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600)}
+
+# Webhooks go to public https addresses only; 1 allows internal addresses and plain
+# http (an on-premises receiver, tests).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE")
 
 # The agent API's client address comes from REMOTE_ADDR unless a trusted proxy sets
 # X-Forwarded-For; set TRUSTED_PROXY_COUNT to the number of proxies in front.

@@ -61,5 +61,6 @@ urlpatterns = [
     path("", include("securecloud.console.api_key_urls")),
     path("", include("securecloud.console.client_urls")),
     path("", include("securecloud.console.email_urls")),
+    path("", include("securecloud.console.event_urls")),
     path("", include("securecloud.console.urls")),
 ]

@@ -16,10 +16,11 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from clients import services as client_services
-from clients.models import Client
+from clients.models import Client, PendingRequest
 from hierarchy import memberships, services
 from hierarchy.models import Node
 from securecloud.accounts import api_keys, invitations
+from securecloud.events.models import Webhook
 from securecloud.mail.models import EmailDelivery
 
 # URLs that name no object of a tenant: sign-in, the signed-in user's own account pages,
@@ -50,6 +51,11 @@ NO_OBJECT = {
     "branding-stylesheet",
     "branding-logo",
     "api-keys-home",  # a redirect to the signed-in admin's own reseller's keys
+    # The selected clients' codes travel in the POST, and another tenant's match nothing:
+    # tests/trials/test_trial_lifecycle.py.
+    "clients-bulk",
+    "account-alerts",  # the signed-in admin's own choice
+    "webhooks-home",  # a redirect to the admin's own reseller's page
 }
 
 
@@ -146,6 +152,12 @@ def _objects(reseller, customer, client, admin):
         "reseller": reseller,
         "customer": customer,
         "client": client,
+        "pending": PendingRequest.objects.create(
+            customer=customer, securecloud_id=f"waiting@{customer.code}.example", password="x"
+        ),
+        "webhook": Webhook.objects.create(
+            reseller=reseller, url="https://192.0.2.10/in", secret="s" * 20
+        ),
         "membership": admin.membership,
         "customer_user": memberships.add_customer_user(
             customer,
@@ -185,6 +197,8 @@ def _url(route, name, params, objects):
                 "customer-users": "customer_user",
                 "invitations": "invitation",
                 "api-keys": "api_key",
+                "pending": "pending",
+                "webhooks": "webhook",
             }[route.split("/", 1)[0]]
             kwargs[param] = objects[kind].code
         else:  # pragma: no cover - a new kind of parameter must be taught to this test
@@ -244,6 +258,8 @@ def _nonexistent():
             "delivery",
             "invitation",
             "api_key",
+            "pending",
+            "webhook",
         )
     }
 

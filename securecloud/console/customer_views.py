@@ -11,12 +11,14 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clients.models import Client
+from clients.pending import pending_requests_of
 from hierarchy import services
 from hierarchy.access import get_customer_for_user, get_reseller_for_user
 from hierarchy.models import Node
 from securecloud.accounts.permissions import Action, require
 from securecloud.console.forms import CustomerForm
 from securecloud.console.shell import paginate, render_console
+from securecloud.events.alert_settings import missed_after_hours
 from securecloud.http import form_data, origin_of
 from securecloud.mail.emails import customer_email_context, queue_welcome_email
 from securecloud.mail.models import EmailDelivery
@@ -62,6 +64,9 @@ def customer_pane(request: HttpRequest, code: UUID) -> HttpResponse:
         node=customer,
         customer=customer,
         page=page,
+        # Agents wait for approval only while auto-authorization is off (turned on, their
+        # next connect adds them): no query for the others.
+        pending_requests=[] if customer.auto_add_clients else list(pending_requests_of(customer)),
         **customer_email_context(customer),
     )
 
@@ -142,6 +147,7 @@ def customer_edit(request: HttpRequest, code: UUID) -> HttpResponse:
         customer=customer,
         form=form,
         title=f"Edit {customer.name}",
+        missed_after_hours=missed_after_hours(customer),
     )
 
 

@@ -4,6 +4,7 @@ from securecloud.console import (
     branding_views,
     customer_user_views,
     customer_views,
+    health_views,
     usage_views,
     views,
 )
@@ -30,7 +31,7 @@ urlpatterns = [
         name="reseller-branding",
     ),
     path("branding/", branding_views.branding_home, name="branding-home"),
-    path("resellers/<uuid:code>/health/<slug:kind>/", views.health_list, name="health-list"),
+    path("resellers/<uuid:code>/health/<slug:kind>/", health_views.health_list, name="health-list"),
     path("usage/", usage_views.usage_home, name="usage-home"),
     path("resellers/<uuid:code>/usage/", usage_views.reseller_usage, name="reseller-usage"),
     path(

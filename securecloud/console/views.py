@@ -47,7 +47,7 @@ from securecloud.console.shell import (
 )
 from securecloud.http import form_data, origin_of, search_term
 from securecloud.mail.emails import send_invitation_email, send_set_password_email
-from securecloud.mail.health import backup_health, over_quota_q, stale_clients_q
+from securecloud.mail.health import backup_health
 from securecloud.site import site_url
 
 SEARCH_LIMIT = 20
@@ -178,44 +178,6 @@ def _reseller_pane(request, reseller: Node, admin_form=None, status=200):
         status=status,
     )
     return response
-
-
-HEALTH_LISTS = {
-    "failed": "Clients whose last backup failed",
-    "stale": "Clients with no successful backup in 24 hours",
-    "over-quota": "Customers over their usage space",
-}
-
-
-@login_required
-@require_safe
-def health_list(request, code, kind):
-    reseller = get_reseller_for_user(request.user, code)
-    if kind not in HEALTH_LISTS:
-        raise Http404("No such list.")
-    if kind == "over-quota":
-        rows = (
-            Node.objects.within(reseller)
-            .customers()
-            .filter(over_quota_q())
-            .select_related("parent")
-            .order_by("name", "pk")
-        )
-    else:
-        rows = Client.objects.within(reseller).select_related("customer").order_by("securecloud_id")
-        if kind == "failed":
-            rows = rows.filter(last_backup_status=Client.BackupStatus.FAILED)
-        else:
-            rows = rows.filter(stale_clients_q(timezone.now()))
-    return render_console(
-        request,
-        "hierarchy/health.html",
-        node=reseller,
-        reseller=reseller,
-        kind=kind,
-        title=HEALTH_LISTS[kind],
-        page=paginate(request, rows),
-    )
 
 
 @login_required

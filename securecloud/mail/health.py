@@ -1,6 +1,8 @@
 """Backup health of a reseller's subtree: clients whose last backup failed, clients with
 no successful backup in 24 hours, customers over their usage space. The console's
-summary, its filtered lists and their definitions live here."""
+summary, its filtered lists and their definitions live here, with the trial counts
+(trials ending within 7 days, expired trials) that the same pane shows: those come from
+the snapshot too (at 100,000 clients with many trials, counting them took ~0.25 s)."""
 
 from datetime import timedelta
 
@@ -9,7 +11,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Valu
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from clients.models import Client, silent_since_q
+from clients.models import Client, expired_trial_q, silent_since_q, trial_ending_q
 from hierarchy.models import Node
 from securecloud.mail.models import HealthSnapshot
 
@@ -23,7 +25,9 @@ def backup_health(reseller: Node) -> dict:
     space are counted as the page is asked for (an index finds the few failed clients),
     so a report shows at once. Clients with no successful backup in 24 hours come from a
     snapshot at most HEALTH_MAX_AGE old (`stale_as_of`), shared by every server process:
-    that count reads every client of the subtree. One query while the snapshot is fresh.
+    that count reads every client of the subtree. So do the trial counts (trials ending
+    within 7 days, expired trials), which come from the same snapshot. One query while
+    the snapshot is fresh.
     """
     now = timezone.now()
     snapshot = HealthSnapshot.objects.filter(
@@ -35,20 +39,26 @@ def backup_health(reseller: Node) -> dict:
             failed=_count(_failed(reseller)),
             over=_count(_over(reseller)),
             stale=Subquery(snapshot.values("stale")),
+            trials_ending=Subquery(snapshot.values("trials_ending")),
+            expired=Subquery(snapshot.values("expired")),
             stale_as_of=Subquery(snapshot.values("computed_at")),
         )
-        .values("failed", "over", "stale", "stale_as_of")
+        .values("failed", "over", "trials_ending", "expired", "stale", "stale_as_of")
         .get()
     )
     if counts["stale_as_of"] is not None:
         return counts
-    stale = (
+    counted = (
         Node.objects.filter(pk=reseller.pk)
-        .annotate(stale=_count(_stale(reseller, now)))
-        .values_list("stale", flat=True)
+        .annotate(
+            stale=_count(_stale(reseller, now)),
+            trials_ending=_count(_clients(reseller).filter(trial_ending_q(now))),
+            expired=_count(_clients(reseller).filter(expired_trial_q(now))),
+        )
+        .values("stale", "trials_ending", "expired")
         .get()
     )
-    stored = {"failed": counts["failed"], "stale": stale, "over": counts["over"]}
+    stored = {"failed": counts["failed"], "over": counts["over"], **counted}
     if not HealthSnapshot.objects.filter(reseller=reseller).update(computed_at=now, **stored):
         try:
             with transaction.atomic():

@@ -130,6 +130,9 @@ class HealthSnapshot(models.Model):
     failed = models.PositiveIntegerField()
     stale = models.PositiveIntegerField()
     over = models.PositiveIntegerField()
+    # Trials ending within 7 days and expired trials: also a read of many clients.
+    trials_ending = models.PositiveIntegerField(default=0)
+    expired = models.PositiveIntegerField(default=0)
 
     class Meta:
         db_table = "hierarchy_healthsnapshot"

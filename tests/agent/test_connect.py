@@ -185,7 +185,7 @@ def test_unknown_id_with_key_creates_trial_client_under_that_customer(agent, cus
 def test_unknown_id_with_key_of_customer_without_auto_authorization(agent, customer_a1):
     response = agent.connect("new@acme.example", NEW_PASSWORD, customer_a1.registration_key)
     assert response.status_code == 403
-    assert response.json() == {"error": "authorization_required"}
+    assert response.json() == {"error": "authorization_pending"}
     assert not Client.objects.filter(securecloud_id="new@acme.example").exists()
 
 

@@ -96,7 +96,7 @@ def test_every_bad_row_is_listed_with_its_line(customer_a1, customer_a_east, tmp
         "line 11, trial_ends_at: Enter an ISO 8601 date or date-time, such as 2026-05-31 or "
         "2026-05-31T12:00:00+00:00.",
         "line 12, trial_ends_at: A paid client has no trial end.",
-        "line 13, status: Enter pending, active or disabled.",
+        "line 13, status: Enter pending, active, expired or disabled.",
         "line 14, email: Enter a valid email address.",
         "line 15, name: A name cannot contain control characters.",
     ]

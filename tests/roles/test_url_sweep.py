@@ -19,9 +19,11 @@ from django.apps import apps
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from clients.models import PendingRequest
 from hierarchy import memberships
 from hierarchy.models import Membership
 from securecloud.accounts import api_keys, invitations
+from securecloud.events.models import Webhook
 from securecloud.mail.models import EmailDelivery
 from tests.conftest import PASSWORD
 from tests.roles.documented import documented_table
@@ -112,6 +114,18 @@ URLS = {
     "client-enable": (POST_ONLY, "manage_clients"),
     "client-move": ("manage_clients", "manage_clients"),
     "client-delete": ("delete", "delete"),
+    "clients-bulk": (POST_ONLY, "manage_clients"),
+    "pending-approve": (POST_ONLY, "add_clients"),
+    "pending-reject": (POST_ONLY, "add_clients"),
+    # Webhooks (the reseller's settings) and an admin's own email alerts.
+    "account-alerts": (OPEN, OPEN),
+    "webhooks-home": (OPEN, GET_ONLY),  # a redirect to the own reseller's page (or 404)
+    "webhooks": ("manage_settings", "manage_settings"),
+    "webhook-edit": ("manage_settings", "manage_settings"),
+    "webhook-delete": (POST_ONLY, "manage_settings"),
+    "webhook-test": (POST_ONLY, "manage_settings"),
+    "reseller-trial-emails": (POST_ONLY, "manage_settings"),
+    "customer-alert-window": (POST_ONLY, "manage_customers"),
 }
 
 ROLES = ["administrator", "technician", "read_only", "billing", "customer", "superuser"]
@@ -173,6 +187,13 @@ def cast(reseller_a, alice, sub_reseller_a, sam, customer_a1, client_a1, custome
         "resellers": sub_reseller_a,
         "customers": customer_a1,
         "clients": client_a1,
+        "pending": PendingRequest.objects.create(
+            customer=customer_a1, securecloud_id="waiting@acme.example", password="x"
+        ),
+        # A documentation address: a delivery to it is refused without any traffic.
+        "webhooks": Webhook.objects.create(
+            reseller=reseller_a, url="https://192.0.2.10/in", secret="s" * 20
+        ),
         "tree": sub_reseller_a,
         "branding": sub_reseller_a,
         "admins": sam.membership,
@@ -299,6 +320,8 @@ def test_the_panes_offer_no_button_that_the_role_would_be_refused(
         "customer-users": users["customer"].membership,
         "invitations": objects["invitations"],
         "api-keys": objects["api-keys"],
+        "pending": objects["pending"],
+        "webhooks": objects["webhooks"],
     }
     panes = [
         reverse("reseller-pane", args=[reseller_a.code]),
@@ -329,8 +352,18 @@ def test_the_panes_offer_no_button_that_the_role_would_be_refused(
     # The Administrator is offered the buttons (so the check above looks at real ones).
     # Not on these panes: a top-level reseller's Edit (renamed in the Django admin), the
     # welcome step (after Add New Customer) and Enable (the client is not disabled).
-    # Nor a key's Revoke: on the API keys page.
-    elsewhere = {"reseller-edit", "customer-welcome", "client-enable", "api-key-revoke"}
+    # Nor a webhook's buttons (on the Webhooks page).
+    elsewhere = {
+        "reseller-edit",
+        "api-key-revoke",  # on the API keys page
+        "customer-welcome",
+        "client-enable",
+        "webhook-edit",
+        "webhook-delete",
+        "webhook-test",
+        "reseller-trial-emails",  # on the Webhooks page
+        "customer-alert-window",  # on a customer's Edit page
+    }
     assert {name for name, roles in offered.items() if "administrator" in roles} == (
         set(offered) - elsewhere
     )

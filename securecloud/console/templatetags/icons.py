@@ -54,6 +54,9 @@ ICONS = (
     "diagram-3",  # sub-reseller
     "palette",  # branding
     "bar-chart",  # usage charts
+    "hourglass-bottom",  # trial expired
+    "bell",  # webhooks and alerts
+    "hourglass-top",  # pending approval
 )
 
 _PATHS_RE = re.compile(r"<svg[^>]*>(.*)</svg>", re.S)
