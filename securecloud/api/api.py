@@ -15,7 +15,15 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest
 from ninja import NinjaAPI, Swagger
 
-from securecloud.api import audit_events, clients, customers, problems, resellers, usage
+from securecloud.api import (
+    audit_events,
+    clients,
+    customers,
+    problems,
+    resellers,
+    usage,
+    webhooks,
+)
 from securecloud.api.auth import ApiKeyAuth, KeyRateThrottle
 from securecloud.api.openapi import add_http_conventions
 
@@ -38,6 +46,8 @@ customers and clients, for scripts (PSA and RMM automation).
 * **Concurrency.** Objects answer with an `ETag`; an update or delete sent with
   `If-Match` answers 412 when the object has changed since.
 * **Rate limit.** Per key; past it, 429 with `Retry-After`.
+* **Webhooks.** `/webhooks` adds, changes and removes a reseller's webhooks (the events
+  of its whole subtree, signed), shows their recent deliveries and sends a test.
 * **Usage.** `/usage` gives a month's figures by customer (those of `export_usage`),
   for the Administrator, Read-only and Billing roles.
 """
@@ -65,6 +75,7 @@ api.add_router("/customers", customers.router)
 api.add_router("/clients", clients.router)
 api.add_router("/audit-events", audit_events.router)
 api.add_router("/usage", usage.router)
+api.add_router("/webhooks", webhooks.router)
 
 
 def openapi_document(request: HttpRequest | None = None) -> dict[str, Any]:
