@@ -22,6 +22,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.oath import totp
 
+from clients import pending
 from clients import services as client_services
 from clients.models import Client
 from hierarchy import memberships, services
@@ -254,6 +255,29 @@ def test_every_console_page_passes_axe(live_server, console, audit_page):
     page.locator(".chart-data > summary").click()
     audit("customer storage chart, its data table shown")
     visit("storage and paid clients", reverse("reseller-usage-figures", args=[reseller.code]))
+
+    # Settings pages: API keys (a new key shown), Branding, Webhooks, alert choices; the
+    # trial lists; a customer with an agent waiting for approval.
+    visit("API keys", reverse("api-keys", args=[reseller.code]))
+    page.get_by_label("Name").fill("HaloPSA")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.get_by_label("The key")).to_be_visible()
+    audit("API keys, a new key shown")
+    visit("branding", reverse("reseller-branding", args=[reseller.code]))
+    visit("webhooks", reverse("webhooks", args=[reseller.code]))
+    visit("alert emails", reverse("account-alerts"))
+    for kind in ("trials-ending", "expired-trials"):
+        visit(f"health list {kind}", reverse("health-list", args=[reseller.code, kind]))
+    pending.record_attempt(
+        dental,
+        securecloud_id="new-laptop@msdental.example",
+        password="client-pass-2",
+        hostname="LAPTOP-7",
+        agent_version="5.2.0",
+        address="198.51.100.7",
+        origin="test",
+    )
+    visit("customer pane, pending approval", reverse("customer-pane", args=[dental.code]))
 
     # Forms, empty and sent with errors.
     visit("add customer", reverse("customer-add", args=[reseller.code]))
