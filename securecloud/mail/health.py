@@ -48,15 +48,13 @@ def backup_health(reseller: Node) -> dict:
     )
     if counts["stale_as_of"] is not None:
         return counts
-    counted = (
-        Node.objects.filter(pk=reseller.pk)
-        .annotate(
-            stale=_count(_stale(reseller, now)),
-            trials_ending=_count(_clients(reseller).filter(trial_ending_q(now))),
-            expired=_count(_clients(reseller).filter(expired_trial_q(now))),
-        )
-        .values("stale", "trials_ending", "expired")
-        .get()
+    # One pass over the subtree's clients with the three conditions as filtered counts:
+    # the same counts as three subqueries of one statement took SQLite's planner 50 s at
+    # 100,000 clients (each alone takes ~50 ms).
+    counted = Client.objects.within(reseller).aggregate(
+        stale=Count("pk", filter=stale_clients_q(now)),
+        trials_ending=Count("pk", filter=trial_ending_q(now)),
+        expired=Count("pk", filter=expired_trial_q(now)),
     )
     stored = {"failed": counts["failed"], "over": counts["over"], **counted}
     if not HealthSnapshot.objects.filter(reseller=reseller).update(computed_at=now, **stored):
