@@ -5,10 +5,12 @@ for a write (with its If-Match check)."""
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from ninja import Schema
 from ninja.decorators import decorate_view
+from ninja.errors import HttpError
 from ninja.pagination import CursorPagination, paginate
 
 from securecloud.api.concurrency import check_if_match, etag_of
@@ -34,11 +36,27 @@ MAX_PAGE_SIZE = 500
 Model = TypeVar("Model", bound=models.Model)
 
 
+BAD_CURSOR = "Invalid cursor: follow the `next` or `previous` link of a page."
+
+
+class CheckedCursorPagination(CursorPagination):
+    """The library's cursor pages, with a cursor whose position is not a value of the
+    ordering field (a forged or mangled one) refused as invalid input, not a 500."""
+
+    def paginate_queryset(
+        self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any
+    ) -> Any:
+        try:
+            return super().paginate_queryset(queryset, pagination, request, **params)
+        except (ValueError, TypeError, OverflowError, DjangoValidationError):
+            raise HttpError(422, BAD_CURSOR) from None
+
+
 def cursor_paginated(*ordering: str) -> Callable[[Any], Any]:
     """A listing paged by an opaque cursor (`?cursor=`, `next` and `previous` links,
     `page_size` up to MAX_PAGE_SIZE), in a stable order: no count, no offset scan."""
     return paginate(
-        CursorPagination,
+        CheckedCursorPagination,
         ordering=ordering,
         page_size=PAGE_SIZE,
         max_page_size=MAX_PAGE_SIZE,

@@ -363,3 +363,13 @@ def test_a_keys_answers_older_than_a_day_are_forgotten(api):
         "/customers", {**NEW_CUSTOMER, "name": "Newer"}, headers={"HTTP_IDEMPOTENCY_KEY": "new"}
     )
     assert list(IdempotentRequest.objects.values_list("idempotency_key", flat=True)) == ["new"]
+
+
+@pytest.mark.parametrize("position", ["p=abc", "p=", "p=1e999", "o=5&p=x", "r=maybe"])
+def test_a_forged_cursor_is_a_problem_not_a_500(api, client_a1, position):
+    import base64
+
+    cursor = base64.b64encode(position.encode()).decode()
+    answer = api.get("/clients", {"cursor": cursor})
+    assert answer.status_code in (200, 422), answer.status_code
+    assert answer["Content-Type"] in ("application/json", "application/problem+json")
