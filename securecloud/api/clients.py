@@ -154,15 +154,26 @@ def _action(path: str, summary: str) -> Callable[[Callable[..., Any]], Callable[
     return router.post(path, response={200: ClientOut, **ACTION_ERRORS}, summary=summary)
 
 
+def _act(
+    request: HttpRequest,
+    id: UUID,
+    response: HttpResponse,
+    action: Action,
+    write: Callable[..., Client],
+    *args: Any,
+) -> Any:
+    """One write to one client in one transaction (scoped, role checked, locked,
+    If-Match checked), answered with the client as it is after it."""
+    with transaction.atomic():
+        client = _locked(request, id, action)
+        client = write(client, *args, acting_user=auth.actor(request), origin=auth.origin(request))
+    return answer(request, ClientOut, client, response)
+
+
 @_action("/{id}/switch-to-paid", "Switch a client from Trial to Paid")
 @once_per_idempotency_key
 def switch_to_paid(request: HttpRequest, id: UUID, response: HttpResponse) -> Any:
-    with transaction.atomic():
-        client = _locked(request, id, Action.MANAGE_CLIENTS)
-        client = services.switch_to_paid(
-            client, acting_user=auth.actor(request), origin=auth.origin(request)
-        )
-    return answer(request, ClientOut, client, response)
+    return _act(request, id, response, Action.MANAGE_CLIENTS, services.switch_to_paid)
 
 
 @_action("/{id}/extend-trial", "Extend a client's trial by a number of days")
@@ -170,34 +181,19 @@ def switch_to_paid(request: HttpRequest, id: UUID, response: HttpResponse) -> An
 def extend_trial(
     request: HttpRequest, id: UUID, payload: ExtendTrialIn, response: HttpResponse
 ) -> Any:
-    with transaction.atomic():
-        client = _locked(request, id, Action.MANAGE_CLIENTS)
-        client = services.extend_trial(
-            client, payload.days, acting_user=auth.actor(request), origin=auth.origin(request)
-        )
-    return answer(request, ClientOut, client, response)
+    return _act(request, id, response, Action.MANAGE_CLIENTS, services.extend_trial, payload.days)
 
 
 @_action("/{id}/disable", "Disable a client (its agents are signed out)")
 @once_per_idempotency_key
 def disable_client(request: HttpRequest, id: UUID, response: HttpResponse) -> Any:
-    with transaction.atomic():
-        client = _locked(request, id, Action.MANAGE_CLIENTS)
-        client = services.disable_client(
-            client, acting_user=auth.actor(request), origin=auth.origin(request)
-        )
-    return answer(request, ClientOut, client, response)
+    return _act(request, id, response, Action.MANAGE_CLIENTS, services.disable_client)
 
 
 @_action("/{id}/enable", "Enable a disabled client")
 @once_per_idempotency_key
 def enable_client(request: HttpRequest, id: UUID, response: HttpResponse) -> Any:
-    with transaction.atomic():
-        client = _locked(request, id, Action.MANAGE_CLIENTS)
-        client = services.enable_client(
-            client, acting_user=auth.actor(request), origin=auth.origin(request)
-        )
-    return answer(request, ClientOut, client, response)
+    return _act(request, id, response, Action.MANAGE_CLIENTS, services.enable_client)
 
 
 @_action("/{id}/reset-password", "Set a client's password (its agents must connect again)")
@@ -205,21 +201,13 @@ def enable_client(request: HttpRequest, id: UUID, response: HttpResponse) -> Any
 def reset_password(
     request: HttpRequest, id: UUID, payload: PasswordIn, response: HttpResponse
 ) -> Any:
-    with transaction.atomic():
-        client = _locked(request, id, Action.ADD_CLIENTS)
-        client = services.set_client_password(
-            client, payload.password, acting_user=auth.actor(request), origin=auth.origin(request)
-        )
-    return answer(request, ClientOut, client, response)
+    return _act(
+        request, id, response, Action.ADD_CLIENTS, services.set_client_password, payload.password
+    )
 
 
 @_action("/{id}/move", "Move a client to another customer")
 @once_per_idempotency_key
 def move_client(request: HttpRequest, id: UUID, payload: MoveIn, response: HttpResponse) -> Any:
-    with transaction.atomic():
-        client = _locked(request, id, Action.MANAGE_CLIENTS)
-        target = get_customer_for_user(auth.actor(request), payload.customer)
-        client = services.move_client(
-            client, target, acting_user=auth.actor(request), origin=auth.origin(request)
-        )
-    return answer(request, ClientOut, client, response)
+    target = get_customer_for_user(auth.actor(request), payload.customer)
+    return _act(request, id, response, Action.MANAGE_CLIENTS, services.move_client, target)
