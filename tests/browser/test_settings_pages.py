@@ -58,6 +58,13 @@ def test_the_new_pages_show_without_a_console_error(live_server, browser_page):
         page.goto(live_server.url + path)
         page.wait_for_load_state("networkidle")
         assert page.console_errors == [], path
+    # The reseller pane's usage section loads from its own page afterwards; the pane keeps
+    # its own title (the section's page has another).
+    page.goto(live_server.url + reverse("reseller-pane", args=[reseller.code]))
+    expect(
+        page.get_by_role("heading", name="Storage and paid clients over the last 12 months")
+    ).to_be_visible()
+    assert page.title().startswith("List of Customers · HEROware"), page.title()
     page.goto(live_server.url + reverse("customer-pane", args=[customer.code]))
     expect(page.get_by_role("rowheader", name="laptop@dental.example")).to_be_visible()
     expect(page.get_by_role("button", name="Approve laptop@dental.example")).to_be_visible()
