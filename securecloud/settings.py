@@ -101,8 +101,6 @@ MIDDLEWARE = [
     "securecloud.middleware.HtmxWholePageRedirectMiddleware",
     "securecloud.middleware.SessionRefreshMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    # The login's brand, read with its membership in one query (securecloud.branding).
-    "securecloud.branding.middleware.BrandMiddleware",
     "securecloud.accounts.twofactor.TwoFactorMiddleware",
     # After the sign-in and the second factor: a password set by someone else is
     # changed before anything else.

@@ -142,11 +142,9 @@ def month_usage(request: HttpRequest, query: Query[UsageQuery]) -> Any:
         month = days.parse_month(query.month) if query.month else days.month_of(days.today())
     except ValueError as exc:
         raise HttpError(422, str(exc)) from None
-    usage = monthly_usage(reseller, month)
-    rows = list(usage.rows())
     size = min(query.page_size or PAGE_SIZE, MAX_PAGE_SIZE)
     start = _offset(query.cursor)
-    page = rows[start : start + size]
+    usage = monthly_usage(reseller, month, window=lambda count: range(start, start + size))
     return {
         "month": f"{month:%Y-%m}",
         "in_progress": usage.in_progress,
@@ -168,9 +166,9 @@ def month_usage(request: HttpRequest, query: Query[UsageQuery]) -> Any:
                 "reseller_id": row.reseller_code,
                 "customer_id": row.customer_code,
             }
-            for row in page
+            for row in usage.rows()
         ],
-        "next": _link(request, start + size if start + size < len(rows) else None),
+        "next": _link(request, start + size if start + size < usage.row_count else None),
         "previous": _link(request, max(0, start - size) if start > 0 else None),
     }
 

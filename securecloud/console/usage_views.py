@@ -3,6 +3,7 @@ when prices are set, its CSV, and the reseller's prices (Administrators)."""
 
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 from uuid import UUID
 
 from django.contrib import messages
@@ -21,7 +22,13 @@ from securecloud.http import origin_of
 from securecloud.usage import days, prices
 from securecloud.usage.charts import reseller_figures, storage_chart
 from securecloud.usage.export import csv_lines
-from securecloud.usage.figures import UsageGroup, UsageRow, monthly_usage, prices_of
+from securecloud.usage.figures import (
+    MonthlyUsage,
+    UsageGroup,
+    UsageRow,
+    monthly_usage,
+    prices_of,
+)
 
 
 def _month(request: HttpRequest) -> tuple[date, str]:
@@ -59,18 +66,30 @@ class Section:
     group: UsageGroup
     rows: list[UsageRow]
     continued: bool
-    ends: bool = False
+    ends: bool
 
 
-def _sections(page: Page[tuple[UsageGroup, UsageRow]]) -> list[Section]:
-    sections: list[Section] = []
-    for group, row in page.object_list:
-        if not sections or sections[-1].group is not group:
-            sections.append(Section(group, [], continued=group.rows[0] is not row))
-        sections[-1].rows.append(row)
-    for section in sections:
-        section.ends = section.rows[-1] is section.group.rows[-1]
-    return sections
+class PageWindow:
+    """The page asked for, once the month's number of rows is known: monthly_usage
+    builds that page's rows only."""
+
+    def __init__(self, number: str | None) -> None:
+        self.number = number
+        self.page: Page[int] = Paginator(range(0), USAGE_PAGE_SIZE).get_page(number)
+
+    def __call__(self, count: int) -> range:
+        self.page = Paginator(range(count), USAGE_PAGE_SIZE).get_page(self.number)
+        return cast(range, self.page.object_list)
+
+    def sections(self, usage: MonthlyUsage | None) -> list[Section]:
+        if usage is None:
+            return []
+        shown = cast(range, self.page.object_list)
+        return [
+            Section(group, group.rows, group.start < shown.start, group.stop <= shown.stop)
+            for group in usage.groups
+            if group.rows
+        ]
 
 
 def _page(
@@ -82,9 +101,8 @@ def _page(
     status: int = 200,
 ) -> HttpResponse:
     month, error = _month(request)
-    usage = monthly_usage(reseller, month) if not error else None
-    rows = [(group, row) for group in usage.groups for row in group.rows] if usage else []
-    page = Paginator(rows, USAGE_PAGE_SIZE).get_page(request.GET.get("page"))
+    window = PageWindow(request.GET.get("page"))
+    usage = monthly_usage(reseller, month, window=window) if not error else None
     own = prices_of(reseller)
     errors = dict(price_errors or {})
     if price_form is None:
@@ -99,8 +117,8 @@ def _page(
         node=reseller,
         reseller=reseller,
         usage=usage,
-        page=page,
-        sections=_sections(page),
+        page=window.page,
+        sections=window.sections(usage),
         month_value=f"{month:%Y-%m}",
         month_error=error,
         prices=own,

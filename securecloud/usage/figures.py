@@ -13,7 +13,7 @@ Monthly figures per customer (GB = 10^9 bytes, 3 decimals, rounded half up):
   at the prices of the customer's own reseller (2 decimals), or none without prices.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -153,13 +153,21 @@ class Totals:
 
 @dataclass
 class UsageGroup:
-    """The customers of one reseller (the page's group, with its subtotal)."""
+    """The customers of one reseller (the page's group, with its subtotal): `size` of
+    them, the first at position `start` of the whole month's rows. `rows` holds those
+    built (all of them, or those of the window asked for)."""
 
     reseller: str
     reseller_code: str
     depth: int
+    start: int
+    size: int = 0
     rows: list[UsageRow] = field(default_factory=list)
     subtotal: Totals = field(default_factory=Totals)
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.size
 
 
 @dataclass
@@ -170,15 +178,23 @@ class MonthlyUsage:
     last_recorded: date | None
     groups: list[UsageGroup]
     total: Totals
+    row_count: int  # every customer of the month (rows holds the window's)
 
     def rows(self) -> Iterator[UsageRow]:
         for group in self.groups:
             yield from group.rows
 
 
-def monthly_usage(reseller: Node, month: date) -> MonthlyUsage:
+Window = Callable[[int], range]
+
+
+def monthly_usage(reseller: Node, month: date, *, window: Window | None = None) -> MonthlyUsage:
     """Every customer of `reseller`'s subtree with usage in `month` (the 1st of it),
-    grouped by its reseller in tree order, with subtotals and totals."""
+    grouped by its reseller in tree order, with subtotals and totals.
+
+    `window`, given the number of rows, names the positions whose rows to build (a
+    page of them); the totals and subtotals always cover every row, in integers (a
+    page of 50 of 1,000 customers builds 50 rows, not 1,000)."""
     divisor = month_divisor(month)
     current = month_of(calendar_days.today())
     records = (
@@ -206,25 +222,31 @@ def monthly_usage(reseller: Node, month: date) -> MonthlyUsage:
     )
     groups: dict[int, UsageGroup] = {}
     rows = list(records)
+    wanted = window(len(rows)) if window is not None else range(len(rows))
     prices = {
         price.reseller_id: Prices(price.per_gb_month, price.per_paid_client, price.currency)
         for price in Price.objects.filter(reseller_id__in={row[2] for row in rows})
     }
     total = Totals()
     base_level = reseller.level
-    for (
+    for position, (
         name, code, parent_id, parent_name, parent_code, parent_level,
         byte_days, peak, paid, trial, client_days,
-    ) in rows:  # fmt: skip
+    ) in enumerate(rows):  # fmt: skip
         avg = thousandths(byte_days, divisor)
         price = prices.get(parent_id)
         cents = price.amount_cents(avg, paid) if price is not None else None
         group = groups.get(parent_id)
         if group is None:
             group = groups[parent_id] = UsageGroup(
-                parent_name, uuid_text(parent_code), depth=parent_level - base_level
+                parent_name, uuid_text(parent_code), parent_level - base_level, position
             )
         currency = price.currency if price is not None else ""
+        group.size += 1
+        group.subtotal.add(paid, trial, client_days, avg, currency, cents)
+        total.add(paid, trial, client_days, avg, currency, cents)
+        if position not in wanted:
+            continue
         group.rows.append(
             UsageRow(
                 month=month,
@@ -241,8 +263,6 @@ def monthly_usage(reseller: Node, month: date) -> MonthlyUsage:
                 currency=currency,
             )
         )
-        group.subtotal.add(paid, trial, client_days, avg, currency, cents)
-        total.add(paid, trial, client_days, avg, currency, cents)
     return MonthlyUsage(
         month=month,
         divisor=divisor,
@@ -250,6 +270,7 @@ def monthly_usage(reseller: Node, month: date) -> MonthlyUsage:
         last_recorded=last_recorded_day(month) if month == current else None,
         groups=list(groups.values()),
         total=total,
+        row_count=len(rows),
     )
 
 
