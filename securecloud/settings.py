@@ -369,6 +369,37 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # any task runs; shorter than the 15 minutes after which a queued welcome email counts
 # as lost.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600)}
+# A deferred task (a webhook's retry, up to 12 hours ahead) waits on the broker in hops of
+# at most this many seconds: a worker holds a message with an ETA unacknowledged until
+# then, and Redis hands one held past the visibility timeout to another worker (RabbitMQ
+# closes the channel of one held past its consumer_timeout, 30 minutes by default). So
+# it stays below the visibility timeout, with room for the task's own run.
+CELERY_MAX_ETA = env_int("CELERY_MAX_ETA", 300)
+if not 0 < CELERY_MAX_ETA < CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
+    raise ImproperlyConfigured(
+        "CELERY_MAX_ETA must be more than 0 and less than CELERY_VISIBILITY_TIMEOUT (seconds)."
+    )
+# Celery beat (`celery -A securecloud.broker.worker beat`, one process) runs the periodic
+# tasks, so a Celery deployment needs no cron: {name: (task, cron expression)}, the
+# expressions read in TIME_ZONE like cron's. The commands stay, for cron and by hand.
+CELERY_TIMEZONE = TIME_ZONE
+PERIODIC_TASKS = {
+    "run_alerts": (
+        "securecloud.events.alert_run.run_alerts_task",
+        env_str("RUN_ALERTS_SCHEDULE", "*/5 * * * *"),
+    ),
+    "record_usage": (
+        "securecloud.usage.tasks.record_usage_task",
+        env_str("RECORD_USAGE_SCHEDULE", "5 0 * * *"),
+    ),
+}
+for _name, (_path, _expression) in PERIODIC_TASKS.items():
+    if len(_expression.split()) != 5:
+        raise ImproperlyConfigured(
+            f"{_name.upper()}_SCHEDULE must be a cron expression of five fields "
+            f"(minute hour day-of-month month day-of-week), e.g. '*/5 * * * *'; "
+            f"it is {_expression!r}."
+        )
 
 # Webhooks go to public https addresses only; 1 allows internal addresses and plain
 # http (an on-premises receiver, tests).

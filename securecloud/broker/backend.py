@@ -3,7 +3,9 @@
 `task.enqueue(...)` publishes a message naming the task by its import path, after the
 current transaction commits (a worker never looks for a row that is not there yet); with
 no transaction open it publishes at once, so a broker that is down raises to the caller,
-as the database queue does when its database is. Workers run
+as the database queue does when its database is. A task deferred with `run_after` (a
+webhook's retry) waits on the broker, in hops of at most CELERY_MAX_ETA seconds
+(`securecloud.broker.worker` says why). Workers run
 `celery -A securecloud.broker.worker worker`. Results are not kept: the tasks record
 what they did themselves (an email's delivery row).
 """
@@ -19,14 +21,14 @@ from django_tasks.exceptions import InvalidTaskError
 from django_tasks.utils import get_random_id, normalize_json
 from typing_extensions import ParamSpec
 
-from securecloud.broker.worker import RUN_TASK, make_app
+from securecloud.broker.worker import make_app, publish
 
 T = TypeVar("T")
 P = ParamSpec("P")
 
 
 class CeleryBackend(BaseTaskBackend):
-    supports_defer = False
+    supports_defer = True
     supports_async_task = False
     supports_get_result = False
     supports_priority = False
@@ -70,15 +72,18 @@ class CeleryBackend(BaseTaskBackend):
         )
         queue = self.celery_queue(task.queue_name)
 
-        def publish() -> None:
-            self.app.send_task(
-                RUN_TASK,
-                args=[task.module_path, result.args, result.kwargs],
+        def send() -> None:
+            publish(
+                self.app,
+                task.module_path,
+                result.args,
+                result.kwargs,
                 task_id=result.id,
                 queue=queue,
+                run_after=task.run_after,
             )
 
         # Inside a transaction: after it commits, a failure logged (the task's own record
         # stays queued). Outside one: now, and a failure raises to the caller.
-        transaction.on_commit(publish, robust=transaction.get_connection().in_atomic_block)
+        transaction.on_commit(send, robust=transaction.get_connection().in_atomic_block)
         return result

@@ -15,6 +15,11 @@ def today() -> date:
     return timezone.localdate(timezone.now(), timezone.get_default_timezone())
 
 
+def yesterday() -> date:
+    """The last day that is over in TIME_ZONE: the one record_usage records by default."""
+    return today() - timedelta(days=1)
+
+
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """The day's first instant and the next day's, in TIME_ZONE (23 or 25 hours apart
     on the days the clocks change)."""

@@ -5,95 +5,15 @@ page that queued it never waits for the mail server."""
 import os
 import subprocess
 import sys
-import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
-from kombu import Connection
+from django.db import transaction
 
 from securecloud.mail.emails import queue_welcome_email
 from securecloud.mail.models import EmailDelivery
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-CELERY = Path(sys.executable).with_name("celery")
-DEADLINE = 60  # seconds a worker may take to start or to send: a hang fails, never waits
-
-
-def database_env() -> dict:
-    """Point the worker at the database this test runs on (committed data only)."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return {"SQLITE_PATH": str(db["NAME"]), "DATABASE_URL": ""}
-    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
-    return {"DATABASE_URL": f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}"}
-
-
-@pytest.fixture
-def celery_tasks(settings):
-    """Switch this process to the Celery backend on `broker` with a queue of the test's
-    own; returns a function that starts a worker process on it."""
-    started = []
-    queue = f"test-{uuid.uuid4().hex}"
-
-    def start(broker: str, mail_dir: Path) -> subprocess.Popen:
-        settings.CELERY_BROKER_URL = broker
-        settings.CELERY_TASK_DEFAULT_QUEUE = queue
-        settings.TASKS = {"default": {"BACKEND": "securecloud.broker.backend.CeleryBackend"}}
-        env = {
-            **os.environ,
-            **database_env(),
-            "SECRET_KEY": "test-only-insecure-key",
-            "DEBUG": "0",
-            "TASKS_BACKEND": "celery",
-            "CELERY_BROKER_URL": broker,
-            "CELERY_QUEUE": queue,
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "EMAIL_FILE_PATH": str(mail_dir),
-            "SITE_URL": "https://console.example.com",
-        }
-        worker = subprocess.Popen(
-            [str(CELERY), "-A", "securecloud.broker.worker", "worker", "--pool", "solo"]
-            + ["--without-mingle", "--without-gossip", "--loglevel", "INFO"]
-            + ["--hostname", f"{queue}@%h"],  # its own name: other workers may run here
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        started.append((worker, broker))
-        wait_until_ready(worker)
-        return worker
-
-    yield start
-    for worker, broker in started:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-        with Connection(broker) as broker_connection:
-            broker_connection.default_channel.queue_delete(queue)
-
-
-def wait_until_ready(worker: subprocess.Popen) -> None:
-    ready = threading.Event()
-    output: list[str] = []
-
-    def read():
-        for line in worker.stdout:  # keeps draining, so the worker never blocks on a pipe
-            output.append(line)
-            if " ready." in line:
-                ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    if not ready.wait(DEADLINE):
-        worker.kill()
-        pytest.fail("The Celery worker did not start:\n" + "".join(output[-40:]))
+from tests.scale.conftest import DEADLINE, ROOT
 
 
 def wait_for_status(delivery: EmailDelivery) -> str:

@@ -1,13 +1,11 @@
-"""Run from cron every few minutes: report the time-based events (trials ending and
-expired, backups missed) once per occurrence, drop expired pending requests, send what
-the outbox still holds to the webhooks and the retries that are due, and email each
-admin one digest of the run's alerts."""
+"""Run from cron every few minutes (or let Celery beat run `run_alerts_task`): report the
+time-based events (trials ending and expired, backups missed) once per occurrence, drop
+expired pending requests, send what the outbox still holds to the webhooks and the
+retries that are due, and email each admin one digest of the run's alerts."""
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
-from clients.models import PENDING_REQUEST_LIFETIME, PendingRequest
-from securecloud.events import alerts, dispatch, timed
+from securecloud.events.alert_run import run_alerts
 
 
 class Command(BaseCommand):
@@ -17,17 +15,10 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        now = timezone.now()
-        trials = timed.trial_events(now)
-        missed = timed.missed_backup_events(now)
-        expired, _ = PendingRequest.objects.filter(
-            last_attempt_at__lte=now - PENDING_REQUEST_LIFETIME
-        ).delete()
-        deliveries = dispatch.dispatch_pending()
-        retried = dispatch.send_due()
-        emails = alerts.send_email_alerts(now)
+        run = run_alerts()
         self.stdout.write(
-            f"Trial events: {trials}. Missed backups: {missed}. Expired pending requests "
-            f"dropped: {expired}. Webhook deliveries: {deliveries} new, {retried} due "
-            f"sent. Alert emails: {emails}."
+            f"Trial events: {run.trial_events}. Missed backups: {run.missed_backups}. "
+            f"Expired pending requests dropped: {run.expired_pending_requests}. Webhook "
+            f"deliveries: {run.new_deliveries} new, {run.due_deliveries} due sent. Alert "
+            f"emails: {run.alert_emails}."
         )

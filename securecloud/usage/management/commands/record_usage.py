@@ -1,6 +1,5 @@
-"""Record a day's usage of every client (run from cron after midnight)."""
-
-from datetime import timedelta
+"""Record a day's usage of every client (run from cron after midnight, or let Celery beat
+run `record_usage_task`)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -20,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, date=None, **options):
         if date is None:
-            day = days.today() - timedelta(days=1)
+            day = days.yesterday()
         else:
             try:
                 day = parse_day(date)
