@@ -38,26 +38,28 @@ def make_app(*, set_as_current: bool = True) -> Any:
     celery_app = Celery("securecloud", set_as_current=set_as_current)
     celery_app.config_from_object("django.conf:settings", namespace="CELERY")
     celery_app.task(name=RUN_TASK, bind=True)(run_task)
-    celery_app.conf.beat_schedule = beat_schedule(settings.PERIODIC_TASKS)
+    celery_app.conf.beat_schedule = beat_schedule(celery_app, settings.PERIODIC_TASKS)
     return celery_app
 
 
-def beat_schedule(periodic: dict[str, tuple[str, str]]) -> dict[str, dict[str, Any]]:
+def beat_schedule(
+    celery_app: Any, periodic: dict[str, tuple[str, str]]
+) -> dict[str, dict[str, Any]]:
     """Celery beat's schedule from {name: (task's import path, cron expression)}: each
     entry runs the django-tasks task through RUN_TASK, like a task that was enqueued."""
     return {
         name: {
             "task": RUN_TASK,
-            "schedule": cron_schedule(expression),
+            "schedule": cron_schedule(celery_app, expression),
             "args": (module_path, [], {}),
         }
         for name, (module_path, expression) in periodic.items()
     }
 
 
-def cron_schedule(expression: str) -> Any:
+def cron_schedule(celery_app: Any, expression: str) -> Any:
     """ "*/5 * * * *" (minute, hour, day of month, month, day of week, as cron reads
-    them) → Celery's crontab, in Celery's timezone (CELERY_TIMEZONE)."""
+    them) → Celery's crontab, in the app's timezone (CELERY_TIMEZONE: TIME_ZONE)."""
     fields = expression.split()
     if len(fields) != 5:
         raise ValueError(f"{expression!r} is not a cron expression of five fields.")
@@ -68,6 +70,7 @@ def cron_schedule(expression: str) -> Any:
         day_of_month=day_of_month,
         month_of_year=month_of_year,
         day_of_week=day_of_week,
+        app=celery_app,
     )
 
 
