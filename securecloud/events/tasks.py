@@ -1,7 +1,7 @@
 """The delivery task (django-tasks): one attempt of one webhook delivery; a failed one
 is queued again for when its retry is due, on a queue that can wait (the database
-backend). The immediate backend of a plain `make run` cannot: there `run_alerts` sends
-the retries that are due."""
+backend, Celery). The immediate backend of a plain `make run` cannot: there `run_alerts`
+sends the retries that are due (as it does for any retry whose message was lost)."""
 
 from datetime import datetime
 
