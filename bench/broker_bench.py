@@ -1,6 +1,6 @@
 """Task broker benchmark: welcome emails through Celery workers, on RabbitMQ and on Redis.
 
-    SECRET_KEY=x .venv/bin/python bench/broker_bench.py [--emails 300] [--kill]
+    SECRET_KEY=x .venv/bin/python bench/broker_bench.py [--emails 300] [--kill] [--keep]
     DATABASE_URL=postgres://... SECRET_KEY=x .venv/bin/python bench/broker_bench.py
 
 For each broker that answers: a throwaway database (the SQLite file or PostgreSQL
@@ -11,7 +11,8 @@ audit event, the publish). Measured: what queueing costs the caller (p50 / p99),
 time until every delivery is sent. With --kill, one worker is killed with SIGKILL when
 about a third are sent; the run then counts that every delivery is still sent, and how
 many messages went out twice (at-least-once delivery: a worker killed between sending
-and recording sends that one again). Prints one JSON line per broker.
+and recording sends that one again). Prints one JSON line per broker. The PostgreSQL
+database is dropped at the end unless --keep (bench/run.py runs it as its last step).
 """
 
 import argparse
@@ -75,6 +76,18 @@ def fresh_database(env: dict) -> None:
     )
 
 
+def drop_database(env: dict) -> None:
+    if env.get("DATABASE_URL"):
+        import psycopg2
+
+        base, _, name = env["DATABASE_URL"].rpartition("/")
+        conn = psycopg2.connect(base + "/postgres")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()
+
+
 def add_customers(env: dict, count: int, folder: Path) -> None:
     csv = folder / "customers.csv"
     with csv.open("w") as f:
@@ -111,7 +124,7 @@ def wait_ready(log: Path) -> None:
     raise SystemExit(f"A Celery worker did not start:\n{log.read_text()[-3000:]}")
 
 
-def run(name: str, broker: str, emails: int, kill: bool) -> dict:
+def run(name: str, broker: str, emails: int, kill: bool, keep: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         queue = f"bench-{uuid.uuid4().hex}"
@@ -153,6 +166,8 @@ def run(name: str, broker: str, emails: int, kill: bool) -> dict:
 
             with Connection(broker) as connection:
                 connection.default_channel.queue_delete(queue)
+            if not keep:
+                drop_database(env)
         sent = Counter()
         for path in (folder / "mail").glob("*.log"):
             for line in path.read_text().splitlines():
@@ -242,12 +257,14 @@ def main() -> None:
     parser.add_argument("--emails", type=int, default=300)
     parser.add_argument("--kill", action="store_true", help="SIGKILL one worker mid-run")
     parser.add_argument("--broker", choices=sorted(BROKERS), action="append")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     args = parser.parse_args()
     for name in args.broker or sorted(BROKERS):
         if not answers(BROKERS[name]):
             print(json.dumps({"broker": name, "skipped": f"{BROKERS[name]} does not answer"}))
             continue
-        print(json.dumps(run(name, BROKERS[name], args.emails, args.kill)), flush=True)
+        figures = run(name, BROKERS[name], args.emails, args.kill, args.keep)
+        print(json.dumps(figures), flush=True)
 
 
 if __name__ == "__main__":

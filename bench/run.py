@@ -18,7 +18,10 @@ Per database:
  4. gunicorn on 127.0.0.1 (securecloud/gunicorn_conf.py) driven by wrk (bench/agent.lua):
     connects, then status calls and backup reports, for a few worker shapes;
  5. PostgreSQL only: two gunicorn instances on one database (totals, shared rate limit);
- 6. importing 100,000 clients from CSV (bench/import_bench.py).
+ 6. importing 100,000 clients from CSV (bench/import_bench.py);
+ 7. on one database (PostgreSQL when it runs, else SQLite): welcome emails through two
+    Celery workers on RabbitMQ and on Redis, one worker killed mid-run
+    (bench/broker_bench.py; a broker that does not answer is reported as skipped).
 Then BENCHMARKS.md gets every figure against its target, and the same table is printed.
 """
 
@@ -51,6 +54,9 @@ SHAPES = [("sync", 4, 1), ("sync", 2, 1), ("gthread", 2, 4)]
 WRK_THREADS = 2
 WRK_CONNECTIONS = 16
 CONNECT_CONNECTIONS = 4
+# bench/broker_bench.py: emails queued per broker (fewer with --quick), a worker killed.
+BROKER_EMAILS = 150
+BROKER_EMAILS_QUICK = 60
 
 
 def log(message: str) -> None:
@@ -439,9 +445,25 @@ def run_database(env: dict, vendor: str, args) -> dict:
         if proc.returncode:
             raise SystemExit(f"bench/import_bench.py failed:\n{proc.stdout}\n{proc.stderr}")
         fig["import"] = [json.loads(x) for x in proc.stdout.splitlines() if x.startswith("{")]
+    if not args.skip_broker and vendor == broker_database(args):
+        emails = BROKER_EMAILS_QUICK if args.quick else BROKER_EMAILS
+        log(f"{vendor}: {emails} welcome emails through Celery workers, one killed")
+        fig["broker"] = broker_runs(env, emails, keep=args.keep)
     if not args.keep:
         drop_database(env)
     return fig
+
+
+def broker_database(args) -> str:
+    """The database the broker benchmark runs on: its figures are those of the queue and
+    the workers, which one database shows as well as two."""
+    return "postgresql" if os.environ.get("DATABASE_URL") and not args.sqlite_only else "sqlite"
+
+
+def broker_runs(env: dict, emails: int, keep: bool) -> list[dict]:
+    """bench/broker_bench.py on both brokers, in a database of its own beside this one's."""
+    options = ["--emails", str(emails), "--kill"] + (["--keep"] if keep else [])
+    return json_lines(env, *options, script="broker_bench.py")
 
 
 # --- Report ------------------------------------------------------------------------------
@@ -734,6 +756,34 @@ def rows(figs: dict, total_s: float | None) -> list[dict]:
     add("record_usage, one day", "≤ 10 s at 100,000 clients", usage("record_usage"))
     add("usage page, a month", "p50 ≤ 50 ms at 1,000 customers", usage("usage page"))
     add("export_usage, a month", "≤ 2 s at 1,000 customers", usage("export_usage"))
+
+    def broker(name):
+        def pick(fig):
+            item = next((i for i in fig.get("broker", []) if i.get("broker") == name), None)
+            if item is None:
+                return None
+            if "skipped" in item:
+                return f"skipped: {item['skipped']}", None
+            sent = item["deliveries"].get("sent", 0)
+            ok = sent == item["emails"] and item["recipients_reached"] == item["emails"]
+            killed = item.get("killed_after")
+            return (
+                f"{sent:,} of {item['emails']:,} sent in {item['all_done_in_s']:.1f} s "
+                f"({item['emails_per_s']} emails/s"
+                + (f", a worker killed after {killed}" if killed is not None else "")
+                + f", {item['recipients_twice']} twice); queueing one "
+                f"p50 {item['queue_p50_ms']:.1f} ms, p99 {item['queue_p99_ms']:.1f} ms",
+                ok,
+            )
+
+        return pick
+
+    for name, label in (("rabbitmq", "RabbitMQ"), ("redis", "Redis")):
+        add(
+            f"welcome emails through 2 Celery workers on {label}, one killed",
+            "every email sent (at least once)",
+            broker(name),
+        )
     if total_s is not None:
         out.append(
             {
@@ -777,6 +827,29 @@ def shapes_table(figs: dict) -> str:
                 f"| {vendor} | {shape} | {s['req_per_s']:,.0f} "
                 f"| {s['p50_ms']:.1f} / {s['p99_ms']:.1f} "
                 f"| {b['req_per_s']:,.0f} | {b['p50_ms']:.1f} / {b['p99_ms']:.1f} |"
+            )
+    return "\n".join(lines)
+
+
+def broker_table(figs: dict) -> str:
+    """bench/broker_bench.py's figures, one row per database and broker."""
+    lines = [
+        "| database | broker | emails | sent | sent twice | worker killed after "
+        "| all sent in | emails/s | queueing p50 / p99 ms |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for vendor, fig in figs.items():
+        for item in fig.get("broker", []):
+            if "skipped" in item:
+                lines.append(f"| {vendor} | {item['broker']} | skipped: {item['skipped']} |")
+                continue
+            killed = item.get("killed_after")
+            lines.append(
+                f"| {vendor} | {item['broker']} | {item['emails']:,} "
+                f"| {item['deliveries'].get('sent', 0):,} | {item['recipients_twice']} "
+                f"| {'–' if killed is None else killed} | {item['all_done_in_s']:.1f} s "
+                f"| {item['emails_per_s']} "
+                f"| {item['queue_p50_ms']:.1f} / {item['queue_p99_ms']:.1f} |"
             )
     return "\n".join(lines)
 
@@ -829,6 +902,19 @@ def write_markdown(figs: dict, info: dict, total_s: float, loads: list[str]) -> 
         shapes_table(figs),
         "",
     ]
+    if any("broker" in fig for fig in figs.values()):
+        body += [
+            "## Tasks on Celery",
+            "",
+            "bench/broker_bench.py: a customer per email, two Celery workers (solo pool, "
+            "file email backend), the welcome emails queued as the console queues them "
+            "(delivery row, audit event, publish), one worker killed with SIGKILL once a "
+            "third are sent. Delivery is at least once: a worker killed "
+            'between sending and recording sends that email again ("sent twice").',
+            "",
+            broker_table(figs),
+            "",
+        ]
     notes = BENCH / "notes.md"
     if notes.exists():
         body += [notes.read_text().strip(), ""]
@@ -840,6 +926,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="shorter load runs")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument(
+        "--skip-broker", action="store_true", help="no Celery broker run (bench/broker_bench.py)"
+    )
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases")
     parser.add_argument("--no-write", action="store_true", help="do not write BENCHMARKS.md")
@@ -897,6 +986,9 @@ def report(figs: dict, total: float, loads: list[str], args) -> int:
     print(table(rows(figs, total), vendors))
     print()
     print(shapes_table(figs))
+    if any("broker" in fig for fig in figs.values()):
+        print()
+        print(broker_table(figs))
     print(f"\nLoad average at start / end: {loads[0]} / {loads[-1]}; suite {total / 60:.1f} min")
     return 0
 

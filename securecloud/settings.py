@@ -373,9 +373,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBIL
 # at most this many seconds: a worker holds a message with an ETA unacknowledged until
 # then, and Redis hands one held past the visibility timeout to another worker (RabbitMQ
 # closes the channel of one held past its consumer_timeout, 30 minutes by default). So
-# it stays below the visibility timeout, with room for the task's own run.
-CELERY_MAX_ETA = env_int("CELERY_MAX_ETA", 300)
-if not 0 < CELERY_MAX_ETA < CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
+# it stays below the visibility timeout, with room for the task's own run: by default 5
+# minutes, or half the visibility timeout when that is shorter.
+_VISIBILITY_TIMEOUT = CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+CELERY_MAX_ETA = env_int("CELERY_MAX_ETA", min(300, _VISIBILITY_TIMEOUT // 2))
+if not 0 < CELERY_MAX_ETA < _VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured(
         "CELERY_MAX_ETA must be more than 0 and less than CELERY_VISIBILITY_TIMEOUT (seconds)."
     )

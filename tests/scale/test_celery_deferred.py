@@ -3,6 +3,9 @@ real worker delivers it once it is due, on RabbitMQ and on Redis. A run due late
 CELERY_MAX_ETA hops: the worker that receives it early publishes it again and runs
 nothing, so no message is held past the broker's limits and none runs before its time."""
 
+import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -16,7 +19,7 @@ from securecloud.events import webhooks
 from securecloud.events.models import WebhookDelivery
 from securecloud.events.tasks import deliver_webhook, queue_delivery
 from tests.events import conftest as webhook_receivers
-from tests.scale.conftest import DEADLINE
+from tests.scale.conftest import DEADLINE, ROOT
 from tests.scale.test_celery_tasks import manage_check
 
 CELERY_BACKEND = {"default": {"BACKEND": "securecloud.broker.backend.CeleryBackend"}}
@@ -126,6 +129,24 @@ def test_the_cap_must_stay_below_the_visibility_timeout():
     assert "CELERY_MAX_ETA must be more than 0 and less than CELERY_VISIBILITY_TIMEOUT" in (
         result.stderr
     )
+
+
+def test_a_short_visibility_timeout_shortens_the_default_cap():
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.CELERY_MAX_ETA)"],
+        cwd=ROOT,
+        env={
+            **{key: value for key, value in os.environ.items() if not key.startswith("CELERY_")},
+            "DJANGO_SETTINGS_MODULE": "securecloud.settings",
+            "SECRET_KEY": "test-only-insecure-key",
+            "DEBUG": "0",
+            "CELERY_VISIBILITY_TIMEOUT": "10",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "5", result.stderr
 
 
 # --- Real workers ----------------------------------------------------------------------
