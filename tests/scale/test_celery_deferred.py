@@ -172,14 +172,23 @@ def retrying_delivery(reseller, url: str, due_in: timedelta) -> WebhookDelivery:
     )
 
 
-def wait_until_settled(delivery: WebhookDelivery) -> WebhookDelivery:
+def wait_until(done) -> None:
     deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        delivery.refresh_from_db()
-        if delivery.status != WebhookDelivery.Status.RETRYING:
-            break
+    while time.monotonic() < deadline and not done():
         time.sleep(0.1)
+
+
+def wait_until_settled(delivery: WebhookDelivery) -> WebhookDelivery:
+    def settled():
+        delivery.refresh_from_db()
+        return delivery.status != WebhookDelivery.Status.RETRYING
+
+    wait_until(settled)
     return delivery
+
+
+def runs_received(worker) -> list[str]:
+    return [line for line in worker.output if f"{RUN_TASK}[" in line and "received" in line]
 
 
 def deferred_retry_through_a_worker(celery_tasks, broker, reseller, receiver, tmp_path, **env):
@@ -217,5 +226,26 @@ def test_a_retry_due_later_than_the_cap_hops_and_is_delivered_on_time(
     worker = deferred_retry_through_a_worker(
         celery_tasks, rabbitmq_url, reseller_a, receiver, tmp_path, CELERY_MAX_ETA="1"
     )
-    received = [line for line in worker.output if f"{RUN_TASK}[" in line and "received" in line]
-    assert len(received) >= 2  # published again by the worker at least once
+    assert len(runs_received(worker)) >= 2  # published again by the worker at least once
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deferred_retry_that_fails_again_is_deferred_again_by_the_worker(
+    celery_tasks, rabbitmq_url, private_ok, reseller_a, receiver, tmp_path
+):
+    receiver.answers = [503]
+    worker = celery_tasks(rabbitmq_url, tmp_path / "mail", WEBHOOK_ALLOW_PRIVATE="1")
+    delivery = retrying_delivery(reseller_a, receiver.url, due_in=timedelta(seconds=1))
+    queue_delivery(delivery.pk, run_after=delivery.next_attempt_at)
+
+    def attempted():
+        delivery.refresh_from_db()
+        return delivery.attempts == 2
+
+    wait_until(attempted)
+    assert delivery.status == WebhookDelivery.Status.RETRYING and delivery.status_code == 503
+    assert delivery.next_attempt_at - delivery.last_attempt_at == timedelta(minutes=5)
+    # Its next attempt is on the broker already, published by the worker: it holds it.
+    wait_until(lambda: len(runs_received(worker)) == 2)
+    assert len(runs_received(worker)) == 2, "".join(worker.output[-30:])
+    assert len(receiver.requests) == 1
