@@ -238,12 +238,13 @@ def test_a_deferred_retry_that_fails_again_is_deferred_again_by_the_worker(
     delivery = retrying_delivery(reseller_a, receiver.url, due_in=timedelta(seconds=1))
     queue_delivery(delivery.pk, run_after=delivery.next_attempt_at)
 
-    def attempted():
+    def attempted():  # and recorded: the attempt counts when it is claimed, before it is sent
         delivery.refresh_from_db()
-        return delivery.attempts == 2
+        return delivery.last_attempt_at is not None
 
     wait_until(attempted)
     assert delivery.status == WebhookDelivery.Status.RETRYING and delivery.status_code == 503
+    assert delivery.attempts == 2
     assert delivery.next_attempt_at - delivery.last_attempt_at == timedelta(minutes=5)
     # Its next attempt is on the broker already, published by the worker: it holds it.
     wait_until(lambda: len(runs_received(worker)) == 2)
