@@ -339,7 +339,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Background tasks (the django-tasks backport of Django 6's django.tasks). Immediate by
 # default; production sets TASKS_BACKEND=database and runs `manage.py db_worker`, or
 # TASKS_BACKEND=celery with CELERY_BROKER_URL (RabbitMQ or Redis) and runs
-# `celery -A securecloud.broker.worker worker`.
+# `celery -A securecloud.broker.worker worker` (and one `... beat`, PERIODIC_TASKS below).
 TASKS_BACKEND = env_str("TASKS_BACKEND", "immediate").strip() or "immediate"
 TASK_BACKENDS = {
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
