@@ -129,7 +129,7 @@ def celery_tasks(settings):
             text=True,
         )
         started.append((worker, broker))
-        worker.output = wait_until_ready(worker)  # type: ignore[attr-defined]
+        worker.output = wait_until_ready(worker)
         return worker
 
     yield start
