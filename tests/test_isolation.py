@@ -24,7 +24,8 @@ from securecloud.events.models import Webhook
 from securecloud.mail.models import EmailDelivery
 
 # URLs that name no object of a tenant: sign-in, the signed-in user's own account pages,
-# the console home and search (checked below for foreign results), health and favicon.
+# the console home and search (checked below for foreign results), health, favicon and
+# the icon sprite.
 NO_OBJECT = {
     "login",
     "logout",
@@ -41,6 +42,7 @@ NO_OBJECT = {
     "two-factor-recovery-codes",
     "healthz",
     "favicon",
+    "icon-sprite",
     "console-home",
     "tree-top",
     "search",

@@ -223,12 +223,17 @@ def test_console_pages_query_counts_do_not_grow(
     assert large == small
 
 
+# Ten for the page itself, one for the login's brand (the branding rows above its
+# reseller: a separate small query is cheaper than folding them into the membership's).
+MAX_PAGE_QUERIES = 11
+
+
 def _counts(http, pages: dict) -> dict:
     http.get("/")
     return {name: queries_of(http, url)[0] for name, url in pages.items()}
 
 
-def test_pages_of_the_resellers_own_customers_stay_within_ten_queries(
+def test_pages_of_the_resellers_own_customers_stay_within_eleven_queries(
     alice_client, world, reseller_a, customer_a1, client_a1
 ):
     world(LARGE)
@@ -242,10 +247,10 @@ def test_pages_of_the_resellers_own_customers_stay_within_ten_queries(
             "report preview": reverse("email-report-preview", args=[customer_a1.code]),
         },
     )
-    assert max(counts.values()) <= 10, counts
+    assert max(counts.values()) <= MAX_PAGE_QUERIES, counts
 
 
-def test_pages_one_sub_reseller_down_stay_within_ten_queries(
+def test_pages_one_sub_reseller_down_stay_within_eleven_queries(
     alice_client, world, sub_reseller_a, customer_a_east
 ):
     world(LARGE)
@@ -258,7 +263,7 @@ def test_pages_one_sub_reseller_down_stay_within_ten_queries(
             "client pane": reverse("client-pane", args=[east_client.code]),
         },
     )
-    assert max(counts.values()) <= 10, counts
+    assert max(counts.values()) <= MAX_PAGE_QUERIES, counts
 
 
 def test_customer_form_and_move_lists_stay_bounded(alice_client, world, client_a1):

@@ -23,7 +23,9 @@ from clients.models import Client
 from hierarchy.models import Node, reseller_of
 from securecloud.site import site_url
 
-TREE_PAGE_SIZE = 50
+# A tree level shows as many children as a table page (then "Show more"): each item is
+# ~0.6 KB of markup on every page that shows the level.
+TREE_PAGE_SIZE = 25
 TABLE_PAGE_SIZE = 25
 # Far past the last page of any tree (50 million children): a larger number would only
 # overflow the database's offset, so it is read as this one (an empty page).

@@ -12,6 +12,7 @@ from securecloud.console import (
 urlpatterns = [
     path("", views.console_home, name="console-home"),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("icons.svg", views.icon_sprite, name="icon-sprite"),
     path("search/", views.search, name="search"),
     path("tree/", views.tree_top, name="tree-top"),
     path("tree/<uuid:code>/", views.tree_expand, name="tree-children"),

@@ -45,6 +45,7 @@ from securecloud.console.shell import (
     top_resellers,
     tree_children,
 )
+from securecloud.console.templatetags.icons import sprite, sprite_version
 from securecloud.http import form_data, origin_of, search_term
 from securecloud.mail.emails import send_invitation_email, send_set_password_email
 from securecloud.mail.health import backup_health
@@ -447,6 +448,19 @@ def search(request):
     if root is None:  # a superuser searches every tree
         return render_operator_console(request, "console/search.html", **context)
     return render_console(request, "console/search.html", node=root, **context)
+
+
+@require_safe
+def icon_sprite(request):
+    """Every icon of the console in one SVG (templatetags/icons.py). Pages ask for it with
+    its version, so the browser keeps it for a year; another version (a page from before
+    a deploy) gets today's sprite, briefly cached."""
+    response = HttpResponse(sprite(), content_type="image/svg+xml")
+    current = request.GET.get("v") == sprite_version()
+    response["Cache-Control"] = (
+        "public, max-age=31536000, immutable" if current else "public, max-age=300"
+    )
+    return response
 
 
 @require_safe

@@ -104,7 +104,7 @@ def test_query_counts_do_not_grow_with_the_data(alice_client, reseller_a, custom
             if sql.startswith("SELECT") and 'FROM "CLIENTS_CLIENT"' in sql.split(" WHERE ")[0]:
                 assert "LIMIT" in sql or "COUNT(" in sql or " IN (" in sql, (name, sql)
     assert large == small
-    assert max(large.values()) <= 10, large
+    assert max(large.values()) <= 11, large  # ten for the page, one for the brand
 
 
 def test_console_home_stays_small_with_many_customers(alice_client, reseller_a):
@@ -112,7 +112,7 @@ def test_console_home_stays_small_with_many_customers(alice_client, reseller_a):
     response = alice_client.get("/")
     page = response.content.decode()
     assert len(response.content) < 120_000
-    assert "Customer 0000" in page and "Customer 0049" in page
-    assert "Customer 0060" not in page  # later customers are a page or "Show more" away
+    assert "Customer 0000" in page and "Customer 0024" in page
+    assert "Customer 0030" not in page  # later customers are a page or "Show more" away
     assert "Show more" in page
     assert f">{LARGE}</span>" in page  # the table still says how many there are

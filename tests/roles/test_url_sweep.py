@@ -50,6 +50,7 @@ URLS = {
     "two-factor-recovery-codes": (POST_ONLY, OPEN),
     "healthz": (OPEN, OPEN),
     "favicon": (OPEN, GET_ONLY),
+    "icon-sprite": (OPEN, GET_ONLY),
     # Reading the console.
     "console-home": ("view", GET_ONLY),
     "search": ("view", GET_ONLY),
