@@ -57,7 +57,12 @@ def customer_add(request: HttpRequest, code: UUID) -> HttpResponse:
 @require_safe
 def customer_pane(request: HttpRequest, code: UUID) -> HttpResponse:
     customer = get_customer_for_user(request.user, code)
-    page = paginate(request, Client.objects.filter(customer=customer).order_by("securecloud_id"))
+    # The services keep client_count (the Clients column of the reseller pane): no COUNT.
+    page = paginate(
+        request,
+        Client.objects.filter(customer=customer).order_by("securecloud_id"),
+        count=customer.client_count,
+    )
     return render_console(
         request,
         "hierarchy/customer.html",

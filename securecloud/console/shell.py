@@ -41,10 +41,19 @@ def page_number(request: HttpRequest, name: str = "page") -> int:
 
 
 def paginate(
-    request: HttpRequest, queryset: QuerySet[Any], per_page: int = TABLE_PAGE_SIZE
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    per_page: int = TABLE_PAGE_SIZE,
+    *,
+    count: int | None = None,
 ) -> Page[Any]:
-    """One page (a bad or too-high ?page= gives the nearest valid one, never an error)."""
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    """One page (a bad or too-high ?page= gives the nearest valid one, never an error).
+    `count`: the number of rows when the caller already knows it (a counter kept by the
+    services), which spares the COUNT query."""
+    paginator = Paginator(queryset, per_page)
+    if count is not None:
+        paginator.__dict__["count"] = count  # Paginator.count is a cached_property
+    return paginator.get_page(request.GET.get("page"))
 
 
 # --- The hierarchy tree --------------------------------------------------------------
