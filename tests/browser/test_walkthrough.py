@@ -233,8 +233,8 @@ def test_show_more_keeps_the_keyboard_in_the_tree(live_server, heroware, browser
     page.keyboard.press("End")
     expect(more).to_be_focused()
     page.keyboard.press("Enter")
-    # Page 1 held the front desk and seats 000-048; page 2 starts with seat 049.
-    focused = tree.get_by_role("treeitem", name=re.compile("seat049@msdental.example"))
+    # Page 1 held the front desk and seats 000-023; page 2 starts with seat 024.
+    focused = tree.get_by_role("treeitem", name=re.compile("seat024@msdental.example"))
     expect(focused).to_be_focused()
     assert page.console_errors == []
 
