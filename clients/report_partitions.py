@@ -19,12 +19,15 @@ insert never fails for lack of a month. Here:
   N months before the current one, so N = 12 keeps a year back and the current month,
   and both databases delete the same reports.
 
-Locks: creating a partition holds the DEFAULT partition against inserts for as long as
-its rows take to move (none, usually), and dropping one locks the report table for an
-instant. Each waits at most LOCK_TIMEOUT for a lock, so a long query never leaves the
-agents' writes queued behind it; PartitionsBusy says to try again.
+Locks: creating a partition holds writes to the clients (the foreign key's lock) and
+inserts into the DEFAULT partition until its commit, a few milliseconds when no rows
+move (the usual case: months are created three ahead), and dropping one locks the
+report table for an instant. Each waits at most LOCK_TIMEOUT for a lock, so a long
+query never leaves the agents' writes queued behind it for long; PartitionsBusy says
+to try again.
 """
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -33,18 +36,19 @@ from django.db import OperationalError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
-from clients.models import BackupReport
+from clients.models import BackupReport, Client
 from hierarchy import audit
 from hierarchy.actors import ActingUser
 
 TABLE = BackupReport._meta.db_table
+CLIENT_TABLE = Client._meta.db_table
 DEFAULT_PARTITION = f"{TABLE}_default"
 MONTHLY_PARTITION = re.compile(rf"^{TABLE}_p(\d{{4}})_(\d{{2}})$")
 # The current month and the next three: a month's partition exists well before its first
 # report, even when the cron jobs stop for a while.
 MONTHS_AHEAD = 3
 # The longest a partition change waits for a lock (blocking the agents' writes behind it).
-LOCK_TIMEOUT = "5s"
+LOCK_TIMEOUT = "2s"
 # PostgreSQL's "lock_not_available", which lock_timeout raises.
 LOCK_NOT_AVAILABLE = "55P03"
 # Rows deleted per statement (and per transaction) where no partition can be dropped.
@@ -151,6 +155,11 @@ def ensure_partitions(now: datetime | None = None) -> list[str]:
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+            # Attaching a partition clones the foreign key to the clients, which takes this
+            # lock on their table (writes to clients wait until the commit). Taken first,
+            # in the agents' backup write's order (the client, then the report), so that
+            # a write routed to the DEFAULT partition meanwhile cannot deadlock with it.
+            cursor.execute(f"LOCK TABLE {CLIENT_TABLE} IN SHARE ROW EXCLUSIVE MODE")
             # Two runs at once create each month once: this lock conflicts with itself
             # (not with reads or the agents' inserts), and the list is read again under it.
             cursor.execute(f"LOCK TABLE {TABLE} IN SHARE UPDATE EXCLUSIVE MODE")
@@ -234,13 +243,24 @@ def prune_reports(
     ago (see the module's docstring), and create the partitions ahead. Audited."""
     cutoff = prune_cutoff(older_than_months, now)
     created = ensure_partitions(now)
-    dropped = []
+    pruned = Pruned(cutoff=cutoff, dropped=[], created=created, deleted_rows=0)
     if is_partitioned():
         for month, name in sorted(monthly_partitions().items()):
             if month_start(add_months(month, 1)) <= cutoff:
-                _drop_partition(name)
-                dropped.append(name)
-    deleted = _delete_rows_before(cutoff)
+                try:
+                    _drop_partition(name)
+                except PartitionsBusy as exc:
+                    # What was dropped before stays dropped: say so, in the audit log too.
+                    _record(pruned, acting_user=acting_user, origin=origin)
+                    dropped = ", ".join(pruned.dropped) or "none"
+                    raise PartitionsBusy(f"{exc} Dropped before that: {dropped}.") from exc
+                pruned.dropped.append(name)
+    pruned = dataclasses.replace(pruned, deleted_rows=_delete_rows_before(cutoff))
+    _record(pruned, acting_user=acting_user, origin=origin)
+    return pruned
+
+
+def _record(pruned: Pruned, *, acting_user: ActingUser, origin: str) -> None:
     with transaction.atomic():
         audit.record(
             "backup_reports.pruned",
@@ -249,12 +269,11 @@ def prune_reports(
             origin=origin,
             object_type="backup reports",
             changes={
-                "finished_before": [None, cutoff.isoformat()],
-                "partitions_dropped": [None, ", ".join(dropped)],
-                "reports_deleted": [None, deleted],
+                "finished_before": [None, pruned.cutoff.isoformat()],
+                "partitions_dropped": [None, ", ".join(pruned.dropped)],
+                "reports_deleted": [None, pruned.deleted_rows],
             },
         )
-    return Pruned(cutoff=cutoff, dropped=dropped, created=created, deleted_rows=deleted)
 
 
 def _drop_partition(name: str) -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -357,6 +357,56 @@ def test_prune_never_drops_the_month_that_is_only_partly_older_than_n(client_a1)
     assert partition_name(add_months(current, -2)) in pruned.dropped
     assert partition_name(add_months(current, -1)) in partitions()
     assert partition_name(current) in partitions()
+
+
+class OtherSession:
+    """A second database session that holds a table lock, as a long query would."""
+
+    def __init__(self, lock: str):
+        self.lock = lock
+
+    def __enter__(self):
+        self.session = connections.create_connection("default")
+        self.session.set_autocommit(False)
+        with self.session.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '10s'")  # a test that waits fails, never hangs
+            cursor.execute(self.lock)
+        return self
+
+    def __exit__(self, *exc_info):
+        self.session.rollback()
+        self.session.close()
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_a_prune_that_cannot_lock_the_table_says_so_and_what_it_dropped(client_a1):
+    old = add_months(this_month(), -20)
+    report_partitions.ensure_partitions(in_month(old))
+    # A long read of the table (ONLY: this test's own transaction holds its partitions).
+    with OtherSession("LOCK TABLE ONLY clients_backupreport IN ACCESS SHARE MODE"):
+        with pytest.raises(CommandError) as refused:
+            prune(6)
+    message = str(refused.value)
+    assert "A lock on clients_backupreport was not free within 2s" in message
+    assert message.endswith("Try again. Dropped before that: none.")
+    assert partition_name(old) in partitions()  # the next run drops it
+    changes = AuditEvent.objects.get(action="backup_reports.pruned").changes
+    assert changes["partitions_dropped"] == [None, ""]
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_run_alerts_does_its_work_when_the_partitions_cannot_be_locked(client_a1):
+    last_ahead = partition_name(add_months(this_month(), 3))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {last_ahead}")
+    out, err = io.StringIO(), io.StringIO()
+    with OtherSession("LOCK TABLE clients_client IN ROW EXCLUSIVE MODE"):  # a client's write
+        call_command("run_alerts", stdout=out, stderr=err)
+    assert "Backup report partitions not created: A lock on" in err.getvalue()
+    assert "Alert emails: 0." in out.getvalue()
+    assert last_ahead not in partitions()  # until the next run
 
 
 # --- PostgreSQL: the migration ----------------------------------------------------------
