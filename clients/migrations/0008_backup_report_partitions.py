@@ -6,8 +6,8 @@ not created_at: the console, the emailed reports and usage recording read report
 client and finished_at (report_client_finished_idx), so those reads touch only the
 months they ask for.
 
-The table is rebuilt under an exclusive lock, its rows copied over, with the same
-columns, indexes, foreign key and constraint names:
+The table is rebuilt under an exclusive lock (writes to the clients wait too), its rows
+copied over, with the same columns, indexes, foreign key and constraint names:
 
 - range partitions, one per calendar month in UTC, named clients_backupreport_pYYYY_MM:
   every month that holds reports, and the current month with the next three (kept ahead
@@ -78,6 +78,10 @@ def _definition(cursor) -> dict:
 
 
 def _rebuild(cursor, *, partitioned: bool) -> None:
+    # The foreign key added again at the end takes this lock on the clients: taken first,
+    # in the order of the agents' backup write (the client, then the report), so that a
+    # write arriving meanwhile waits instead of deadlocking.
+    cursor.execute("LOCK TABLE clients_client IN SHARE ROW EXCLUSIVE MODE")
     cursor.execute(f"LOCK TABLE {TABLE} IN ACCESS EXCLUSIVE MODE")
     definition = _definition(cursor)
     months: set[tuple[int, int]] = set()
