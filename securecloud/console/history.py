@@ -120,6 +120,7 @@ ACTIONS = {
     "usage.recorded": Action("Usage recorded for a day", NEW),
     "usage.prices_set": Action("Prices set"),
     "usage.prices_cleared": Action("Prices removed", GONE),
+    "backup_reports.pruned": Action("Old backup reports deleted", NEW),
 }
 
 OBJECT_TYPES = {
@@ -134,6 +135,7 @@ OBJECT_TYPES = {
     "import": "Import into",
     "apikey": "API key",
     "usage": "Usage",
+    "backup reports": "Backup reports",
 }
 
 # Labels where the model has none fit for a table, keyed by field or by (object type,

@@ -142,14 +142,17 @@ def _write_client_days(day: date, end: datetime) -> None:
                    (SELECT r.used_bytes FROM {reports} r
                     WHERE r.client_id = c.id AND r.finished_at < %s
                     ORDER BY r.finished_at DESC, r.id DESC LIMIT 1),
-                   -- never reported by the day's end: an imported size if it never did
-                   CASE WHEN c.last_backup_at IS NULL THEN c.used_bytes ELSE 0 END
+                   -- no report by the day's end: an imported size if it never reported,
+                   -- the size its last backup left if that finished before the day's end
+                   -- (its reports pruned since: prune_backup_reports), else none yet
+                   CASE WHEN c.last_backup_at IS NULL OR c.last_backup_at < %s
+                        THEN c.used_bytes ELSE 0 END
                ),
                c.plan, c.status
         FROM {clients} c
         WHERE c.created_at < %s
         """,
-        [day_value, end_value, end_value],
+        [day_value, end_value, end_value, end_value],
     )
 
 

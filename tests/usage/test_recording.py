@@ -128,6 +128,19 @@ def test_a_backfill_counts_reports_up_to_each_day(settings, calendar, client_a1,
     ]
 
 
+def test_a_client_whose_reports_were_pruned_keeps_the_size_its_last_backup_left(
+    settings, calendar, client_a1, customer_a1
+):
+    settings.TIME_ZONE = "UTC"
+    created(client_a1, local(2025, 1, 1, 8))
+    report(client_a1, local(2025, 1, 5, 20), 2 * GB)
+    calendar.set_today(date(2026, 11, 20))
+    call_command("prune_backup_reports", "--older-than-months", "12", stdout=StringIO())
+    assert not client_a1.backup_reports.exists()
+    calendar.record(date(2026, 11, 20))
+    assert CustomerDay.objects.get().used_bytes == 2 * GB
+
+
 def test_daily_client_rows_past_the_kept_window_are_dropped(settings, calendar, client_a1):
     settings.TIME_ZONE = "UTC"
     settings.USAGE_CLIENT_DAYS_KEPT = 3
