@@ -65,7 +65,13 @@ def test_api_answers_conform_to_the_document(case, agent_token, customer_a_east)
 
 def test_every_endpoint_is_described():
     paths = openapi_document()["paths"]
-    assert set(paths) == {"/agent/connect", "/agent/backups", "/agent/status", "/openapi.json"}
+    assert set(paths) == {
+        "/agent/connect",
+        "/agent/refresh",
+        "/agent/backups",
+        "/agent/status",
+        "/openapi.json",
+    }
     for path in ("/agent/connect", "/agent/backups"):
         responses = paths[path]["post"]["responses"]
         assert {"400", "401", "403", "405", "413"} <= set(responses)
