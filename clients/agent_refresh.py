@@ -66,7 +66,11 @@ def refresh(data: Any, *, ip: str) -> dict[str, Any]:
         raise AgentError(429, "rate_limited", headers={"Retry-After": str(limited.retry_after)})
 
     digest = token_digest(token)
-    found = AgentRefreshToken.objects.filter(digest=digest).only("id", "client", "digest", "used_at").first()
+    found = (
+        AgentRefreshToken.objects.filter(digest=digest)
+        .only("id", "client", "digest", "used_at")
+        .first()
+    )
     # The lookup found it by the indexed column; still compare in constant time.
     if found is None or not hmac.compare_digest(found.digest, digest):
         raise _failed(ip, INVALID_MESSAGE)

@@ -203,9 +203,7 @@ class AgentRefreshToken(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["client", "created_at"], name="refresh_client_created_idx")
-        ]
+        indexes = [models.Index(fields=["client", "created_at"], name="refresh_client_created_idx")]
 
     def __str__(self) -> str:
         state = "used" if self.used_at else "live"

@@ -130,7 +130,8 @@ _DOCUMENT: dict[str, Any] = {
             "is refused (401 invalid_token), the agent trades its refresh token for a new "
             "pair at /agent/refresh, which checks no password (a refresh token works once; "
             "keep the new one), and connects with its password only when that fails too. "
-            "Agents that never refresh keep working as before. Timestamps are RFC 3339 (ISO 8601 with a UTC offset); "
+            "Agents that never refresh keep working as before. Timestamps are RFC 3339 "
+            "(ISO 8601 with a UTC offset); "
             'sizes are bytes. Every error is a JSON object `{"error": CODE}`, with a '
             "`message` for people where there is more to say. Bodies are JSON "
             "(`Content-Type: application/json`, UTF-8) with a Content-Length. Ten failed "

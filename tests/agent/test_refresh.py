@@ -89,9 +89,7 @@ def test_a_used_refresh_token_revokes_every_token_of_its_client(agent, client_a1
     assert not AgentRefreshToken.objects.filter(client=client_a1).exists()
     # Said once in the audit log, by the agent, from its address.
     events = AuditEvent.objects.filter(action="client.refresh_token_reused")
-    assert [(e.object_code, e.origin) for e in events] == [
-        (client_a1.code, "agent 198.51.100.7")
-    ]
+    assert [(e.object_code, e.origin) for e in events] == [(client_a1.code, "agent 198.51.100.7")]
     # Presented again, it is just unknown now: no second event.
     assert_refused(refresh(agent, first))
     assert events.count() == 1
@@ -125,9 +123,7 @@ def test_unknown_refresh_token(agent, client_a1):
 # Client state and the services that revoke
 
 
-def test_disabling_revokes_refresh_tokens_and_enabling_does_not_bring_them_back(
-    agent, client_a1
-):
+def test_disabling_revokes_refresh_tokens_and_enabling_does_not_bring_them_back(agent, client_a1):
     _, refresh_token = pair(agent)
     services.disable_client(client_a1, acting_user=None, origin="test")
     assert_refused(refresh(agent, refresh_token))
