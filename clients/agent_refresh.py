@@ -6,10 +6,12 @@ stay hashed as strongly as before.
 
 The rules, in order:
 
-1. The body is `{"refresh_token": "..."}` (400 otherwise), and the address is under its
-   limit of failed refreshes (429 with Retry-After; clients.ratelimit).
+1. The body is `{"refresh_token": "..."}` (400 otherwise).
 2. The token is found by its SHA-256 digest (the only form stored). Unknown, revoked or
-   pruned: 401 invalid_refresh_token, counted as a failure of the address.
+   pruned: 401 invalid_refresh_token, counted as a failure of the address; past the
+   address's limit of failures, 429 with Retry-After instead (clients.ratelimit). A valid
+   token is never refused for its address: nobody guesses 256 bits, the limit only
+   bounds what garbage costs, and a refresh that succeeds costs no count.
 3. Used already: a refresh token works once, so a second use means that two parties
    hold it, the agent and a thief, in either order. Every refresh token *and bearer
    token* of the client is revoked (the thief may hold a bearer token bought with it),
@@ -48,6 +50,24 @@ from clients.services import revoke_agent_tokens
 from hierarchy import audit
 
 AGENT_ORIGIN = "agent"
+# What a refresh reads: its checks and its answer (client_summary), no more. Whole rows
+# of a client and two tree nodes cost more to build than the rest of the refresh.
+TOKEN_FIELDS = (
+    "id",
+    "digest",
+    "used_at",
+    "client__id",
+    "client__securecloud_id",
+    "client__plan",
+    "client__status",
+    "client__trial_ends_at",
+    "client__used_bytes",
+    "client__customer__id",
+    "client__customer__name",
+    "client__customer__usage_space_bytes",
+    "client__customer__parent__id",
+    "client__customer__parent__name",
+)
 INVALID_MESSAGE = (
     "This refresh token is unknown, revoked or used already. Connect with the client's "
     "SecureCloud ID and password."
@@ -61,74 +81,51 @@ REUSED_MESSAGE = (
 def refresh(data: Any, *, ip: str) -> dict[str, Any]:
     """Rules 1-5 above; the answer's body, or AgentError."""
     token = parse_refresh(data)
+    digest = token_digest(token)
+    now = timezone.now()
+    with transaction.atomic():
+        # The token with its client, customer and reseller, the client locked: that
+        # orders this refresh with a disable, a password reset or a delete (which lock
+        # the client, then revoke its tokens), and with another refresh of the client.
+        found = (
+            AgentRefreshToken.objects.select_for_update(of=("client",))
+            .select_related("client__customer__parent")
+            .only(*TOKEN_FIELDS)
+            .filter(digest=digest)
+            .first()
+        )
+        # The lookup found it by the indexed column; still compare in constant time.
+        known = found is not None and hmac.compare_digest(found.digest, digest)
+        if found is not None and known:
+            client = found.client
+            if found.used_at is None:
+                check_client_state(client, now)
+                # Used once: only the first of two refreshes that raced here claims it.
+                claimed = AgentRefreshToken.objects.filter(
+                    pk=found.pk, used_at__isnull=True
+                ).update(used_at=now)
+                if claimed:
+                    return {
+                        **client_summary(client),
+                        "token": issue_token(client, now),
+                        "refresh_token": issue_refresh_token(client, now),
+                    }
+            # Used already, or just now by a refresh that raced this one.
+            _revoke_on_reuse(client, ip)
+    # A failure: an unknown token, or a known one used twice (its revocation committed).
     limited = ratelimit.refresh_limited(ip)
     if limited is not None:
         raise AgentError(429, "rate_limited", headers={"Retry-After": str(limited.retry_after)})
-
-    digest = token_digest(token)
-    found = (
-        AgentRefreshToken.objects.filter(digest=digest)
-        .only("id", "client", "digest", "used_at")
-        .first()
-    )
-    # The lookup found it by the indexed column; still compare in constant time.
-    if found is None or not hmac.compare_digest(found.digest, digest):
-        raise _failed(ip, INVALID_MESSAGE)
-    if found.used_at is not None:
-        _revoke_on_reuse(found, ip)
-        raise _failed(ip, REUSED_MESSAGE)
-
-    now = timezone.now()
-    with transaction.atomic():
-        # The client's lock orders this refresh with a disable or a password reset
-        # (both lock the row): either this one sees the new state, or they revoke the
-        # tokens it issues.
-        client = (
-            Client.objects.select_for_update(of=("self",))
-            .select_related("customer__parent")
-            .filter(pk=found.client_id)
-            .first()
-        )
-        if client is None:  # deleted meanwhile, its tokens with it
-            raise _failed(ip, INVALID_MESSAGE)
-        check_client_state(client, now)
-        claimed = AgentRefreshToken.objects.filter(pk=found.pk, used_at__isnull=True).update(
-            used_at=now
-        )
-        if claimed:
-            return {
-                **client_summary(client),
-                "token": issue_token(client, now),
-                "refresh_token": issue_refresh_token(client, now),
-            }
-    # Another refresh used it between the lookup and the claim: a reuse too, unless it
-    # was revoked meanwhile.
-    if AgentRefreshToken.objects.filter(pk=found.pk).exists():
-        _revoke_on_reuse(found, ip)
-        raise _failed(ip, REUSED_MESSAGE)
-    raise _failed(ip, INVALID_MESSAGE)
-
-
-def _failed(ip: str, message: str) -> AgentError:
     ratelimit.refresh_failed(ip)
-    return AgentError(*INVALID_REFRESH_TOKEN, message=message)
+    raise AgentError(*INVALID_REFRESH_TOKEN, message=REUSED_MESSAGE if known else INVALID_MESSAGE)
 
 
-def _revoke_on_reuse(found: AgentRefreshToken, ip: str) -> None:
+def _revoke_on_reuse(client: Client, ip: str) -> None:
     """Rule 3: revoke every token of the client, and say so once in the audit log."""
-    with transaction.atomic():
-        client = (
-            Client.objects.select_for_update(of=("self",))
-            .select_related("customer__parent")
-            .filter(pk=found.client_id)
-            .first()
-        )
-        if client is None:
-            return
-        revoke_agent_tokens(client)
-        audit.record(
-            "client.refresh_token_reused",
-            client,
-            acting_user=None,
-            origin=f"{AGENT_ORIGIN} {ip}",
-        )
+    revoke_agent_tokens(client)
+    audit.record(
+        "client.refresh_token_reused",
+        client,
+        acting_user=None,
+        origin=f"{AGENT_ORIGIN} {ip}",
+    )

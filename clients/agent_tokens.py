@@ -33,13 +33,10 @@ def issue_token(client: Client, now: datetime | None = None) -> str:
     AgentToken.objects.create(
         client=client, digest=token_digest(token), created_at=now or timezone.now()
     )
-    stale = list(
-        AgentToken.objects.filter(client=client)
-        .order_by("-created_at", "-id")
-        .values_list("id", flat=True)[TOKENS_KEPT:]
-    )
-    if stale:
-        AgentToken.objects.filter(id__in=stale).delete()
+    # One statement: delete all but the newest (a subquery; a reconnect storm counts them).
+    tokens = AgentToken.objects.filter(client=client)
+    newest = tokens.order_by("-created_at", "-id").values("id")[:TOKENS_KEPT]
+    tokens.exclude(id__in=newest).delete()
     return token
 
 
@@ -50,16 +47,11 @@ def issue_refresh_token(client: Client, now: datetime | None = None) -> str:
     AgentRefreshToken.objects.create(
         client=client, digest=token_digest(token), created_at=now or timezone.now()
     )
-    rows = list(
-        AgentRefreshToken.objects.filter(client=client)
-        .order_by("-created_at", "-id")
-        .values_list("id", "used_at")
-    )
-    live = [pk for pk, used_at in rows if used_at is None]
-    used = [pk for pk, used_at in rows if used_at is not None]
-    stale = live[REFRESH_TOKENS_KEPT:] + used[USED_REFRESH_TOKENS_KEPT:]
-    if stale:
-        AgentRefreshToken.objects.filter(id__in=stale).delete()
+    tokens = AgentRefreshToken.objects.filter(client=client)
+    newest = tokens.order_by("-created_at", "-id").values("id")
+    live = newest.filter(used_at__isnull=True)[:REFRESH_TOKENS_KEPT]
+    used = newest.filter(used_at__isnull=False)[:USED_REFRESH_TOKENS_KEPT]
+    tokens.exclude(id__in=live).exclude(id__in=used).delete()
     return token
 
 

@@ -16,12 +16,14 @@ rows live in the database, so every server process sees the same counts.
 
 Failed refreshes (401 invalid_refresh_token: a refresh token unknown, revoked or used
 already) are counted per client address under a key of their own, in the same table and
-window: 30 of them refuse refreshes from that address (429 with Retry-After), never its
+window: past 30 of them, a failed refresh from that address answers 429 with
+Retry-After instead of 401, and is not counted. They never refuse the address's
 connects, so a NAT full of agents whose refresh tokens were revoked together (a mass
 password reset) can still sign in with their passwords. Nobody guesses a 256-bit token,
-so this limit only bounds the work garbage costs: its check and its count are two steps
-(`refresh_limited`, `refresh_failed`), without the address's lock, and a successful
-refresh costs one count query.
+so this limit only bounds the work garbage costs, and a valid refresh token is never
+refused for its address: the check and the count are two steps (`refresh_limited`,
+`refresh_failed`) on the failure path only, without the address's lock, and a
+successful refresh costs no query here.
 
 The limits are settings read at call time (tests lower them):
 AGENT_CONNECT_MAX_FAILURES_PER_ID (10, per ID from one address),
