@@ -6,7 +6,8 @@ connect at once than the cores can hash (a reconnect storm), letting them all in
 every one of them slow and starves the other calls of the process; here the excess is
 refused early instead: 503 service_unavailable with a Retry-After spread over
 RETRY_AFTER_SECONDS (jitter, so that the refused agents do not come back together),
-before the hash and before any query.
+before the hash and before any query. A connect holds its slot from the moment its body
+is valid to its answer; its hash is nearly all of that time.
 
 The bound is per process, so it matters where a process serves several requests at
 once (gunicorn's gthread workers, `GUNICORN_THREADS`; Argon2 releases the GIL while it
