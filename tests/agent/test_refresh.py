@@ -76,7 +76,7 @@ def test_refresh_answers_a_working_token_and_a_new_refresh_token(agent, client_a
     assert refresh(agent, body["refresh_token"]).status_code == 200
 
 
-def test_a_used_refresh_token_revokes_every_token_of_its_client(agent, client_a1):
+def test_a_used_refresh_token_revokes_every_token_of_its_client(agent, client_a1, reseller_a):
     _, first = pair(agent)
     second = refresh(agent, first).json()
     # Someone presents the used one again: the agent or a thief, whichever came second.
@@ -88,7 +88,9 @@ def test_a_used_refresh_token_revokes_every_token_of_its_client(agent, client_a1
     assert not AgentRefreshToken.objects.filter(client=client_a1).exists()
     # Said once in the audit log, by the agent, from its address.
     events = AuditEvent.objects.filter(action="client.refresh_token_reused")
-    assert [(e.object_code, e.origin) for e in events] == [(client_a1.code, "agent 198.51.100.7")]
+    assert [(e.object_code, e.origin, e.customer_code, e.reseller_id) for e in events] == [
+        (client_a1.code, "agent 198.51.100.7", client_a1.customer.code, reseller_a.pk)
+    ]
     # Presented again, it is just unknown now: no second event.
     assert_refused(refresh(agent, first))
     assert events.count() == 1
