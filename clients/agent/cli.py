@@ -335,8 +335,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         if exc.code == "invalid_token":
             print(
-                "  the token and the refresh token were refused: run connect again (or set "
-                "SECURECLOUD_PASSWORD to let the agent connect by itself)",
+                "  neither a refresh token nor a password could renew it: run connect "
+                "again (or set SECURECLOUD_PASSWORD to let the agent connect by itself)",
                 file=sys.stderr,
             )
         return 1
