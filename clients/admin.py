@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from clients import services
-from clients.models import AgentToken, Client
+from clients.models import AgentRefreshToken, AgentToken, Client
 from hierarchy.admin import ServiceAdminMixin
 from hierarchy.models import Node
 
@@ -149,6 +149,19 @@ class AgentTokenAdmin(admin.ModelAdmin):
     list_display = ["client", "created_at"]
     raw_id_fields = ["client"]
     readonly_fields = ["client", "digest", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AgentRefreshToken)
+class AgentRefreshTokenAdmin(admin.ModelAdmin):
+    list_display = ["client", "created_at", "used_at"]
+    raw_id_fields = ["client"]
+    readonly_fields = ["client", "digest", "created_at", "used_at"]
 
     def has_add_permission(self, request):
         return False

@@ -1,7 +1,8 @@
 """The agent's connect: an agent signs in with its client's SecureCloud ID and password
 (or claims a client, or adds one, with its customer's registration key) and gets a
-bearer token. Connect decides in this order: validate the request, rate limit,
-credentials, client state (see `connect`).
+bearer token and a refresh token (clients.agent_refresh). Connect decides in this
+order: validate the request, a slot in the connect queue (clients.connect_queue), rate
+limit, credentials, client state (see `connect`).
 """
 
 import hmac
@@ -14,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clients import pending, ratelimit
+from clients import connect_queue, pending, ratelimit
 from clients.agent_requests import (
     INVALID_CREDENTIALS,
     AgentError,
@@ -22,7 +23,12 @@ from clients.agent_requests import (
     invalid_request,
     parse_connect,
 )
-from clients.agent_tokens import check_client_state, client_summary, issue_token
+from clients.agent_tokens import (
+    check_client_state,
+    client_summary,
+    issue_refresh_token,
+    issue_token,
+)
 from clients.models import Client
 from clients.services import create_client, status_when_enabled
 from clients.validators import validate_client_password
@@ -63,13 +69,19 @@ def _bad_credentials(req: ConnectRequest, *, hash_anyway: bool) -> AgentError:
 
 
 def connect(data: Any, *, ip: str) -> ConnectResult:
-    """Rules 1-6 of the protocol, in order: validate, rate limit, credentials, state.
+    """Rules 1-6 of the protocol, in order: validate, queue, rate limit, credentials, state.
 
     Runs outside any transaction: a failure is counted after the work of the attempt
     is rolled back, so the count always sticks.
     """
     req = parse_connect(data)
+    # Every path below may hash a password (~100 ms of CPU): wait for a slot, or answer
+    # 503 with Retry-After before spending anything.
+    with connect_queue.slot():
+        return _limited_connect(req, ip)
 
+
+def _limited_connect(req: ConnectRequest, ip: str) -> ConnectResult:
     attempt = ratelimit.begin(req.securecloud_id, ip)
     if isinstance(attempt, ratelimit.Limited):
         raise AgentError(429, "rate_limited", headers={"Retry-After": str(attempt.retry_after)})
@@ -258,4 +270,6 @@ def _connected(client: Client, req: ConnectRequest, *, set_password: bool) -> Co
         update_fields.append("password")
     client.save(update_fields=update_fields)
     token = issue_token(client, now)
-    return ConnectResult(created=False, body={**client_summary(client), "token": token})
+    refresh_token = issue_refresh_token(client, now)
+    body = {**client_summary(client), "token": token, "refresh_token": refresh_token}
+    return ConnectResult(created=False, body=body)

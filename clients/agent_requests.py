@@ -1,6 +1,6 @@
 """What an agent may send, and the error it gets back: the limits of the agent protocol,
 AgentError (every answer other than success) and the validation of the JSON bodies of
-connect and backup reports. Plain Python values in, dataclasses out; no database.
+connect, refresh and backup reports. Plain Python values in, dataclasses out; no database.
 """
 
 import re
@@ -60,6 +60,9 @@ def invalid_request(fields: dict[str, str]) -> AgentError:
 
 
 INVALID_CREDENTIALS = (401, "invalid_credentials")
+INVALID_REFRESH_TOKEN = (401, "invalid_refresh_token")
+# A refresh token is secrets.token_urlsafe(32): 43 characters. Room to grow, no more.
+MAX_REFRESH_TOKEN_LENGTH = 200
 
 # ---------------------------------------------------------------------------
 # Validation of request bodies (plain Python values from json.loads)
@@ -194,6 +197,17 @@ def parse_connect(data: Any) -> ConnectRequest:
         hostname=hostname.strip() if hostname else None,
         agent_version=agent_version.strip() if agent_version else None,
     )
+
+
+def parse_refresh(data: Any) -> str:
+    """The refresh token of a refresh request's body."""
+    f = _Fields(data)
+    token = f.string("refresh_token", required=True, max_length=MAX_REFRESH_TOKEN_LENGTH)
+    if token is not None and not token:
+        f.errors["refresh_token"] = "This field is required."
+    f.done()
+    assert token is not None  # done() raised otherwise
+    return token
 
 
 def _minutes(delta: timedelta) -> str:

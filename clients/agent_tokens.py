@@ -1,5 +1,6 @@
-"""Who an agent is: its bearer tokens, the check of a token on every call, the client
-states that refuse it, and the summary of its client that connect and status answer.
+"""Who an agent is: its bearer tokens and refresh tokens, the check of a token on every
+call, the client states that refuse it, and the summary of its client that connect,
+refresh and status answer.
 """
 
 import hashlib
@@ -12,10 +13,14 @@ from django.utils import timezone
 
 from clients import agent_store
 from clients.agent_requests import AgentError, iso_utc
-from clients.models import AgentToken, Client
+from clients.models import AgentRefreshToken, AgentToken, Client
 
 TOKENS_KEPT = 5
 TOKEN_BYTES = 32
+# Live refresh tokens a client keeps, like its bearer tokens (one per agent install that
+# connected lately), and used ones kept to recognise a stolen copy (clients.agent_refresh).
+REFRESH_TOKENS_KEPT = 5
+USED_REFRESH_TOKENS_KEPT = 5
 
 
 def token_digest(token: str) -> str:
@@ -28,13 +33,25 @@ def issue_token(client: Client, now: datetime | None = None) -> str:
     AgentToken.objects.create(
         client=client, digest=token_digest(token), created_at=now or timezone.now()
     )
-    stale = list(
-        AgentToken.objects.filter(client=client)
-        .order_by("-created_at", "-id")
-        .values_list("id", flat=True)[TOKENS_KEPT:]
+    # One statement: delete all but the newest (a subquery; a reconnect storm counts them).
+    tokens = AgentToken.objects.filter(client=client)
+    newest = tokens.order_by("-created_at", "-id").values("id")[:TOKENS_KEPT]
+    tokens.exclude(id__in=newest).delete()
+    return token
+
+
+def issue_refresh_token(client: Client, now: datetime | None = None) -> str:
+    """A new refresh token for `client` (256 bits, kept as its digest). Only its 5 newest
+    live ones keep working, and only its 5 newest used ones are kept."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    AgentRefreshToken.objects.create(
+        client=client, digest=token_digest(token), created_at=now or timezone.now()
     )
-    if stale:
-        AgentToken.objects.filter(id__in=stale).delete()
+    tokens = AgentRefreshToken.objects.filter(client=client)
+    newest = tokens.order_by("-created_at", "-id").values("id")
+    live = newest.filter(used_at__isnull=True)[:REFRESH_TOKENS_KEPT]
+    used = newest.filter(used_at__isnull=False)[:USED_REFRESH_TOKENS_KEPT]
+    tokens.exclude(id__in=live).exclude(id__in=used).delete()
     return token
 
 

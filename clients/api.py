@@ -2,7 +2,7 @@
 
 Each view checks the method (405), the body's envelope (411 chunked, 413 too large,
 415 not declared as JSON), parses JSON (400) and hands the values to the agent modules
-(clients.agent_connect, clients.agent_services), whose AgentError becomes
+(clients.agent_connect, clients.agent_refresh, clients.agent_services), whose AgentError becomes
 `{"error": code}`. Failures nobody expected (a database that went away, a bug) answer
 JSON too (securecloud.api_errors).
 """
@@ -17,7 +17,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from clients import agent_connect, agent_services
+from clients import agent_connect, agent_refresh, agent_services
 from clients.agent_requests import AgentError, invalid_request
 from clients.openapi import openapi_document
 from securecloud.http import client_ip
@@ -100,6 +100,12 @@ def connect(request: HttpRequest) -> JsonResponse:
     data = read_json(request)
     result = agent_connect.connect(data, ip=client_ip(request))
     return JsonResponse(result.body, status=201 if result.created else 200)
+
+
+@agent_endpoint("POST")
+def refresh(request: HttpRequest) -> JsonResponse:
+    data = read_json(request)
+    return JsonResponse(agent_refresh.refresh(data, ip=client_ip(request)))
 
 
 @agent_endpoint("POST")

@@ -6,6 +6,7 @@ from clients import api
 
 urlpatterns = [
     path("agent/connect", api.connect, name="api-agent-connect"),
+    path("agent/refresh", api.refresh, name="api-agent-refresh"),
     path("agent/backups", api.backups, name="api-agent-backups"),
     path("agent/status", api.status, name="api-agent-status"),
     path("openapi.json", api.openapi, name="api-openapi"),

@@ -194,6 +194,27 @@ class AgentToken(models.Model):
         return f"token of {self.client_id} from {self.created_at:%Y-%m-%d %H:%M}"
 
 
+class AgentRefreshToken(models.Model):
+    """A refresh credential of one agent connection, stored only as its SHA-256 digest.
+
+    It buys a new bearer token without the password's hash (clients.agent_refresh) and
+    works once: using it marks it `used_at` and hands out a new one. A used row is kept
+    (a few per client) so that presenting it again is recognised as a stolen copy.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="refresh_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "created_at"], name="refresh_client_created_idx")]
+
+    def __str__(self) -> str:
+        state = "used" if self.used_at else "live"
+        return f"{state} refresh token of {self.client_id} from {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class BackupReport(models.Model):
     """One backup run as the agent reported it; kept even when it went over quota."""
 

@@ -11,6 +11,7 @@ from clients.agent_requests import (
     MAX_HOSTNAME_LENGTH,
     MAX_MESSAGE_LENGTH,
     MAX_PASSWORD_FIELD_LENGTH,
+    MAX_REFRESH_TOKEN_LENGTH,
     MAX_REGISTRATION_KEY_LENGTH,
     MAX_SIZE,
 )
@@ -19,6 +20,7 @@ ERROR_CODES = [
     "invalid_request",
     "invalid_credentials",
     "invalid_token",
+    "invalid_refresh_token",
     "authorization_required",
     "authorization_pending",
     "client_disabled",
@@ -62,6 +64,13 @@ def _error(description: str, codes: list[str], *, headers: dict | None = None) -
     return _json(schema, description, headers)
 
 
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
 _ALLOW = {"Allow": {"description": "The methods this path accepts.", "schema": {"type": "string"}}}
 _COMMON_ERRORS = {
     "405": _error("Method not allowed.", ["method_not_allowed"], headers=_ALLOW),
@@ -69,14 +78,25 @@ _COMMON_ERRORS = {
         "The server cannot reach its database (a restart, a failover): try again after "
         "Retry-After seconds.",
         ["service_unavailable"],
-        headers={
-            "Retry-After": {
-                "description": "Seconds to wait before trying again.",
-                "required": True,
-                "schema": {"type": "integer", "minimum": 1},
-            }
-        },
+        headers=_RETRY_AFTER,
     ),
+}
+_CONNECT_BUSY = _error(
+    "The server cannot reach its database (a restart, a failover), or too many agents are "
+    "connecting at once: each server process checks a few passwords at a time and refuses "
+    "the connects that waited too long for their turn, before checking anything (the "
+    "`message` says so). Try again after Retry-After seconds (spread at random, so that "
+    "refused agents do not come back together); an agent that holds a refresh token can "
+    "use /agent/refresh instead, which checks no password.",
+    ["service_unavailable"],
+    headers=_RETRY_AFTER,
+)
+_RATE_LIMITED_HEADERS = {
+    "Retry-After": {
+        "description": "Seconds until these calls are accepted again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
 }
 _BODY_ERRORS = {
     "400": _error(
@@ -105,8 +125,13 @@ _DOCUMENT: dict[str, Any] = {
         "description": (
             "What a backup agent speaks to the SecureCloud server. An agent connects "
             "with its SecureCloud ID and password (and, the first time, its customer's "
-            "registration key), receives a bearer token, then reports backups and asks "
-            "for its status with that token. Timestamps are RFC 3339 (ISO 8601 with a UTC offset); "
+            "registration key), receives a bearer token and a refresh token, then reports "
+            "backups and asks for its status with the bearer token. When the bearer token "
+            "is refused (401 invalid_token), the agent trades its refresh token for a new "
+            "pair at /agent/refresh, which checks no password (a refresh token works once; "
+            "keep the new one), and connects with its password only when that fails too. "
+            "Agents that never refresh keep working as before. Timestamps are RFC 3339 "
+            "(ISO 8601 with a UTC offset); "
             'sizes are bytes. Every error is a JSON object `{"error": CODE}`, with a '
             "`message` for people where there is more to say. Bodies are JSON "
             "(`Content-Type: application/json`, UTF-8) with a Content-Length. Ten failed "
@@ -161,17 +186,52 @@ _DOCUMENT: dict[str, Any] = {
                         ],
                     ),
                     **_COMMON_ERRORS,
+                    "503": _CONNECT_BUSY,
                     "429": _error(
                         "Too many failed connects for this SecureCloud ID from this address, "
                         "or from this address.",
                         ["rate_limited"],
-                        headers={
-                            "Retry-After": {
-                                "description": "Seconds until connects are accepted again.",
-                                "required": True,
-                                "schema": {"type": "integer", "minimum": 1},
-                            }
-                        },
+                        headers=_RATE_LIMITED_HEADERS,
+                    ),
+                },
+            }
+        },
+        "/agent/refresh": {
+            "post": {
+                "operationId": "refresh",
+                "summary": "Trade a refresh token for a new agent token and refresh token.",
+                "description": (
+                    "No password check: the refresh token from the last connect or refresh "
+                    "buys a new bearer token and a new refresh token, with the client's "
+                    "summary (the answer of a connect). A refresh token works once: keep "
+                    "the new one. Presenting a used one again revokes every refresh token "
+                    "and bearer token of the client (someone else holds a copy): its "
+                    "agents connect with the password again. Disabling a client, resetting "
+                    "its password or deleting it revokes its refresh tokens too; a client "
+                    "keeps its 5 newest. Thirty failed refreshes from one address refuse "
+                    "refreshes from it (429) for 15 minutes; they never refuse its connects."
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("RefreshRequest")}},
+                },
+                "responses": {
+                    "200": _json(_ref("ConnectResponse"), "A new token and refresh token."),
+                    **_BODY_ERRORS,
+                    "401": _error(
+                        "The refresh token is unknown, revoked or used already: connect "
+                        "with the password.",
+                        ["invalid_refresh_token"],
+                    ),
+                    "403": _error(
+                        "The client is disabled or its trial is over.",
+                        ["client_disabled", "trial_expired"],
+                    ),
+                    **_COMMON_ERRORS,
+                    "429": _error(
+                        "Too many failed refreshes from this address.",
+                        ["rate_limited"],
+                        headers=_RATE_LIMITED_HEADERS,
                     ),
                 },
             }
@@ -335,15 +395,34 @@ _DOCUMENT: dict[str, Any] = {
                     _ref("ClientSummary"),
                     {
                         "type": "object",
-                        "required": ["token"],
+                        "required": ["token", "refresh_token"],
                         "properties": {
                             "token": {
                                 "type": "string",
                                 "description": "Send as `Authorization: Bearer <token>`.",
-                            }
+                            },
+                            "refresh_token": {
+                                "type": "string",
+                                "description": "Keep it (secret, like the password): when "
+                                "the bearer token is refused, /agent/refresh trades it for "
+                                "a new pair without the password. It works once. Agents "
+                                "that do not refresh may ignore it.",
+                            },
                         },
                     },
                 ]
+            },
+            "RefreshRequest": {
+                "type": "object",
+                "required": ["refresh_token"],
+                "properties": {
+                    "refresh_token": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": MAX_REFRESH_TOKEN_LENGTH,
+                        "description": "The refresh token of the last connect or refresh.",
+                    }
+                },
             },
             "BackupReport": {
                 "type": "object",

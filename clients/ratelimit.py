@@ -14,9 +14,21 @@ simultaneous attempts cannot all pass a check that each of them would fill. A
 successful attempt takes its rows back (`succeeded`); a failed one leaves them. The
 rows live in the database, so every server process sees the same counts.
 
+Failed refreshes (401 invalid_refresh_token: a refresh token unknown, revoked or used
+already) are counted per client address under a key of their own, in the same table and
+window: past 30 of them, a failed refresh from that address answers 429 with
+Retry-After instead of 401, and is not counted. They never refuse the address's
+connects, so a NAT full of agents whose refresh tokens were revoked together (a mass
+password reset) can still sign in with their passwords. Nobody guesses a 256-bit token,
+so this limit only bounds the work garbage costs, and a valid refresh token is never
+refused for its address: the check and the count are two steps (`refresh_limited`,
+`refresh_failed`) on the failure path only, without the address's lock, and a
+successful refresh costs no query here.
+
 The limits are settings read at call time (tests lower them):
 AGENT_CONNECT_MAX_FAILURES_PER_ID (10, per ID from one address),
-AGENT_CONNECT_MAX_FAILURES_PER_IP (30), AGENT_CONNECT_FAILURE_WINDOW seconds (900).
+AGENT_CONNECT_MAX_FAILURES_PER_IP (30), AGENT_REFRESH_MAX_FAILURES_PER_IP (30),
+AGENT_CONNECT_FAILURE_WINDOW seconds (900, both).
 """
 
 import hashlib
@@ -48,6 +60,10 @@ def max_failures_per_ip() -> int:
     return getattr(settings, "AGENT_CONNECT_MAX_FAILURES_PER_IP", DEFAULT_MAX_FAILURES_PER_IP)
 
 
+def max_refresh_failures_per_ip() -> int:
+    return getattr(settings, "AGENT_REFRESH_MAX_FAILURES_PER_IP", DEFAULT_MAX_FAILURES_PER_IP)
+
+
 def window() -> timedelta:
     return timedelta(
         seconds=getattr(settings, "AGENT_CONNECT_FAILURE_WINDOW", DEFAULT_WINDOW_SECONDS)
@@ -62,6 +78,10 @@ def id_ip_key(securecloud_id: str, ip: str) -> str:
 
 def ip_key(ip: str) -> str:
     return f"ip:{ip}"[:300]
+
+
+def refresh_ip_key(ip: str) -> str:
+    return f"refresh-ip:{ip}"[:300]
 
 
 @dataclass(frozen=True)
@@ -98,19 +118,40 @@ def begin(securecloud_id: str, ip: str, now: datetime | None = None) -> Attempt 
         for key, limit in limits.items():
             n = counts.get(key, 0)
             if n >= limit:
-                # Once the (n - limit + 1) oldest failures expire, the key is under its limit.
-                freeing = (
-                    AuthFailure.objects.filter(key=key, created_at__gt=since)
-                    .order_by("created_at")
-                    .values_list("created_at", flat=True)[n - limit]
-                )
-                waits.append((freeing + window() - now).total_seconds())
+                waits.append(_seconds_until_under(key, n, limit, now))
         if waits:
             return Limited(retry_after=max(1, math.ceil(max(waits))))
         rows = AuthFailure.objects.bulk_create(
             [AuthFailure(key=key, created_at=now) for key in limits]
         )
     return Attempt(row_ids=tuple(row.pk for row in rows))
+
+
+def _seconds_until_under(key: str, n: int, limit: int, now: datetime) -> float:
+    """Once the (n - limit + 1) oldest of a key's n failures expire, it is under its limit."""
+    freeing = (
+        AuthFailure.objects.filter(key=key, created_at__gt=now - window())
+        .order_by("created_at")
+        .values_list("created_at", flat=True)[n - limit]
+    )
+    return (freeing + window() - now).total_seconds()
+
+
+def refresh_limited(ip: str, now: datetime | None = None) -> Limited | None:
+    """How long to wait when this address has too many failed refreshes, else None."""
+    now = now or timezone.now()
+    key, limit = refresh_ip_key(limit_address(ip)), max_refresh_failures_per_ip()
+    n = AuthFailure.objects.filter(key=key, created_at__gt=now - window()).count()
+    if n < limit:
+        return None
+    return Limited(retry_after=max(1, math.ceil(_seconds_until_under(key, n, limit, now))))
+
+
+def refresh_failed(ip: str, now: datetime | None = None) -> None:
+    """Count a failed refresh from this address; expired failures are pruned meanwhile."""
+    now = now or timezone.now()
+    AuthFailure.objects.create(key=refresh_ip_key(limit_address(ip)), created_at=now)
+    AuthFailure.objects.filter(created_at__lte=now - window()).delete()
 
 
 def _lock_address(ip: str) -> None:

@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from clients import events
-from clients.models import AgentToken, Client, Event
+from clients.models import AgentRefreshToken, AgentToken, Client, Event
 from clients.validators import normalise_securecloud_id, validate_client_password
 from hierarchy import audit
 from hierarchy.actors import ActingUser
@@ -57,7 +57,9 @@ def status_when_enabled(client: Client) -> str:
 
 
 def revoke_agent_tokens(client: Client) -> None:
-    """Every agent token of this client stops working (disable, delete, password reset)."""
+    """Every agent token and refresh token of this client stops working (disable,
+    delete, password reset): its agents must connect with the password again. Moving a
+    client to another customer revokes nothing (its agents keep working, as before)."""
     revoke_agent_tokens_of([client.pk])
 
 
@@ -349,10 +351,12 @@ def trial_end(now: datetime, trial_days: int) -> datetime:
 
 
 def revoke_agent_tokens_of(client_ids: Iterable[int]) -> None:
-    """Every agent token of these clients stops working."""
+    """Every agent token and refresh token of these clients stops working."""
     ids = list(client_ids)
     for start in range(0, len(ids), TOTALS_CHUNK):
-        AgentToken.objects.filter(client_id__in=ids[start : start + TOTALS_CHUNK]).delete()
+        chunk = ids[start : start + TOTALS_CHUNK]
+        AgentToken.objects.filter(client_id__in=chunk).delete()
+        AgentRefreshToken.objects.filter(client_id__in=chunk).delete()
 
 
 def shift_customer_totals(deltas: Mapping[int, tuple[int, int]]) -> None:

@@ -411,6 +411,13 @@ WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE")
 # X-Forwarded-For; set TRUSTED_PROXY_COUNT to the number of proxies in front.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
+# The agent connect queue (clients.connect_queue): at most this many password checks at
+# once per server process, each connect waiting at most this many seconds for its turn
+# before it is refused with 503 and Retry-After. Matters with threaded workers
+# (GUNICORN_THREADS); a sync worker checks one password at a time anyway.
+AGENT_CONNECT_CONCURRENCY = env_int("AGENT_CONNECT_CONCURRENCY", 1)
+AGENT_CONNECT_WAIT_SECONDS = env_int("AGENT_CONNECT_WAIT_SECONDS", 2)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

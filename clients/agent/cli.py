@@ -1,4 +1,12 @@
-"""Command line and HTTP client of the reference agent (standard library only)."""
+"""Command line and HTTP client of the reference agent (standard library only).
+
+The state file keeps the server, the SecureCloud ID, the bearer token and the refresh
+token, never the password. When the server refuses the bearer token (401 invalid_token),
+the agent trades its refresh token for a new pair (no password check on the server) and
+tries once more; when the refresh token is refused too, it connects with the password
+if $SECURECLOUD_PASSWORD holds it, else it says to run connect. A 503 with Retry-After
+(the server is busy or cannot reach its database) is waited out and retried, a few times.
+"""
 
 import argparse
 import getpass
@@ -7,8 +15,10 @@ import os
 import socket
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +27,9 @@ AGENT_VERSION = "securecloud-reference-agent/1.0"
 DEFAULT_STATE = Path("~/.securecloud-agent.json")
 API_PREFIX = "/api/v1"
 TIMEOUT = 30
+# A 503 with Retry-After is retried this many times, waiting at most MAX_RETRY_WAIT each.
+BUSY_RETRIES = 5
+MAX_RETRY_WAIT = 300
 
 
 class ApiError(Exception):
@@ -42,15 +55,50 @@ class ApiError(Exception):
         return text
 
 
-class AgentClient:
-    """One server, optionally one token: the three calls of the protocol."""
+def _wait(seconds: float) -> None:
+    time.sleep(seconds)
 
-    def __init__(self, server: str, token: str | None = None, timeout: float = TIMEOUT):
+
+def _retry_after(exc: ApiError) -> int | None:
+    """Seconds to wait before trying a refused call again, or None for no retry."""
+    if exc.status != 503 or exc.retry_after is None:
+        return None
+    try:
+        seconds = int(exc.retry_after)
+    except ValueError:
+        return None
+    return min(max(seconds, 1), MAX_RETRY_WAIT)
+
+
+class AgentClient:
+    """One server, optionally one token and one refresh token: the calls of the protocol."""
+
+    def __init__(
+        self,
+        server: str,
+        token: str | None = None,
+        timeout: float = TIMEOUT,
+        refresh_token: str | None = None,
+    ):
         self.server = server.rstrip("/")
         self.token = token
+        self.refresh_token = refresh_token
         self.timeout = timeout
 
     def _call(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        """One call; a 503 with Retry-After is waited out and tried again."""
+        for attempt in range(BUSY_RETRIES + 1):
+            try:
+                return self._call_once(method, path, body)
+            except ApiError as exc:
+                wait = _retry_after(exc)
+                if wait is None or attempt == BUSY_RETRIES:
+                    raise
+                print(f"server busy ({exc.code}); trying again in {wait} s", file=sys.stderr)
+                _wait(wait)
+        raise AssertionError("unreachable")
+
+    def _call_once(self, method: str, path: str, body: dict | None) -> tuple[int, dict]:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.server + API_PREFIX + path, data=data, method=method)
         request.add_header("Accept", "application/json")
@@ -91,7 +139,15 @@ class AgentClient:
             body["registration_key"] = registration_key
         status, answer = self._call("POST", "/agent/connect", body)
         self.token = answer.get("token")
+        self.refresh_token = answer.get("refresh_token")
         return status, answer
+
+    def refresh(self) -> dict:
+        """Trade the refresh token for a new token and refresh token (no password)."""
+        _, answer = self._call("POST", "/agent/refresh", {"refresh_token": self.refresh_token})
+        self.token = answer.get("token")
+        self.refresh_token = answer.get("refresh_token")
+        return answer
 
     def report(self, **fields: Any) -> dict:
         return self._call("POST", "/agent/backups", fields)[1]
@@ -227,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
                     "server": server,
                     "securecloud_id": answer["client"]["securecloud_id"],
                     "token": answer["token"],
+                    # Servers before the refresh credential send none.
+                    "refresh_token": answer.get("refresh_token"),
                     "connected_at": _now(),
                 },
             )
@@ -242,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         if not token:
             print(f"error: not connected (no token in {state_path}); run connect", file=sys.stderr)
             return 2
-        agent = AgentClient(server, token)
+        agent = AgentClient(server, token, refresh_token=state.get("refresh_token"))
         if args.command == "report":
             now = _now()
             fields = {
@@ -254,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             if args.files is not None:
                 fields["files"] = args.files
-            answer = agent.report(**fields)
+            answer = _renewing(agent, state, state_path, lambda: agent.report(**fields))
             if args.json:
                 print(json.dumps(answer, indent=2))
             else:
@@ -267,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
                     print("Warning: the customer is over its usage space.")
             return 0
 
-        answer = agent.status()
+        answer = _renewing(agent, state, state_path, agent.status)
         if args.json:
             print(json.dumps(answer, indent=2))
         else:
@@ -275,4 +333,55 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except ApiError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if exc.code == "invalid_token":
+            print(
+                "  neither a refresh token nor a password could renew it: run connect "
+                "again (or set SECURECLOUD_PASSWORD to let the agent connect by itself)",
+                file=sys.stderr,
+            )
         return 1
+
+
+def _renewing(agent: AgentClient, state: dict, state_path: Path, call: Callable[[], dict]) -> dict:
+    """`call`; when the bearer token is refused, renew it (refresh token, else password)
+    and try once more. Any other error, or no way to renew, raises the first error."""
+    try:
+        return call()
+    except ApiError as exc:
+        if (exc.status, exc.code) != (401, "invalid_token") or not _renew(agent, state, state_path):
+            raise
+    return call()
+
+
+def _renew(agent: AgentClient, state: dict, state_path: Path) -> bool:
+    """A new bearer token, saved with its refresh token; False when neither the refresh
+    token nor a password ($SECURECLOUD_PASSWORD) is at hand or works."""
+    if agent.refresh_token:
+        try:
+            agent.refresh()
+        except ApiError as exc:
+            # A spent or revoked refresh token (401), or too many failures here (429):
+            # forget it and try the password. Anything else (a disabled client) is the answer.
+            if exc.status not in (401, 429):
+                raise
+            agent.refresh_token = None
+            _save_tokens(state, state_path, agent)
+        else:
+            _save_tokens(state, state_path, agent)
+            return True
+    password = os.environ.get("SECURECLOUD_PASSWORD")
+    if not password or not state.get("securecloud_id"):
+        return False
+    try:
+        agent.connect(state["securecloud_id"], password)
+    except ApiError as exc:
+        if exc.status == 401:
+            return False
+        raise
+    _save_tokens(state, state_path, agent)
+    return True
+
+
+def _save_tokens(state: dict, state_path: Path, agent: AgentClient) -> None:
+    state.update(token=agent.token, refresh_token=agent.refresh_token, renewed_at=_now())
+    save_state(state_path, state)

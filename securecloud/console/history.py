@@ -67,6 +67,9 @@ ACTIONS = {
     "customer.email_retried": Action("Failed email sent again", NEW),
     "client.created": Action("Client added", NEW, by_agent="Client added by its agent"),
     "client.claimed_by_agent": Action("Client claimed by its agent on first connect"),
+    "client.refresh_token_reused": Action(
+        "Agent's refresh token used twice: every agent token of the client revoked"
+    ),
     "client.pending": Action("Agent waiting for approval", NEW),
     "client.approved": Action("Client approved", NEW),
     "client.rejected": Action("Agent's request rejected", GONE),

@@ -16,6 +16,13 @@ pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 THREADS = 20
 
 
+@pytest.fixture(autouse=True)
+def wide_connect_queue(settings):
+    """These tests are about the database's locks and counts: every connect gets its
+    turn at once, as with sync workers (test_refresh.py holds the queue's slots)."""
+    settings.AGENT_CONNECT_CONCURRENCY = 64
+
+
 def at_once(count: int, job: Callable[[int], list[int]]) -> list[int]:
     """job(0) … job(count - 1) in threads that start together, each on its own database
     connection; their answers, in the order they came. Any exception fails the test."""

@@ -38,7 +38,16 @@ def test_known_client_right_password_gets_token_and_summary(agent, client_a1):
     )
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"client", "customer", "reseller", "quota_bytes", "used_bytes", "token"}
+    # Everything an agent got before the refresh token, and the refresh token.
+    assert set(body) == {
+        "client",
+        "customer",
+        "reseller",
+        "quota_bytes",
+        "used_bytes",
+        "token",
+        "refresh_token",
+    }
     assert body["client"]["securecloud_id"] == "a1@acme.example"
     assert body["client"]["plan"] == "trial"
     assert body["client"]["status"] == "active"

@@ -65,12 +65,20 @@ def test_api_answers_conform_to_the_document(case, agent_token, customer_a_east)
 
 def test_every_endpoint_is_described():
     paths = openapi_document()["paths"]
-    assert set(paths) == {"/agent/connect", "/agent/backups", "/agent/status", "/openapi.json"}
-    for path in ("/agent/connect", "/agent/backups"):
+    assert set(paths) == {
+        "/agent/connect",
+        "/agent/refresh",
+        "/agent/backups",
+        "/agent/status",
+        "/openapi.json",
+    }
+    for path in ("/agent/connect", "/agent/refresh", "/agent/backups"):
         responses = paths[path]["post"]["responses"]
         assert {"400", "401", "403", "405", "413"} <= set(responses)
-    assert "429" in paths["/agent/connect"]["post"]["responses"]
-    assert "Retry-After" in paths["/agent/connect"]["post"]["responses"]["429"]["headers"]
+    for path in ("/agent/connect", "/agent/refresh"):
+        responses = paths[path]["post"]["responses"]
+        assert "Retry-After" in responses["429"]["headers"]
+        assert "Retry-After" in responses["503"]["headers"]
 
 
 def test_served_document_is_the_source(client):

@@ -84,3 +84,22 @@ def test_the_document_describes_every_new_answer():
         assert {"411", "415", "503"} <= set(responses)
         assert "Retry-After" in responses["503"]["headers"]
     assert "message" in SCHEMAS["Error"]["properties"]
+
+
+def test_the_document_describes_the_refresh_credential():
+    paths = openapi_document()["paths"]
+    connected = SCHEMAS["ConnectResponse"]["allOf"][1]
+    assert {"token", "refresh_token"} <= set(connected["required"])
+    refresh = paths["/agent/refresh"]["post"]
+    assert refresh["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/RefreshRequest"
+    }
+    assert SCHEMAS["RefreshRequest"]["required"] == ["refresh_token"]
+    assert "works once" in refresh["description"]
+    assert "revokes every refresh token" in refresh["description"]
+    unauthorised = refresh["responses"]["401"]["content"]["application/json"]["schema"]
+    assert unauthorised["allOf"][1]["properties"]["error"]["enum"] == ["invalid_refresh_token"]
+    assert "invalid_refresh_token" in SCHEMAS["Error"]["properties"]["error"]["enum"]
+    # A full connect queue answers 503, which the connect's description explains.
+    busy = paths["/agent/connect"]["post"]["responses"]["503"]
+    assert "too many agents are connecting at once" in busy["description"]

@@ -7,7 +7,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.utils import timezone
 
 from clients import hashing
-from clients.models import AgentToken, Client
+from clients.models import AgentRefreshToken, AgentToken, Client
 from clients.services import ID_TAKEN, PASSWORD_REQUIRED
 from hierarchy import services
 from hierarchy.models import Node
@@ -202,6 +202,7 @@ def test_update_fields_move_and_password_only_when_given(client_a1, customer_a_e
     Client.objects.filter(pk=client_a1.pk).update(used_bytes=5000)
     Node.objects.filter(pk=client_a1.customer_id).update(used_bytes=5000)
     AgentToken.objects.create(client=client_a1, digest="a" * 64)
+    AgentRefreshToken.objects.create(client=client_a1, digest="b" * 64)
     # No password given: the hash stays; a move to a customer with auto-add off needs none.
     text = HEADER + "A1@acme.example,East Widgets,Renamed,new@x.example,,,paid,,,\n"
     result = run_csv("import_clients", tmp_path, text, "--reseller", "Alpha Backup", "--update")
@@ -218,6 +219,7 @@ def test_update_fields_move_and_password_only_when_given(client_a1, customer_a_e
     assert Node.objects.get(pk=customer_a_east.pk).used_bytes == 5000
     assert Node.objects.get(name="Acme").used_bytes == 0
     assert AgentToken.objects.filter(client=client_a1).exists()
+    assert AgentRefreshToken.objects.filter(client=client_a1).exists()  # a move keeps them
     # The same row again: unchanged. A new password: updated, agent tokens revoked.
     result = run_csv("import_clients", tmp_path, text, "--reseller", "Alpha Backup", "--update")
     assert "Created 0, updated 0, unchanged 1." in result.out
@@ -230,6 +232,7 @@ def test_update_fields_move_and_password_only_when_given(client_a1, customer_a_e
     assert client_a1.trial_ends_at > timezone.now() + timedelta(days=29)
     assert client_a1.name == "Renamed"  # no name column: kept
     assert not AgentToken.objects.filter(client=client_a1).exists()
+    assert not AgentRefreshToken.objects.filter(client=client_a1).exists()
 
 
 def test_update_cannot_touch_another_resellers_client(client_a1, client_b1, tmp_path):
