@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 
@@ -45,21 +46,22 @@ class ClientFilters(Schema):
     no_success_since: datetime | None = None
 
 
-# What ClientOut reads: a page of clients loads these columns only (not the password hash,
-# nor the customer's settings), which halves the cost of building 100 rows.
+# What ClientOut reads: a page of clients loads these columns only (not the password hash),
+# and its customer's code alone, beside it (not a customer object per row: building 100
+# tree nodes cost a quarter of a page).
 SHOWN_FIELDS = (
     *(name for name in ClientOut.model_fields if name not in {"id", "customer"}),
     "id",
     "code",
-    "customer__code",
+    "customer_id",
 )
 
 
 def _clients(request: HttpRequest) -> Any:
     return (
         Client.objects.visible_to(auth.actor(request))
-        .select_related("customer")
         .only(*SHOWN_FIELDS)
+        .annotate(customer_code=F("customer__code"))
     )
 
 

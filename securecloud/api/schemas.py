@@ -140,7 +140,9 @@ class ClientOut(Schema):
 
     @staticmethod
     def resolve_customer(obj: Client) -> Any:
-        return obj.customer.code
+        # Read beside the client by the API's querysets (securecloud.api.clients).
+        code = getattr(obj, "customer_code", None)
+        return code if code is not None else obj.customer.code
 
 
 class ClientIn(Schema):
