@@ -7,7 +7,9 @@ breadcrumb, the page's address for a node or client, and the pagination helpers.
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache, cached_property
 from typing import Any
+from uuid import UUID
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
@@ -16,7 +18,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.cache import patch_vary_headers
 
 from clients.models import Client
@@ -71,13 +73,13 @@ class TreeItem:
     selected: bool = False
     level: int = 1
 
-    @property
+    @cached_property
     def url(self) -> str:
         return pane_url(self.obj)
 
     @property
     def children_url(self) -> str:
-        return reverse("tree-children", args=[self.obj.code])
+        return object_url("tree-children", self.obj.code)
 
     @property
     def more_pane_url(self) -> str:
@@ -96,13 +98,29 @@ def table_page_of_tree_page(page: int) -> int:
     return (page - 1) * TREE_PAGE_SIZE // TABLE_PAGE_SIZE + 1
 
 
+_PLACEHOLDER = UUID(int=0)
+
+
+@cache
+def _around_code(name: str, prefix: str, urlconf: Any) -> tuple[str, str]:
+    head, _, tail = reverse(name, args=[_PLACEHOLDER], urlconf=urlconf).partition(str(_PLACEHOLDER))
+    return head, tail
+
+
+def object_url(name: str, code: UUID) -> str:
+    """reverse(name, args=[code]) for a URL whose one argument is a UUID, from the URL
+    reversed once: a tree of a hundred items reversed three hundred URLs a page."""
+    head, tail = _around_code(name, get_script_prefix(), get_urlconf())
+    return f"{head}{code}{tail}"
+
+
 def pane_url(obj: Node | Client) -> str:
     """The console page of a reseller, customer or client."""
     if isinstance(obj, Client):
-        return reverse("client-pane", args=[obj.code])
+        return object_url("client-pane", obj.code)
     if obj.is_customer:
-        return reverse("customer-pane", args=[obj.code])
-    return reverse("reseller-pane", args=[obj.code])
+        return object_url("customer-pane", obj.code)
+    return object_url("reseller-pane", obj.code)
 
 
 def _node_item(node: Node, level: int) -> TreeItem:
