@@ -27,6 +27,7 @@ from clients import services as client_services
 from clients.models import Client
 from hierarchy import memberships, services
 from hierarchy.models import GB, Node
+from securecloud.usage import days
 from tests.browser.test_walkthrough import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -245,7 +246,10 @@ def test_every_console_page_passes_axe(live_server, console, audit_page):
     # Usage: yesterday recorded (the clients backdated to exist by then).
     Client.objects.update(created_at=timezone.now() - timezone.timedelta(days=2))
     call_command("record_usage", stdout=StringIO())
-    visit("usage page", reverse("reseller-usage", args=[reseller.code]))
+    # The month of the recorded day (on the 1st, the month before): the table is audited.
+    recorded = f"{days.yesterday():%Y-%m}"
+    visit("usage page", reverse("reseller-usage", args=[reseller.code]) + f"?month={recorded}")
+    expect(page.get_by_role("rowheader", name="ABC Electric")).to_be_visible()
     page.get_by_label("Currency").fill("1€")
     page.get_by_role("button", name="Save prices").click()
     expect(page.locator(".is-invalid").first).to_be_visible()
