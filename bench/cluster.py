@@ -529,7 +529,8 @@ def markdown(fig: dict) -> str:
         f"{r['answered_2xx']:,} answered 2xx: {r['stored_once']:,} stored once, {r['lost']} "
         f"lost; {r['retried_after_refused']} retried after a refusal, "
         f"{r['retried_after_a_cut']} after a cut, of which {r['stored_twice_after_a_cut']} "
-        f"stored twice; {r['stored_twice_otherwise']} twice otherwise "
+        f"stored twice; {r['stored_twice_otherwise']} twice otherwise; other answers "
+        f"{r['answered_other'] or 'none'}, none at all {r['never_answered']} "
         f"({r['req_per_s']:,.0f} reports/s) | {mark(fig['verdicts']['reports'])} |",
         f"| welcome emails | every one queued is sent, at least once | {e['emails_queued_202']} "
         f"queued (202): {e['recipients_reached']} reached, {e['recipients_not_reached']} not, "
@@ -543,8 +544,10 @@ def markdown(fig: dict) -> str:
         "answer never left, and the agent sent it again (the agent API takes no idempotency "
         "key). The console's requests carry an Idempotency-Key, so their retries are "
         "answered from the first run. An email or a webhook event twice: a worker killed "
-        "between sending and recording it, its message redelivered (acks late); webhook "
-        "receivers dedupe by X-SecureCloud-Delivery.",
+        "between sending and recording it. Its message is redelivered (acks late): an email "
+        "is sent again; a webhook delivery is found claimed and left, and the next "
+        "run_alerts sweep sends it once its claim (60 s) lapses. Receivers dedupe by "
+        "X-SecureCloud-Delivery.",
         "",
         f"Verdict: {yes}. Figures as JSON: bench/out/cluster.json.",
         CLUSTER_SECTION_END,
@@ -643,12 +646,16 @@ def run(args, url: str, broker: str, folder: Path) -> dict:
         deadline = started + args.duration
         threads = [
             threading.Thread(
-                target=agent_thread, args=(calls, n, tokens[n::AGENT_THREADS], deadline, reports)
+                target=agent_thread,
+                args=(calls, n, tokens[n::AGENT_THREADS], deadline, reports),
+                daemon=True,  # an interrupted run does not wait for them
             )
             for n in range(AGENT_THREADS)
         ] + [
             threading.Thread(
-                target=console_thread, args=(calls, n, setup["key"], deadline, actions)
+                target=console_thread,
+                args=(calls, n, setup["key"], deadline, actions),
+                daemon=True,
             )
             for n in range(CONSOLE_THREADS)
         ]
