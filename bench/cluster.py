@@ -738,6 +738,10 @@ def run(args, url: str, broker: str, folder: Path) -> dict:
     return fig
 
 
+def stopped(signum: int, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=30, help="seconds of load")
@@ -760,6 +764,8 @@ def main() -> int:
         raise SystemExit(f"The broker does not answer at {broker}")
     pg_admin(url).close()  # PostgreSQL answers, or this says why
     OUT.mkdir(parents=True, exist_ok=True)
+    # Stopped from outside (a timeout, CI): clean up as after Ctrl-C.
+    signal.signal(signal.SIGTERM, stopped)
     load_start = loadavg()
     try:
         with tempfile.TemporaryDirectory() as tmp:
