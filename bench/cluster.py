@@ -690,13 +690,13 @@ def run(args, url: str, broker: str, folder: Path) -> dict:
                 last_sweep = time.monotonic()
             time.sleep(1)
         drain_s = time.monotonic() - drained
-        time.sleep(1)  # a delivery's answer recorded just before its row says so
     finally:
         for server in servers:
             server.stop()
         for worker in workers:
             stop_worker(worker)
         receiver.shutdown()
+        receiver.server_close()
         from kombu import Connection
 
         try:
