@@ -105,7 +105,7 @@ class Calls:
         try:
             try:
                 conn.connect()
-            except ConnectionRefusedError:
+            except OSError:  # refused (or timed out): nothing of the request was sent
                 return "refused", 0, b""
             try:
                 conn.request(method, path, body=body, headers=headers)
