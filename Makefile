@@ -10,7 +10,7 @@ TEST_ENV := SECRET_KEY=test-only-insecure-key DEBUG=0
 DIRECT_DEPS = $(PYTHON) -c 'import sys, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print(" ".join(p["dependencies"] if sys.argv[1] == "runtime" else p["optional-dependencies"]["dev"]))'
 NOT_PIP_ITSELF := grep -viE '^(pip|setuptools|wheel)=='
 
-.PHONY: help install install-dev run test lint bench lock clean
+.PHONY: help install install-dev run test lint bench bench-cluster lock clean
 
 help: ## list these targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,6 +47,11 @@ lint: install-dev ## ruff (check and format), the import contracts (pyproject.to
 
 bench: install ## run the benchmarks and write BENCHMARKS.md
 	$(PY) bench/run.py
+
+# PostgreSQL (DATABASE_URL, a database of its own beside it) and RabbitMQ on 127.0.0.1;
+# CLUSTER_ARGS="--broker redis --duration 60" and the like.
+bench-cluster: install ## two app instances and two workers, one of each killed: BENCHMARKS.md
+	$(PY) bench/cluster.py $(CLUSTER_ARGS)
 
 # requirements.lock: the runtime dependencies and everything they pull in; then the dev
 # extra on top of exactly those pins, minus them, into requirements-dev.lock.

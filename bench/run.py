@@ -57,6 +57,10 @@ CONNECT_CONNECTIONS = 4
 # bench/broker_bench.py: emails queued per broker (fewer with --quick), a worker killed.
 BROKER_EMAILS = 150
 BROKER_EMAILS_QUICK = 60
+# bench/cluster.py (`make bench-cluster`) writes its section of BENCHMARKS.md between
+# these two lines; rewriting the file keeps it.
+CLUSTER_SECTION_START = "<!-- make bench-cluster: start -->"
+CLUSTER_SECTION_END = "<!-- make bench-cluster: end -->"
 
 
 def log(message: str) -> None:
@@ -982,10 +986,23 @@ def write_markdown(figs: dict, info: dict, total_s: float, loads: list[str]) -> 
             broker_table(figs),
             "",
         ]
+    cluster = cluster_section()
+    if cluster:
+        body += [cluster, ""]
     notes = BENCH / "notes.md"
     if notes.exists():
         body += [notes.read_text().strip(), ""]
     return "\n".join(body)
+
+
+def cluster_section() -> str:
+    """The section that bench/cluster.py wrote into BENCHMARKS.md, if any, as it is."""
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text() if path.exists() else ""
+    start, end = text.find(CLUSTER_SECTION_START), text.find(CLUSTER_SECTION_END)
+    if start < 0 or end < start:
+        return ""
+    return text[start : end + len(CLUSTER_SECTION_END)]
 
 
 def main() -> int:
