@@ -122,7 +122,7 @@ def _icon(name: str, label: str, css_class: str) -> SafeString:
 
 @register.simple_tag
 def state_icons(obj: Any) -> SafeString:
-    """The icons after a tree item's name (and in search results): a client's plan (Paid
+    """The icons after a tree item's name: a client's plan (Paid
     or Trial) and Disabled or Expired; a customer's key (auto-authorization on or off).
     A tag rather than an included template: a tree of a hundred items drew it a hundred
     times on every page."""
