@@ -22,6 +22,7 @@ from securecloud.api.common import (
     READ_ERRORS,
     WRITE_ERRORS,
     answer,
+    created,
     cursor_paginated,
     lock_for_write,
     once_per_idempotency_key,
@@ -102,8 +103,7 @@ def create_client(request: HttpRequest, payload: ClientIn, response: HttpRespons
         acting_user=actor,
         origin=auth.origin(request),
     )
-    response["Location"] = f"{request.path.rstrip('/')}/{client.code}"
-    return Status(201, answer(request, ClientOut, client, response))
+    return created(request, ClientOut, client, response)
 
 
 @router.get("/{id}", response={200: ClientOut, **READ_ERRORS}, summary="Get a client")

@@ -4,15 +4,18 @@ for a write (with its If-Match check)."""
 
 from collections.abc import Callable
 from typing import Any, TypeVar
+from uuid import UUID
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse
-from ninja import Schema
+from ninja import Schema, Status
 from ninja.decorators import decorate_view
 from ninja.errors import HttpError
 from ninja.pagination import CursorPagination, paginate
 
+from hierarchy.access import get_reseller_for_user
+from hierarchy.models import Node
 from securecloud.api.concurrency import check_if_match, etag_of
 from securecloud.api.idempotency import idempotent
 from securecloud.api.problems import Problem
@@ -79,6 +82,18 @@ def answer(request: HttpRequest, schema: type[Schema], obj: Any, response: HttpR
     out = represent(request, schema, obj)
     response["ETag"] = etag_of(out.model_dump(mode="json"))
     return out
+
+
+def reseller_or_own(actor: Any, code: UUID | None) -> Node:
+    """The reseller `code` names, through the key's scoping (another tenant's: 404), or
+    the key's own reseller when none is named."""
+    return get_reseller_for_user(actor, code) if code else actor.key.reseller
+
+
+def created(request: HttpRequest, schema: type[Schema], obj: Any, response: HttpResponse) -> Any:
+    """201 Created with `obj` as `schema`, its ETag, and its Location under the listing."""
+    response["Location"] = f"{request.path.rstrip('/')}/{obj.code}"
+    return Status(201, answer(request, schema, obj, response))
 
 
 def lock_for_write(

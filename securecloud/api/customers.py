@@ -17,9 +17,11 @@ from securecloud.api.common import (
     READ_ERRORS,
     WRITE_ERRORS,
     answer,
+    created,
     cursor_paginated,
     lock_for_write,
     once_per_idempotency_key,
+    reseller_or_own,
 )
 from securecloud.api.schemas import (
     CustomerIn,
@@ -68,9 +70,7 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> Any
 @once_per_idempotency_key
 def create_customer(request: HttpRequest, payload: CustomerIn, response: HttpResponse) -> Any:
     actor = auth.actor(request)
-    reseller = (
-        get_reseller_for_user(actor, payload.reseller) if payload.reseller else actor.key.reseller
-    )
+    reseller = reseller_or_own(actor, payload.reseller)
     require(actor, Action.MANAGE_CUSTOMERS, reseller)
     customer = services.create_customer(
         reseller,
@@ -78,8 +78,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn, response: HttpRes
         origin=auth.origin(request),
         **_settings(payload, exclude_unset=False),
     )
-    response["Location"] = f"{request.path.rstrip('/')}/{customer.code}"
-    return Status(201, answer(request, CustomerOut, customer, response))
+    return created(request, CustomerOut, customer, response)
 
 
 @router.get("/{id}", response={200: CustomerOut, **READ_ERRORS}, summary="Get a customer")

@@ -17,9 +17,11 @@ from securecloud.api.common import (
     READ_ERRORS,
     WRITE_ERRORS,
     answer,
+    created,
     cursor_paginated,
     lock_for_write,
     once_per_idempotency_key,
+    reseller_or_own,
 )
 from securecloud.api.problems import problem
 from securecloud.api.schemas import ResellerIn, ResellerOut, ResellerPatch
@@ -44,13 +46,12 @@ def list_resellers(request: HttpRequest) -> Any:
 @once_per_idempotency_key
 def create_reseller(request: HttpRequest, payload: ResellerIn, response: HttpResponse) -> Any:
     actor = auth.actor(request)
-    parent = get_reseller_for_user(actor, payload.parent) if payload.parent else actor.key.reseller
+    parent = reseller_or_own(actor, payload.parent)
     require(actor, Action.MANAGE_RESELLERS, parent)
     reseller = services.create_reseller(
         parent, name=payload.name, acting_user=actor, origin=auth.origin(request)
     )
-    response["Location"] = f"{request.path.rstrip('/')}/{reseller.code}"
-    return Status(201, answer(request, ResellerOut, reseller, response))
+    return created(request, ResellerOut, reseller, response)
 
 
 @router.get("/{id}", response={200: ResellerOut, **READ_ERRORS}, summary="Get a reseller")

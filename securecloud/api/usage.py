@@ -18,7 +18,13 @@ from hierarchy.access import get_customer_for_user, get_reseller_for_user
 from hierarchy.models import Node
 from securecloud.accounts.permissions import Action, require
 from securecloud.api import auth
-from securecloud.api.common import MAX_PAGE_SIZE, PAGE_SIZE, READ_ERRORS, WRITE_ERRORS
+from securecloud.api.common import (
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    reseller_or_own,
+)
 from securecloud.api.schemas import STRICT
 from securecloud.usage import days, prices
 from securecloud.usage.figures import (
@@ -130,7 +136,7 @@ def _link(request: HttpRequest, offset: int | None) -> str | None:
 
 def _reseller(request: HttpRequest, code: UUID | None) -> Node:
     actor = auth.actor(request)
-    reseller = get_reseller_for_user(actor, code) if code else actor.key.reseller
+    reseller = reseller_or_own(actor, code)
     require(actor, Action.VIEW_BILLING, reseller)
     return reseller
 

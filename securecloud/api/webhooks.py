@@ -18,9 +18,11 @@ from securecloud.api.common import (
     READ_ERRORS,
     WRITE_ERRORS,
     answer,
+    created,
     cursor_paginated,
     lock_for_write,
     once_per_idempotency_key,
+    reseller_or_own,
 )
 from securecloud.api.schemas import STRICT
 from securecloud.events import webhooks
@@ -118,9 +120,7 @@ def list_webhooks(request: HttpRequest, filters: Query[WebhookFilters]) -> Any:
 @once_per_idempotency_key
 def create_webhook(request: HttpRequest, payload: WebhookIn, response: HttpResponse) -> Any:
     actor = auth.actor(request)
-    reseller = (
-        get_reseller_for_user(actor, payload.reseller) if payload.reseller else actor.key.reseller
-    )
+    reseller = reseller_or_own(actor, payload.reseller)
     require(actor, Action.MANAGE_SETTINGS, reseller)
     webhook = webhooks.create_webhook(
         reseller,
@@ -130,8 +130,7 @@ def create_webhook(request: HttpRequest, payload: WebhookIn, response: HttpRespo
         acting_user=actor,
         origin=auth.origin(request),
     )
-    response["Location"] = f"{request.path.rstrip('/')}/{webhook.code}"
-    return Status(201, answer(request, WebhookOut, webhook, response))
+    return created(request, WebhookOut, webhook, response)
 
 
 @router.get("/{id}", response={200: WebhookOut, **READ_ERRORS}, summary="Get a webhook")
